@@ -1,0 +1,65 @@
+"""corelib: a PyTorch-style deep-learning framework with pluggable backends.
+
+Backends are plugins found through the ``corelib`` entry-point group (see corelib.hookspecs);
+``import corelib`` works with none installed and the first op then names what to install.
+"""
+from __future__ import annotations
+
+from . import _dtype
+from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+                     half, float, double, long, int, short, dtype, get_default_dtype,
+                     set_default_dtype, promote_types, result_type, can_cast, iinfo, finfo)
+from ._device import device
+from ._tensor import Tensor, Size
+from ._random import Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,
+                                 is_grad_enabled, is_inference_mode_enabled)
+from . import _ops, autograd
+from .dispatch import registry, BackendNotFoundError
+
+for _module in _ops.MODULES:
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+del _module, _name
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def numel(input):
+    return input.numel()
+
+
+class _DeviceModule:
+    """corelib.cuda / corelib.<device>: availability queries for one device type."""
+
+    def __init__(self, device_type):
+        self.device_type = device_type
+
+    def is_available(self):
+        try:
+            return registry.backend(self.device_type).device_count() > 0
+        except BackendNotFoundError:
+            return False
+
+    def device_count(self):
+        return registry.backend(self.device_type).device_count() if self.is_available() else 0
+
+    def manual_seed(self, seed):
+        from ._random import default_generator
+        default_generator(self.device_type).manual_seed(seed)
+
+    manual_seed_all = manual_seed
+
+    def synchronize(self, device=None):
+        pass
+
+
+cuda = _DeviceModule("cuda")

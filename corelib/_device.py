@@ -1,0 +1,67 @@
+"""corelib.device: a device type plus an optional index, as in PyTorch."""
+from __future__ import annotations
+
+__all__ = ["device"]
+
+
+class device:
+    __slots__ = ("type", "index")
+    _interned: dict = {}
+
+    def __new__(cls, type_or_str, index=None):
+        if isinstance(type_or_str, device):
+            return type_or_str
+        key = (type_or_str, index)
+        hit = cls._interned.get(key)
+        if hit is not None:
+            return hit
+        if not isinstance(type_or_str, str):
+            raise TypeError(f"device(): expected a string or device, got {type_or_str!r}")
+        kind, _, idx = type_or_str.partition(":")
+        if idx:
+            if index is not None:
+                raise ValueError(f"device(): index given twice in {type_or_str!r}")
+            if not idx.isdigit():
+                raise ValueError(f"device(): invalid device string {type_or_str!r}")
+            index = int(idx)
+        if not kind or not kind.isidentifier():
+            raise ValueError(f"device(): invalid device string {type_or_str!r}")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device(): index must be a non-negative int, got {index!r}")
+        self = object.__new__(cls)
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "index", index)
+        cls._interned[key] = self
+        return self
+
+    def __setattr__(self, key, value):
+        raise AttributeError("device is immutable")
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+
+def canonical(dev) -> device:
+    """The device a tensor lives on: 'cpu' has no index; other types default to index 0."""
+    d = device(dev) if not isinstance(dev, device) else dev
+    if d.type == "cpu":
+        return CPU if d.index in (None, 0) else d
+    return d if d.index is not None else device(d.type, 0)
+
+
+CPU = device("cpu")

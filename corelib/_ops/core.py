@@ -1,0 +1,177 @@
+"""Op records and the one call path every primitive op takes.
+
+An ``Op`` is one primitive: its name (the kernel name backends implement), its derivative rule
+(``vjp(grad, out, *inputs, **params)`` written with frontend ops, so higher-order gradients
+work) and what that rule needs saved. ``call`` runs the kernel resolved for the inputs' device
+and records a graph node when gradients are needed. Gradients that were broadcast are reduced
+back to each input's shape centrally, in the engine (autograd.graph).
+"""
+from __future__ import annotations
+
+from .. import _dtype
+from .._device import CPU
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import OpNode, SavedOutput, SavedTensor, edge_of
+from ..dispatch import registry
+
+__all__ = ["Op", "call", "method", "wrap_dim", "dims_arg", "scalar_types"]
+
+_make = Tensor._make
+scalar_types = (bool, int, float)
+_EMPTY = {}
+
+
+class Op:
+    """One primitive op: name, derivative rule and what backward saves.
+
+    saves: "inputs", "out", "both", "meta" (only input shapes) or None; or a tuple saying, per
+    input, which inputs' requires_grad make it needed, e.g. mul's ``((1,), (0,))`` ("cross"):
+    a is needed only for b's gradient. An input not saved reaches the rule as None, and the
+    rule returns None for the gradients that would need it.
+    """
+    __slots__ = ("name", "vjp", "saves_inputs", "saves_out", "saves_meta", "save_when",
+                 "node_name", "kernels")
+    all: dict = {}
+
+    def __init__(self, name, vjp=None, saves="inputs"):
+        self.name = name
+        self.vjp = vjp
+        self.save_when = ((1,), (0,)) if saves == "cross" else \
+            saves if isinstance(saves, tuple) else None
+        self.saves_inputs = saves in ("inputs", "both") or self.save_when is not None
+        self.saves_out = saves in ("out", "both")
+        self.saves_meta = saves == "meta"   # the rule gets input shapes in place of inputs
+        self.node_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        self.kernels = {}
+        Op.all[name] = self
+
+    def kernel(self, device_type):
+        k = self.kernels.get(device_type)
+        if k is None:
+            k = self.kernels[device_type] = registry.kernel(self.name, device_type)
+        return k
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def _forget_kernels():
+    for op in Op.all.values():
+        op.kernels.clear()
+
+
+registry.listeners.append(_forget_kernels)
+
+
+def device_of(args, op_name):
+    """The common device of the tensor arguments (error if they differ)."""
+    dev = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if dev is None:
+                dev = a.device
+            elif a.device is not dev:
+                raise RuntimeError(f"{op_name}(): Expected all tensors to be on the same device, "
+                                   f"but found at least two devices, {dev} and {a.device}!")
+    return CPU if dev is None else dev
+
+
+def call(op, args, dtype, params=_EMPTY, out=None):
+    """Run ``op`` on ``args`` (Tensors of the compute dtype, or Python scalars).
+
+    dtype is the result dtype (the frontend's dtype rule); ``out`` is an optional raw array the
+    kernel writes into (for out= and in-place ops).
+    """
+    datas = []
+    dev = None
+    needs_grad = False
+    for a in args:
+        if isinstance(a, Tensor):
+            if dev is None:
+                dev = a.device
+            elif a.device is not dev:
+                device_of(args, op.name)
+            datas.append(a._data)
+            if a._requires_grad:
+                needs_grad = True
+        else:
+            datas.append(a)
+    if dev is None:
+        dev = CPU
+    k = op.kernels.get(dev.type) or op.kernel(dev.type)
+    try:
+        if out is None:
+            data = k(*datas, **params)
+        else:
+            data = k(*datas, out=out, **params)
+    except (ValueError, TypeError, IndexError, RuntimeError) as exc:
+        raise type(exc)(f"{op.name}(): {exc}") from exc
+    t = _make(data, dev, dtype)
+    if needs_grad and STATE.grad_enabled and op.vjp is not None and dtype.category == 2:
+        record(op, t, args, params)
+    return t
+
+
+def record(op, out, args, params):
+    """Attach a graph node for ``op`` to ``out``."""
+    node = OpNode.__new__(OpNode)
+    node.op = op
+    node.params = params
+    node.next_edges = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
+    node.input_meta = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
+    if op.save_when is not None:
+        node.saved_inputs = tuple(
+            (SavedTensor(a) if _any_requires_grad(args, when) else None)
+            if isinstance(a, Tensor) else a for a, when in zip(args, op.save_when))
+    elif op.saves_inputs:
+        node.saved_inputs = tuple(SavedTensor(a) if isinstance(a, Tensor) else a for a in args)
+    else:
+        node.saved_inputs = None
+    node.saved_out = SavedOutput(out) if op.saves_out else None
+    node.pre_hooks = node.hooks = None
+    node.freed = False
+    out.grad_fn = node
+    out._requires_grad = True
+    return node
+
+
+def _any_requires_grad(args, indices):
+    return any(isinstance(args[i], Tensor) and args[i]._requires_grad for i in indices)
+
+
+def method(*names):
+    """Install a function as Tensor method(s): ``@method("add", "__add__")``."""
+    def install(fn):
+        for n in names or (fn.__name__,):
+            setattr(Tensor, n, fn)
+        return fn
+    return install
+
+
+def wrap_dim(dim, ndim, op):
+    return _wrap_dim(dim, ndim, op)
+
+
+def dims_arg(dim, ndim, op):
+    """Normalise ``dim`` (None, int or sequence) to a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        return (_wrap_dim(dim, ndim, op),)
+    dims = tuple(_wrap_dim(d, ndim, op) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"{op}(): dim {tuple(dim)} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def as_tensor_arg(x, op, name="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def check_dtype(x, allowed, op, name="input"):
+    if x.dtype not in allowed:
+        raise RuntimeError(f"{op}(): argument '{name}' has dtype {x.dtype}, which this op does "
+                           f"not support")

@@ -1,0 +1,354 @@
+"""Creation ops, device transfer and the NumPy interchange.
+
+NumPy is the interchange format between devices and with user data (``tensor(list)``,
+``from_numpy``, ``.numpy()``); it is used here only to *convert*, never to compute.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._device import canonical, CPU
+from .._random import default_generator
+from .._tensor import Tensor
+from ..autograd.grad_mode import STATE
+from ..dispatch import registry
+from .core import Op, call, record
+
+# public API, re-exported by corelib/__init__.py
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "full", "zeros", "ones", "empty", "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like"]
+
+_make = Tensor._make
+
+
+def _device(device):
+    return CPU if device is None else canonical(device)
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size, op):
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    try:
+        size = tuple(builtins.int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {size!r}")
+    if builtins.any(s < 0 for s in size):
+        raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension "
+                           f"{min(size)}: {list(size)}")
+    return size
+
+
+# ---------------------------------------------------------------------------------------------
+# data in and out
+def _infer_numpy(data, dtype):
+    """Python data or array-likes -> (np.ndarray, corelib dtype), with PyTorch's inference."""
+    if isinstance(data, Tensor):
+        arr = data.detach().cpu().numpy()
+        return arr, dtype or data.dtype
+    if isinstance(data, (list, tuple)) and data and builtins.any(
+            isinstance(x, Tensor) for x in _flat_first(data)):
+        data = _tensors_to_lists(data)
+    if isinstance(data, np.ndarray) or hasattr(data, "__array_interface__") or \
+            (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
+        arr = np.asarray(data)
+        if dtype is None:
+            if arr.dtype.name not in _dtype.BY_NAME:
+                raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only "
+                                f"supported types are: float64, float32, float16, int64, "
+                                f"int32, int16, int8, uint8, and bool.")
+            dtype = _dtype.BY_NAME[arr.dtype.name]
+        return arr, dtype
+    try:
+        arr = np.array(data)
+    except ValueError as exc:
+        raise ValueError(f"tensor(): {exc}") from None
+    if arr.dtype == object:
+        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} data "
+                        f"(ragged or non-numeric)")
+    if dtype is None:
+        kind = arr.dtype.kind
+        dtype = _dtype.bool if kind == "b" else _dtype.int64 if kind in "iu" else \
+            _dtype.get_default_dtype() if kind == "f" else None
+        if dtype is None:
+            raise TypeError(f"tensor(): unsupported data of dtype {arr.dtype}")
+    return arr, dtype
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        yield data[0]
+        data = data[0]
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(x) for x in data]
+    return data
+
+
+def _from_numpy_array(arr, dtype, device):
+    spec = registry.backend(device.type)
+    name = dtype.name
+    if name not in spec.dtypes:
+        raise TypeError(f"device {device.type!r} does not support dtype {dtype}")
+    if arr.dtype.name != name:
+        arr = arr.astype(name)
+    return _make(spec.from_numpy(arr, device.index or 0), device, dtype)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor (a copy) from Python data, a NumPy array or a tensor."""
+    dtype = None if dtype is None else _dtype.as_dtype(dtype, "tensor")
+    arr, dtype = _infer_numpy(data, dtype)
+    arr = np.array(arr, copy=True)
+    return _finish(_from_numpy_array(arr, dtype, _device(device)), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares data where possible (tensors, same-dtype CPU arrays)."""
+    dtype = None if dtype is None else _dtype.as_dtype(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        out = data if dtype is None else data.to(dtype)
+        return out if device is None else out.to(device)
+    arr, dtype = _infer_numpy(data, dtype)
+    return _from_numpy_array(arr, dtype, _device(device))
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A CPU tensor sharing memory with ``ndarray``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype.name not in _dtype.BY_NAME:
+        raise TypeError(f"can't convert np.ndarray of type {ndarray.dtype}. The only supported "
+                        f"types are: float64, float32, float16, int64, int32, int16, int8, "
+                        f"uint8, and bool.")
+    return _from_numpy_array(ndarray, _dtype.BY_NAME[ndarray.dtype.name], CPU)
+
+
+def from_dlpack(ext):
+    """A CPU tensor from any DLPack producer (zero-copy where the producer allows)."""
+    return from_numpy(np.from_dlpack(ext))
+
+
+# ---------------------------------------------------------------------------------------------
+# device transfer
+def _to_device_vjp(g, out, src):
+    return (to_device(g, src),)
+
+
+_to_device = Op("to_device", _to_device_vjp, saves=None)
+
+
+def to_device(x, device):
+    """Copy ``x`` to ``device`` through the NumPy interchange (differentiable)."""
+    device = canonical(device)
+    src_spec = registry.backend(x.device.type)
+    host = src_spec.to_numpy(x._data)
+    out = _from_numpy_array(np.array(host, copy=True), x.dtype, device)
+    if x._requires_grad and STATE.grad_enabled:
+        record(_to_device, out, (x,), {"src": x.device})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# factories
+_full = Op("full")
+_empty = Op("empty")
+_arange = Op("arange")
+_linspace = Op("linspace")
+_eye = Op("eye")
+
+
+def _dtype_or_default(dtype, op, default=None):
+    if dtype is None:
+        return default or _dtype.get_default_dtype()
+    return _dtype.as_dtype(dtype, op)
+
+
+def _factory(op, params, dtype, device, requires_grad):
+    device = _device(device)
+    k = op.kernels.get(device.type) or op.kernel(device.type)
+    data = k(dtype=dtype.name, **params)
+    return _finish(_make(data, device, dtype), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+    if isinstance(size, int):
+        size = (size,)
+    if dtype is None:
+        dtype = _dtype.bool if isinstance(fill_value, bool) else _dtype.int64 \
+            if isinstance(fill_value, int) else _dtype.get_default_dtype()
+        if isinstance(fill_value, Tensor):
+            fill_value = fill_value.item()
+    dtype = _dtype.as_dtype(dtype, "full")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _factory(_full, {"shape": _size((size,), "full"), "value": fill_value}, dtype,
+                    device, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _factory(_full, {"shape": _size(size, "zeros"), "value": 0},
+                    _dtype_or_default(dtype, "zeros"), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _factory(_full, {"shape": _size(size, "ones"), "value": 1},
+                    _dtype_or_default(dtype, "ones"), device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
+    return _factory(_empty, {"shape": _size(size, "empty")},
+                    _dtype_or_default(dtype, "empty"), device, requires_grad)
+
+
+def _like(name, fn):
+    def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None,
+             **kwargs):
+        return fn(tuple(input.shape), *args, dtype=dtype or input.dtype,
+                  device=device or input.device, requires_grad=requires_grad, **kwargs)
+    like.__name__ = name
+    return like
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = _dtype.int64 if builtins.all(isinstance(v, int) for v in vals) \
+            else _dtype.get_default_dtype()
+    dtype = _dtype.as_dtype(dtype, "arange")
+    return _factory(_arange, {"start": vals[0], "end": vals[1], "step": vals[2]}, dtype, device,
+                    requires_grad)
+
+
+def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Deprecated torch.range: includes ``end``."""
+    dtype = _dtype_or_default(dtype, "range")
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    return _factory(_linspace, {"start": start, "end": start + (n - 1) * step, "steps": n},
+                    dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    return _factory(_linspace, {"start": start, "end": end, "steps": builtins.int(steps)},
+                    _dtype_or_default(dtype, "linspace"), device, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    from .elementwise import pow
+    exps = linspace(start, end, steps, dtype=_dtype.float64, device=device)
+    out = pow(base, exps).to(_dtype_or_default(dtype, "logspace"))
+    return _finish(out, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    return _factory(_eye, {"n": n, "m": n if m is None else m},
+                    _dtype_or_default(dtype, "eye"), device, requires_grad)
+
+
+zeros_like = _like("zeros_like", zeros)
+ones_like = _like("ones_like", ones)
+empty_like = _like("empty_like", empty)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# random factories
+_uniform = Op("uniform")
+_normal = Op("normal")
+_randint = Op("randint")
+_randperm = Op("randperm")
+
+
+def _gen(generator, device):
+    gen = generator if generator is not None else default_generator(device)
+    if gen.device.type != device.type:
+        raise RuntimeError(f"Expected a '{device.type}' device type for generator but found "
+                           f"'{gen.device.type}'")
+    return gen.state
+
+
+def _random(op, size, params, dtype, device, requires_grad, generator, name):
+    device = _device(device)
+    params = dict(params, shape=_size(size, name), generator=_gen(generator, device))
+    return _factory(op, params, dtype, device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    dtype = _dtype_or_default(dtype, "rand")
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"rand(): \"check_uniform_bounds\" not implemented for '{dtype}'")
+    return _random(_uniform, size, {"low": 0.0, "high": 1.0}, dtype, device, requires_grad,
+                   generator, "rand")
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    dtype = _dtype_or_default(dtype, "randn")
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"randn(): \"normal_kernel\" not implemented for '{dtype}'")
+    return _random(_normal, size, {"mean": 0.0, "std": 1.0}, dtype, device, requires_grad,
+                   generator, "randn")
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint(): missing required argument 'size'")
+    if low >= high:
+        raise RuntimeError(f"randint(): random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    dtype = _dtype_or_default(dtype, "randint", _dtype.int64)
+    return _random(_randint, (size,) if isinstance(size, int) else tuple(size),
+                   {"low": builtins.int(low), "high": builtins.int(high)}, dtype, device,
+                   requires_grad, generator, "randint")
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    device = _device(device)
+    dtype = _dtype_or_default(dtype, "randperm", _dtype.int64)
+    return _factory(_randperm, {"n": builtins.int(n), "generator": _gen(generator, device)},
+                    dtype, device, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None):
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)

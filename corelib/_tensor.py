@@ -1,0 +1,444 @@
+"""The frontend Tensor: a backend array plus device, dtype and autograd state.
+
+The Tensor never computes: arithmetic, views and reductions are installed as methods by the op
+modules (corelib._ops), which route every call through the dispatch registry.
+"""
+from __future__ import annotations
+
+import builtins
+
+from . import _dtype
+from ._device import canonical
+from .autograd import graph
+from .autograd.grad_mode import STATE
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"corelib.Size([{', '.join(map(str, self))}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+
+class Tensor:
+    __slots__ = ("_data", "device", "dtype", "_requires_grad", "grad", "grad_fn", "_output_nr",
+                 "_vbox", "_base", "_view_fn", "_accum", "_retains_grad", "_hooks", "__weakref__")
+    __array_priority__ = 1000   # numpy scalars defer to our reflected operators
+
+    # -- construction ----------------------------------------------------------------------
+    def __new__(cls, *args, **kwargs):
+        if cls is Tensor and (args or kwargs):
+            from ._ops.creation import tensor
+            return tensor(*args, **kwargs)
+        self = object.__new__(cls)
+        if cls is Tensor:
+            from ._ops.creation import empty
+            src = empty(0)
+            self._init(src._data, src.device, src.dtype)
+        return self
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _init(self, data, device, dtype, grad_fn=None):
+        self._data = data
+        self.device = device
+        self.dtype = dtype
+        self._requires_grad = grad_fn is not None
+        self.grad = None
+        self.grad_fn = grad_fn
+        self._output_nr = 0
+        self._vbox = None
+        self._base = None
+        self._view_fn = None
+        self._accum = None
+        self._retains_grad = False
+        self._hooks = None
+
+    @staticmethod
+    def _make(data, device, dtype, grad_fn=None):
+        t = _new(Tensor)
+        t._data = data
+        t.device = device
+        t.dtype = dtype
+        t._requires_grad = grad_fn is not None
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = 0
+        t._vbox = None
+        t._base = None
+        t._view_fn = None
+        t._accum = None
+        t._retains_grad = False
+        t._hooks = None
+        return t
+
+    # -- metadata --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        shape = self._data.shape
+        if dim is None:
+            return Size(shape)
+        return shape[_wrap_dim(dim, len(shape), "size")]
+
+    @property
+    def ndim(self):
+        return len(self._data.shape)
+
+    def dim(self):
+        return len(self._data.shape)
+
+    ndimension = dim
+
+    def numel(self):
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def is_meta(self):
+        return self.device.type == "meta"
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def get_device(self):
+        return -1 if self.device.type == "cpu" else self.device.index
+
+    @property
+    def _version(self):
+        return graph.version_of(self)
+
+    def _bump_version(self):
+        if self._vbox is None:
+            self._vbox = [1]
+        else:
+            self._vbox[0] += 1
+
+    # -- autograd state --------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, "
+                               f"got {self.dtype}")
+        if self.grad_fn is None:
+            self._requires_grad = builtins.bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    def detach(self):
+        """A new tensor sharing storage (and version counter) with no autograd history."""
+        t = Tensor._make(self._data, self.device, self.dtype)
+        t._vbox = self._shared_box()
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def _shared_box(self):
+        if self._vbox is None:
+            self._vbox = [0]
+        return self._vbox
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, other):
+        if other.shape != self.shape or other.dtype != self.dtype or other.device != self.device:
+            # PyTorch allows swapping in any tensor; the storage is replaced
+            self.dtype, self.device = other.dtype, other.device
+        self._data = other._data
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def retain(g):
+            t = ref()
+            if t is not None:
+                t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()
+        self.grad_fn.register_prehook(retain, self._output_nr)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self.grad_fn if self.grad_fn is not None else graph.grad_accumulator(self)
+        if self.grad_fn is None:
+            self._hooks = node  # keep the accumulator (and its hooks) alive with the leaf
+        return node.register_prehook(hook, self._output_nr)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # -- conversion ------------------------------------------------------------------------
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self.device.type != "cpu" and not force:
+            raise TypeError(f"can't convert {self.device.type} device type tensor to numpy. "
+                            f"Use Tensor.cpu() to copy the tensor to host memory first.")
+        from .dispatch import registry
+        return registry.backend(self.device.type).to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().cpu().numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def tolist(self):
+        return self.numpy(force=True).tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               f"Scalar")
+        return self.numpy(force=True).reshape(()).item()
+
+    def __float__(self):
+        return builtins.float(self.item())
+
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self.item())
+
+    def __index__(self):
+        if self.dtype.category == 2 or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return builtins.int(self.item())
+
+    def __len__(self):
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __dlpack__(self, stream=None):
+        return self.detach().numpy().__dlpack__() if self.device.type == "cpu" else \
+            self._data.__dlpack__()
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __repr__(self):
+        from ._format import tensor_repr
+        return tensor_repr(self)
+
+    def __str__(self):
+        return self.__repr__()
+
+    def __format__(self, spec):
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        from .autograd.grad_mode import no_grad
+        with no_grad():
+            new = self.clone()
+        new._requires_grad = self._requires_grad
+        new.__class__ = type(self)   # subclasses (Parameter) add no slots
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("corelib tensors are not picklable by design; use corelib.save "
+                        "(safetensors) instead")
+
+    # -- device / dtype movement -----------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """to(device=None, dtype=None, non_blocking=False, copy=False) or to(other)."""
+        device, dtype, copy = None, None, kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, _dtype.dtype):
+                dtype = a
+            elif a is not None:
+                try:
+                    dtype = _dtype.as_dtype(a, "to") if not isinstance(a, str) else None
+                except TypeError:
+                    dtype = None
+                if dtype is None:
+                    device = a
+        device = kwargs.pop("device", device)
+        dtype = kwargs.pop("dtype", dtype)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        from ._ops.creation import to_device
+        from ._ops.elementwise import cast
+        t = self
+        if dtype is not None:
+            dtype = _dtype.as_dtype(dtype, "to")
+            if dtype is not t.dtype:
+                t = cast(t, dtype)
+        if device is not None:
+            device = canonical(device)
+            if device is not t.device:
+                t = to_device(t, device)
+        if copy and t is self:
+            t = self.clone()
+        return t
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else
+                       (f"cuda:{device}" if isinstance(device, builtins.int) else device))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"corelib.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+        return self.to(_dtype.as_dtype(dtype, "type"))
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self):
+        return self.to(_dtype.bfloat16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ._ops.creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+               "bfloat16": "BFloat16Tensor"}
+
+_new = object.__new__
+
+
+def _wrap_dim(dim, ndim, op):
+    """Normalise a possibly negative dim, as PyTorch's maybe_wrap_dim."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

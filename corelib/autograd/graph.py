@@ -1,0 +1,282 @@
+"""Autograd graph nodes and the backward engine.
+
+A node stands for one op application. It keeps the op record, the values its derivative rule
+needs (inputs and/or output, with the version each had when saved), and one edge per input:
+``(node, output_nr)`` or None. Leaves that require grad get an ``AccumulateGrad`` node.
+
+The engine is iterative (Kahn's algorithm over dependency counts), so graph depth is bounded
+only by memory; derivative rules are frontend code, so ``create_graph=True`` simply runs them
+with grad mode on.
+"""
+from __future__ import annotations
+
+import weakref
+
+from .grad_mode import STATE
+
+__all__ = ["Node", "OpNode", "AccumulateGrad", "backward", "grad"]
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
+              "tensors after they have already been freed). Saved intermediate values of the graph "
+              "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True "
+              "if you need to backward through the graph a second time or if you need to access "
+              "saved tensors after calling backward.")
+
+
+def version_of(t):
+    box = t._vbox
+    return 0 if box is None else box[0]
+
+
+class Node:
+    """Base class: ``next_edges``, ``apply(grads) -> input grads``, hooks."""
+    __slots__ = ("next_edges", "pre_hooks", "hooks", "__weakref__")
+    num_outputs = 1
+
+    def name(self):
+        return type(self).__name__
+
+    def register_prehook(self, fn, output_nr=0):
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        self.pre_hooks.setdefault(output_nr, []).append(fn)
+        return _Handle(self.pre_hooks[output_nr], fn)
+
+    def register_hook(self, fn):
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(fn)
+        return _Handle(self.hooks, fn)
+
+    def release(self):
+        pass
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class _Handle:
+    __slots__ = ("hooks", "fn")
+
+    def __init__(self, hooks, fn):
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self):
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+class SavedTensor:
+    """An input saved for backward plus the version it had; checked when unpacked."""
+    __slots__ = ("tensor", "version")
+
+    def __init__(self, tensor):
+        self.tensor, self.version = tensor, version_of(tensor)
+
+    def unpack(self, op_name):
+        current = version_of(self.tensor)
+        if current != self.version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: an input of {op_name} is at version {current}; expected "
+                f"version {self.version} instead.")
+        return self.tensor
+
+
+class OpNode(Node):
+    """A node for one primitive-op application (see corelib._ops.core.Op)."""
+    __slots__ = ("op", "params", "saved_inputs", "saved_out", "out_ref", "input_meta", "freed")
+
+    def name(self):
+        return self.op.node_name
+
+    def apply(self, grads):
+        if self.freed:
+            raise RuntimeError(_FREED_MSG)
+        op = self.op
+        if op.saves_meta:
+            inputs = self.input_meta
+        elif self.saved_inputs is not None:
+            inputs = tuple(s.unpack(op.node_name) if isinstance(s, SavedTensor) else s
+                           for s in self.saved_inputs)
+        else:   # nothing saved: the rule gets one None per input
+            inputs = (None,) * len(self.next_edges)
+        out = None
+        if self.saved_out is not None:
+            out = self.saved_out.materialize(self, op.node_name)
+        return op.vjp(grads[0], out, *inputs, **self.params)
+
+    def release(self):
+        self.saved_inputs = self.saved_out = None
+        self.freed = True
+
+
+class SavedOutput:
+    """The output of a node, saved as data + version box, re-wrapped with the node as grad_fn."""
+    __slots__ = ("data", "dtype", "device", "box", "version")
+
+    def __init__(self, out):
+        if out._vbox is None:
+            out._vbox = [0]
+        self.data, self.dtype, self.device = out._data, out.dtype, out.device
+        self.box, self.version = out._vbox, out._vbox[0]
+
+    def materialize(self, node, op_name):
+        if self.box[0] != self.version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {op_name} is at version {self.box[0]}; "
+                f"expected version {self.version} instead. Hint: the operation that failed "
+                f"was {op_name}; avoid modifying its output in place.")
+        from .._tensor import Tensor
+        return Tensor._make(self.data, self.device, self.dtype, node if STATE.grad_enabled
+                            else None)
+
+
+class AccumulateGrad(Node):
+    """Sink for a leaf: adds the incoming gradient into ``leaf.grad``."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_edges = ()
+        self.pre_hooks = self.hooks = None
+
+    def apply(self, grads):
+        accumulate_into(self.variable, grads[0], STATE.grad_enabled)
+        return ()
+
+
+def accumulate_into(t, g, create_graph):
+    """leaf.grad += g, as PyTorch does: the first gradient is stored as an owned copy (it may
+    alias another buffer), later ones are added in place unless a graph is being built."""
+    if g is None:
+        return
+    if t.grad is None:
+        t.grad = g if create_graph else g.detach().clone()
+    elif create_graph or t.grad.requires_grad:
+        t.grad = t.grad + g
+    else:
+        t.grad.add_(g.detach())
+
+
+def grad_accumulator(t):
+    node = t._accum() if t._accum is not None else None
+    if node is None:
+        node = AccumulateGrad(t)
+        t._accum = weakref.ref(node)
+    return node
+
+
+def edge_of(t):
+    """The graph edge for input tensor ``t``: (node, output_nr) or None."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t._requires_grad:
+        return (grad_accumulator(t), 0)
+    return None
+
+
+def _call_hooks(hooks, g):
+    for hook in hooks:
+        r = hook(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
+                 accumulate=True, allow_unused=False):
+    """Propagate ``root_grads`` from ``roots`` (tensors) through the graph.
+
+    capture: optional list of edges whose incoming gradient should be returned (autograd.grad);
+    then leaves are not accumulated into.
+    """
+    from .._ops.shape import sum_to_shape
+
+    # 1. dependency counts of every node reachable from the roots (iterative DFS)
+    root_edges = [edge_of(t) for t in roots]
+    deps: dict = {}
+    stack = [e[0] for e in root_edges if e is not None]
+    seen = set(map(id, stack))
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            deps[child] = deps.get(child, 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+    captured = {}
+    capture_at = {}
+    if capture is not None:
+        for i, edge in enumerate(capture):
+            if edge is not None:
+                capture_at.setdefault((edge[0], edge[1]), []).append(i)
+
+    # 2. seed buffers with the root gradients
+    buffers: dict = {}
+
+    def add_to(node, nr, g):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.num_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    for edge, g in zip(root_edges, root_grads):
+        if edge is not None:
+            add_to(edge[0], edge[1], g)
+
+    ready = [e[0] for e in root_edges if e is not None and deps.get(e[0], 0) == 0]
+    ready = list(dict.fromkeys(ready))
+    prev_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None) or [None] * node.num_outputs
+            if node.pre_hooks:
+                for nr, hooks in node.pre_hooks.items():
+                    if grads[nr] is not None:
+                        grads[nr] = _call_hooks(hooks, grads[nr])
+            if capture_at:
+                for nr in range(node.num_outputs):
+                    for i in capture_at.get((node, nr), ()):
+                        captured[i] = grads[nr]
+            if isinstance(node, AccumulateGrad):
+                if accumulate and capture is None:
+                    node.apply(grads)
+                continue
+            if all(g is None for g in grads):
+                input_grads = (None,) * len(node.next_edges)
+            else:
+                input_grads = node.apply(grads)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+            if node.hooks:
+                for hook in node.hooks:
+                    hook(input_grads, grads)
+            if not retain_graph:
+                node.release()
+            meta = getattr(node, "input_meta", None)
+            for i, edge in enumerate(node.next_edges):
+                if edge is None:
+                    continue
+                child, nr = edge
+                g = input_grads[i] if i < len(input_grads) else None
+                if g is not None:
+                    if meta is not None and g.shape != meta[i]:
+                        g = sum_to_shape(g, meta[i])
+                    add_to(child, nr, g)
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    finally:
+        STATE.grad_enabled = prev_mode
+
+    if capture is not None:
+        return [captured.get(i) for i in range(len(capture))]
+    return None

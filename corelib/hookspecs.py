@@ -1,0 +1,68 @@
+"""The whole contract between corelib and its plugins.
+
+A backend is a distribution with an entry point in the ``corelib`` group whose module (or
+object) carries ``@hookimpl`` functions. It imports only this module and its array library; it
+never sees a Tensor, only raw arrays, Python scalars and dtype *names* (``"float32"``).
+
+Kernel conventions (what every kernel may rely on):
+
+* Operands arrive already promoted: every array operand of an elementwise kernel has the
+  compute dtype chosen by the frontend (PyTorch promotion); scalars are Python numbers.
+* Elementwise kernels accept ``out=`` (an array of the result's shape and dtype) and write
+  into it; the frontend uses this for in-place ops, so writes are visible through views.
+* ``dim`` arguments are normalised: non-negative ints or tuples of them.
+* Random kernels take ``generator=`` (the state object made by ``BackendSpec.make_generator``).
+
+Discovery goes through pluggy once, at load; the hot path is a dict lookup (see dispatch.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pluggy
+
+PROJECT = "corelib"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@dataclass
+class BackendSpec:
+    """What a backend hands the registry.
+
+    device_type: the device name it owns ("cpu", "cuda", ...); one backend per name.
+    kernels: op name -> kernel callable.
+    to_numpy / from_numpy: move data to and from NumPy (the interchange format).
+    device_count: how many devices of this type exist (0 means unavailable).
+    make_generator: seed -> random state object passed to random kernels.
+    dtypes: dtype names this backend stores.
+    """
+    device_type: str
+    kernels: Mapping[str, Callable[..., Any]]
+    to_numpy: Callable[[Any], Any]
+    from_numpy: Callable[[Any, int], Any]
+    make_generator: Callable[[int], Any]
+    device_count: Callable[[], int] = lambda: 1
+    dtypes: frozenset = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64",
+                                   "float16", "float32", "float64"})
+    distribution: str = field(default="")
+
+
+@hookspec
+def corelib_backend() -> BackendSpec | None:
+    """Return this plugin's BackendSpec (or None if the plugin adds no device)."""
+
+
+@hookspec
+def corelib_wrap_kernel(op: str, device_type: str, kernel: Callable) -> Callable | None:
+    """Return a callable that wraps ``kernel`` (profiling, checking, fallback), or None.
+
+    Called once per (op, device) when the registry resolves a kernel, never per op call, so a
+    process without wrapper plugins pays nothing. Wrappers apply in registration order.
+    """
+
+
+@hookspec
+def corelib_missing_kernel(op: str, device_type: str) -> Callable | None:
+    """Offer a kernel for ``op`` on a device whose backend lacks it (e.g. a CPU fallback)."""
