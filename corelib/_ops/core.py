@@ -12,7 +12,7 @@ from .. import _dtype
 from .._device import CPU
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import OpNode, SavedOutput, SavedTensor, edge_of
+from ..autograd.graph import OpNode, SavedOutput, SavedTensor, grad_accumulator
 from ..dispatch import registry
 
 __all__ = ["Op", "call", "method", "wrap_dim", "dims_arg", "scalar_types"]
@@ -114,20 +114,44 @@ def call(op, args, dtype, params=_EMPTY, out=None):
 
 
 def record(op, out, args, params):
-    """Attach a graph node for ``op`` to ``out``."""
-    node = OpNode.__new__(OpNode)
+    """Attach a graph node for ``op`` to ``out`` (plain loops: this is on the hot path)."""
+    node = _new(OpNode)
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            fn = a.grad_fn
+            if fn is not None:
+                edges.append((fn, a._output_nr))
+            elif a._requires_grad:
+                edges.append((grad_accumulator(a), 0))
+            else:
+                edges.append(None)
+            meta.append(a._data.shape)
+        else:
+            edges.append(None)
+            meta.append(None)
+    saved = None
+    if op.saves_inputs:
+        when = op.save_when
+        saved = []
+        for i, a in enumerate(args):
+            if not isinstance(a, Tensor):
+                saved.append(a)
+                continue
+            if when is not None:
+                for j in when[i]:
+                    if edges[j] is not None:
+                        break
+                else:
+                    saved.append(None)
+                    continue
+            saved.append(SavedTensor(a))
     node.op = op
     node.params = params
-    node.next_edges = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
-    node.input_meta = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
-    if op.save_when is not None:
-        node.saved_inputs = tuple(
-            (SavedTensor(a) if _any_requires_grad(args, when) else None)
-            if isinstance(a, Tensor) else a for a, when in zip(args, op.save_when))
-    elif op.saves_inputs:
-        node.saved_inputs = tuple(SavedTensor(a) if isinstance(a, Tensor) else a for a in args)
-    else:
-        node.saved_inputs = None
+    node.next_edges = edges
+    node.input_meta = meta
+    node.saved_inputs = saved
     node.saved_out = SavedOutput(out) if op.saves_out else None
     node.pre_hooks = node.hooks = None
     node.freed = False
@@ -136,8 +160,7 @@ def record(op, out, args, params):
     return node
 
 
-def _any_requires_grad(args, indices):
-    return any(isinstance(args[i], Tensor) and args[i]._requires_grad for i in indices)
+_new = object.__new__
 
 
 def method(*names):

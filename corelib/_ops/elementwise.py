@@ -13,7 +13,10 @@ from .. import _dtype
 from .._dtype import result_type_from, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
-from .core import Op, call, method, scalar_types
+from .core import Op, call, method, record, scalar_types
+
+_make = Tensor._make
+_NO_PARAMS = {}
 
 # public API, re-exported by corelib/__init__.py
 __all__ = ["add", "sub", "mul", "div", "true_divide", "divide", "subtract", "multiply", "floor_divide", "pow", "neg", "negative", "exp", "log", "sqrt", "tanh", "sigmoid", "abs", "absolute", "sign", "sin", "cos", "relu", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "where"]
@@ -242,8 +245,24 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None)
     (promoted, then ints to default float), 'compare' (bool result), 'logical' (bool inputs
     and result), 'integral' (bitwise: no floats)."""
     op = Op(name, vjp, saves)
+    kernels = op.kernels
+    same_dtype_result = kind in ("arith", "integral")
 
     def fn(input, other, *, out=None):
+        # fast path: two tensors of one dtype on one device (the common case, ~1 us budget)
+        if same_dtype_result and out is None and isinstance(other, Tensor) and \
+                isinstance(input, Tensor) and input.dtype is other.dtype and \
+                input.device is other.device and (kind == "arith" or input.dtype.category < 2):
+            dev = input.device
+            try:
+                data = (kernels.get(dev.type) or op.kernel(dev.type))(input._data, other._data)
+            except (ValueError, TypeError) as exc:
+                raise RuntimeError(f"{name}(): {exc}") from exc
+            t = _make(data, dev, input.dtype)
+            if (input._requires_grad or other._requires_grad) and STATE.grad_enabled and \
+                    vjp is not None and t.dtype.category == 2:
+                record(op, t, (input, other), _NO_PARAMS)
+            return t
         if kind == "logical":
             args = tuple(cast(a, _dtype.bool) if isinstance(a, Tensor) else bool(a)
                          for a in (input, other))
@@ -415,11 +434,11 @@ Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 # ---------------------------------------------------------------------------------------------
 # operators
-Tensor.__add__ = lambda self, other: add_(self, other)
+Tensor.__add__ = add_
 Tensor.__sub__ = lambda self, other: sub(self, other)
 Tensor.__rsub__ = lambda self, other: sub(other, self)
-Tensor.__mul__ = lambda self, other: mul(self, other)
-Tensor.__truediv__ = lambda self, other: div_true(self, other)
+Tensor.__mul__ = mul
+Tensor.__truediv__ = div_true
 Tensor.__rtruediv__ = lambda self, other: div_true(other, self)
 Tensor.__floordiv__ = lambda self, other: floor_divide(self, other)
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)

@@ -71,7 +71,9 @@ class SavedTensor:
     __slots__ = ("tensor", "version")
 
     def __init__(self, tensor):
-        self.tensor, self.version = tensor, version_of(tensor)
+        self.tensor = tensor
+        box = tensor._vbox
+        self.version = 0 if box is None else box[0]
 
     def unpack(self, op_name):
         current = version_of(self.tensor)
