@@ -8,7 +8,8 @@ def _float_draw(draw):
     """Draw in float32/float64 and cast for other float dtypes."""
     def kernel(shape, dtype, generator, **params):
         native = dtype if dtype in ("float32", "float64") else "float32"
-        return draw(generator, shape, np.dtype(native), **params).astype(dtype, copy=False)
+        return np.asarray(draw(generator, shape, np.dtype(native), **params)).astype(dtype,
+                                                                                   copy=False)
     return kernel
 
 

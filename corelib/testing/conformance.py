@@ -1,0 +1,161 @@
+"""The checks run for every (OpInfo, device, dtype): forward vs NumPy and PyTorch, gradients by
+finite differences (gradcheck) and vs PyTorch. Used by tests/ops and by third-party backends."""
+from __future__ import annotations
+
+import numpy as np
+
+import corelib
+
+from .compare import assert_close
+from .opinfo import flatten_outputs, to_numpy, to_torch
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _tol(info, dtype):
+    if dtype == "float16":
+        return dict(rtol=max(info.rtol, 1e-3), atol=max(info.atol, 1e-3))
+    if dtype == "float32":
+        return dict(rtol=max(info.rtol, 1e-5), atol=info.atol)
+    return dict(rtol=info.rtol, atol=info.atol)
+
+
+def check_forward(info, device, dtype):
+    """Forward against the NumPy reference."""
+    for sample in info.samples(dtype, device):
+        out = info.op(*sample.args, **sample.kwargs)
+        if info.ref is None:
+            continue
+        expected = info.ref(*to_numpy(sample.args), **to_numpy(sample.kwargs))
+        outs, exps = flatten_outputs(out), flatten_outputs(expected)
+        assert len(outs) == len(exps), f"{info.id} {sample}: {len(outs)} outputs vs {len(exps)}"
+        for o, e in zip(outs, exps):
+            assert_close(o, np.asarray(e).astype(np.asarray(e).dtype), **_tol(info, dtype),
+                         msg=f"{info.id} {sample} vs NumPy:")
+
+
+def torch_fn(info, torch):
+    ref = info.torch_ref
+    if ref == "same":
+        name = info.name
+        for space in (torch, torch.nn.functional, torch.linalg, torch.special):
+            if hasattr(space, name):
+                return getattr(space, name)
+        raise AttributeError(f"torch has no {name}")
+    if isinstance(ref, str):
+        obj = torch
+        for part in ref.split("."):
+            obj = getattr(obj, part)
+        return obj
+    return ref
+
+
+def check_torch(info, device, dtype):
+    """Forward values and result dtypes against PyTorch."""
+    torch = _torch()
+    fn = torch_fn(info, torch)
+    for sample in info.samples(dtype, device):
+        out = info.op(*sample.args, **sample.kwargs)
+        expected = fn(*to_torch(sample.args, torch), **to_torch(sample.kwargs, torch))
+        outs, exps = flatten_outputs(out), flatten_outputs(expected)
+        assert len(outs) == len(exps), f"{info.id} {sample}: {len(outs)} outputs vs {len(exps)}"
+        for o, e in zip(outs, exps):
+            if not isinstance(e, torch.Tensor):
+                assert o == e, f"{info.id} {sample}: {o} vs torch {e}"
+                continue
+            e_np = e.detach().numpy()
+            assert_close(o, e_np, check_dtype=info.check_dtype, **_tol(info, dtype),
+                         msg=f"{info.id} {sample} vs PyTorch:")
+
+
+def _with_grad(sample):
+    """Copies of the sample's floating tensors that require grad, and a rebuild function."""
+    leaves = []
+
+    def mark(a):
+        if isinstance(a, corelib.Tensor) and a.dtype.is_floating_point:
+            t = a.detach().clone().requires_grad_(True)
+            leaves.append(t)
+            return t
+        if isinstance(a, (list, tuple)) and any(isinstance(x, corelib.Tensor) for x in a):
+            return type(a)(mark(x) for x in a)
+        return a
+    args = tuple(mark(a) for a in sample.args)
+    kwargs = {k: mark(v) for k, v in sample.kwargs.items()}
+    return args, kwargs, leaves
+
+
+def _rebuild(args, kwargs, leaves, new_leaves):
+    mapping = {id(a): b for a, b in zip(leaves, new_leaves)}
+
+    def sub(a):
+        if isinstance(a, corelib.Tensor):
+            return mapping.get(id(a), a)
+        if isinstance(a, (list, tuple)):
+            return type(a)(sub(x) for x in a)
+        return a
+    return tuple(sub(a) for a in args), {k: sub(v) for k, v in kwargs.items()}
+
+
+def _differentiable_outputs(out):
+    return tuple(o for o in flatten_outputs(out)
+                 if isinstance(o, corelib.Tensor) and o.requires_grad)
+
+
+def check_gradients(info, device, dtype="float64", second_order=False):
+    """gradcheck (and gradgradcheck) on every sample with non-empty float inputs."""
+    for sample in info.samples(dtype, device):
+        args, kwargs, leaves = _with_grad(sample)
+        if not leaves or all(t.numel() == 0 for t in leaves) or \
+                sum(t.numel() for t in leaves) > 200:
+            continue
+
+        def fn(*new_leaves):
+            a, k = _rebuild(args, kwargs, leaves, new_leaves)
+            return _differentiable_outputs(info.op(*a, **k))
+        if not fn(*leaves):
+            continue
+        corelib.autograd.gradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+        if second_order:
+            corelib.autograd.gradgradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-4, rtol=1e-3)
+
+
+def check_gradients_torch(info, device, dtype="float64"):
+    """Gradients of sum(out * w) against PyTorch's."""
+    torch = _torch()
+    fn = torch_fn(info, torch)
+    for sample in info.samples(dtype, device):
+        args, kwargs, leaves = _with_grad(sample)
+        if not leaves:
+            continue
+        outs = _differentiable_outputs(info.op(*args, **kwargs))
+        if not outs:
+            continue
+        t_args, t_kwargs = to_torch(args, torch), to_torch(kwargs, torch)
+        t_leaves = []
+
+        def collect(a):
+            if isinstance(a, torch.Tensor) and a.requires_grad:
+                t_leaves.append(a)
+            elif isinstance(a, (list, tuple)):
+                for x in a:
+                    collect(x)
+        collect(list(t_args) + list(t_kwargs.values()))
+        t_outs = [o for o in flatten_outputs(fn(*t_args, **t_kwargs))
+                  if isinstance(o, torch.Tensor) and o.requires_grad]
+        weights = [np.random.default_rng(0).standard_normal(o.shape) for o in outs]
+        loss = sum((o * corelib.tensor(w, dtype=o.dtype)).sum() for o, w in zip(outs, weights))
+        grads = corelib.autograd.grad(loss, leaves, allow_unused=True)
+        t_loss = sum((o * torch.tensor(w, dtype=o.dtype)).sum() for o, w in zip(t_outs, weights))
+        t_grads = torch.autograd.grad(t_loss, t_leaves, allow_unused=True)
+        for g, tg in zip(grads, t_grads):
+            if tg is None:
+                continue
+            assert g is not None, f"{info.id} {sample}: gradient missing (torch has one)"
+            assert_close(g, tg.numpy(), rtol=1e-6, atol=1e-7, msg=f"{info.id} {sample} grad:")

@@ -1,0 +1,190 @@
+"""The op test table: one ``OpInfo`` per op, with sample inputs and references.
+
+This is also the backend conformance kit: a third-party backend runs the same table against
+its device (``pytest --pyargs corelib.testing`` style, see tests/ops/). Each entry says how to
+call the op, which dtypes it supports, how to build samples (several shapes incl. 0-d, empty,
+non-contiguous views and broadcasting) and how to check it:
+
+* ``ref``: an independent NumPy reference taking NumPy arrays (same args and kwargs);
+* ``torch_ref``: the name (or callable) of the PyTorch equivalent, used when torch is
+  installed; it also checks the result dtype, so promotion rules are compared too;
+* gradients: ``gradcheck`` in float64 (``grad=False`` for non-differentiable ops) and
+  ``gradgradcheck`` where ``gradgrad=True``.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import corelib
+
+FLOATS = ("float32", "float64")
+ALL_FLOATS = ("float16", "float32", "float64")
+INTS = ("uint8", "int8", "int16", "int32", "int64")
+SIGNED_INTS = ("int8", "int16", "int32", "int64")
+NUMERIC = FLOATS + ("int32", "int64")
+ALL_NUMERIC = ALL_FLOATS + INTS
+ALL = ALL_NUMERIC + ("bool",)
+
+
+@dataclass
+class Sample:
+    """One call: ``op(*args, **kwargs)``. Tensors inside args are corelib tensors."""
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    name: str = ""
+
+    def __repr__(self):
+        def show(a):
+            if isinstance(a, corelib.Tensor):
+                return f"T{tuple(a.shape)}:{a.dtype.name}" + ("" if a.is_contiguous() else "nc")
+            if isinstance(a, (list, tuple)):
+                return "[" + ",".join(show(x) for x in a) + "]"
+            return repr(a)
+        kw = ",".join(f"{k}={show(v)}" for k, v in self.kwargs.items())
+        return f"{self.name}({','.join(show(a) for a in self.args)}{',' if kw else ''}{kw})"
+
+
+@dataclass
+class OpInfo:
+    name: str
+    op: Callable                              # the corelib callable
+    samples: Callable[[str, str], list]       # (dtype name, device) -> [Sample]
+    dtypes: tuple = FLOATS
+    ref: Callable | None = None               # NumPy reference
+    torch_ref: Any = "same"                   # torch function name/callable; None to skip
+    grad: bool = True
+    gradgrad: bool = False
+    grad_dtypes: tuple = ("float64",)
+    atol: float = 1e-5
+    rtol: float = 1.3e-6
+    check_dtype: bool = True                  # compare result dtype with torch's
+    variant: str = ""                         # label for entries that share a name
+
+    @property
+    def id(self):
+        return self.name + (f"[{self.variant}]" if self.variant else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# sample builders
+_rng = np.random.default_rng(1234)
+
+
+def make_tensor(shape, dtype, device="cpu", *, low=None, high=None, requires_grad=False,
+                noncontiguous=False, exclude_zero=False):
+    """A random tensor made from NumPy data; ``noncontiguous`` returns a strided view."""
+    shape = tuple(shape)
+    dt = np.dtype(dtype)
+    full_shape = shape[:-1] + (shape[-1] * 2,) if noncontiguous and shape else shape
+    if dt.kind == "b":
+        arr = np.asarray(_rng.random(full_shape) > 0.5)
+    elif dt.kind in "iu":
+        lo = 0 if dt.kind == "u" else (-9 if low is None else low)
+        hi = 10 if high is None else high
+        lo = max(lo, 0) if dt.kind == "u" else lo
+        arr = np.asarray(_rng.integers(lo, hi, size=full_shape)).astype(dt)
+        if exclude_zero:
+            arr[arr == 0] = 1
+    else:
+        lo = -3.0 if low is None else low
+        hi = 3.0 if high is None else high
+        arr = np.asarray(_rng.random(full_shape) * (hi - lo) + lo).astype(dt)
+        if exclude_zero:
+            arr[np.abs(arr) < 0.1] = 0.5
+    t = corelib.tensor(arr, device=device)
+    if noncontiguous and shape:
+        t = t[..., ::2]
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+UNARY_SHAPES = [(), (0,), (7,), (3, 4), (2, 3, 4)]
+
+
+def unary_samples(low=None, high=None, shapes=UNARY_SHAPES, **kwargs):
+    """Sample factory for elementwise unary ops (incl. 0-d, empty, non-contiguous)."""
+    def samples(dtype, device):
+        out = [Sample((make_tensor(s, dtype, device, low=low, high=high),), dict(kwargs))
+               for s in shapes]
+        out.append(Sample((make_tensor((3, 5), dtype, device, low=low, high=high,
+                                       noncontiguous=True),), dict(kwargs)))
+        return out
+    return samples
+
+
+BINARY_SHAPES = [((), ()), ((5,), (5,)), ((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)),
+                 ((0, 3), (3,)), ((3, 4), ())]
+
+
+def binary_samples(low=None, high=None, scalars=(2.5, -3), exclude_zero=False, **kwargs):
+    """Sample factory for broadcasting binary ops (tensor-tensor and tensor-scalar)."""
+    def samples(dtype, device):
+        out = []
+        for sa, sb in BINARY_SHAPES:
+            out.append(Sample((make_tensor(sa, dtype, device, low=low, high=high),
+                               make_tensor(sb, dtype, device, low=low, high=high,
+                                           exclude_zero=exclude_zero)), dict(kwargs)))
+        out.append(Sample((make_tensor((3, 4), dtype, device, low=low, high=high,
+                                       noncontiguous=True),
+                           make_tensor((3, 4), dtype, device, low=low, high=high,
+                                       exclude_zero=exclude_zero)), dict(kwargs)))
+        for s in scalars:
+            if np.dtype(dtype).kind == "u" and s < 0:
+                continue
+            out.append(Sample((make_tensor((3, 4), dtype, device, low=low, high=high), s),
+                              dict(kwargs)))
+        return out
+    return samples
+
+
+REDUCTION_DIMS = [dict(), dict(dim=0), dict(dim=-1, keepdim=True), dict(dim=(0, 2)),
+                  dict(dim=1)]
+
+
+def reduction_samples(low=None, high=None, dims=REDUCTION_DIMS, empty_ok=True):
+    def samples(dtype, device):
+        out = [Sample((make_tensor((2, 3, 4), dtype, device, low=low, high=high),), dict(kw))
+               for kw in dims]
+        out.append(Sample((make_tensor((), dtype, device, low=low, high=high),)))
+        out.append(Sample((make_tensor((3, 4), dtype, device, low=low, high=high,
+                                       noncontiguous=True),), dict(dim=1)))
+        if empty_ok:
+            out.append(Sample((make_tensor((0, 3), dtype, device),), dict(dim=1)))
+        return out
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------
+# conversion helpers for references
+def to_numpy(x):
+    if isinstance(x, corelib.Tensor):
+        return x.detach().cpu().numpy()
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_numpy(v) for v in x)
+    if isinstance(x, dict):
+        return {k: to_numpy(v) for k, v in x.items()}
+    return x
+
+
+def to_torch(x, torch):
+    if isinstance(x, corelib.Tensor):
+        t = torch.from_numpy(np.array(x.detach().cpu().numpy(), order="C"))
+        return t.requires_grad_(x.requires_grad) if x.requires_grad else t
+    if isinstance(x, corelib.dtype):
+        return getattr(torch, x.name)
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_torch(v, torch) for v in x)
+    if isinstance(x, dict):
+        return {k: to_torch(v, torch) for k, v in x.items()}
+    return x
+
+
+def flatten_outputs(out):
+    if isinstance(out, (list, tuple)):
+        return list(itertools.chain.from_iterable(flatten_outputs(o) for o in out))
+    return [out]
