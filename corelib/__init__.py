@@ -15,6 +15,7 @@ from ._random import Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,
                                  is_grad_enabled, is_inference_mode_enabled)
 from . import _ops, autograd
+from . import linalg, nn, optim, utils  # noqa: E402
 from .dispatch import registry, BackendNotFoundError
 
 for _module in _ops.MODULES:

@@ -1,4 +1,4 @@
 """Op definitions, one module per family. Import order matters only for method installation."""
-from . import core, elementwise, shape, reduction, creation, indexing  # noqa: F401
+from . import core, elementwise, shape, reduction, creation, indexing, random, linalg, nn  # noqa
 
-MODULES = (elementwise, shape, reduction, creation, indexing)
+MODULES = (elementwise, shape, reduction, creation, indexing, random, linalg, nn)

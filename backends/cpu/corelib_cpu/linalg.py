@@ -1,0 +1,6 @@
+"""CPU kernels: linalg."""
+from __future__ import annotations
+
+import numpy as np  # noqa: F401
+
+KERNELS = {}

@@ -1,0 +1,2 @@
+"""corelib.save / corelib.load: safetensors + JSON, atomic, never pickle."""
+from __future__ import annotations

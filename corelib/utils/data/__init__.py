@@ -1,0 +1,2 @@
+"""corelib.utils.data: datasets, samplers and DataLoader (frontend API only)."""
+from __future__ import annotations
