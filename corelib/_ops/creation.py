@@ -352,3 +352,32 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
                    device=device or input.device, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# filling in place
+def fill_(self, value):
+    """Fill ``self`` with ``value`` (a number or 0-d tensor), in place."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        return self.copy_(value)
+    return self.copy_(full((), value, dtype=self.dtype, device=self.device))
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+Tensor.fill_ = fill_
+Tensor.zero_ = zero_
+Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: zeros(
+    *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+Tensor.new_ones = lambda self, *size, dtype=None, device=None, requires_grad=False: ones(
+    *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+Tensor.new_empty = lambda self, *size, dtype=None, device=None, requires_grad=False: empty(
+    *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, requires_grad=False: \
+    full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+         requires_grad=requires_grad)
