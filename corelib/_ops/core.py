@@ -31,11 +31,12 @@ class Op:
     rule returns None for the gradients that would need it.
     """
     __slots__ = ("name", "vjp", "saves_inputs", "saves_out", "saves_meta", "save_when",
-                 "node_name", "kernels")
+                 "node_name", "kernels", "has_kernel")
     all: dict = {}
 
-    def __init__(self, name, vjp=None, saves="inputs"):
+    def __init__(self, name, vjp=None, saves="inputs", has_kernel=True):
         self.name = name
+        self.has_kernel = has_kernel   # False: a graph record only (e.g. device transfer)
         self.vjp = vjp
         self.save_when = ((1,), (0,)) if saves == "cross" else \
             saves if isinstance(saves, tuple) else None

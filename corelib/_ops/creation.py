@@ -150,7 +150,7 @@ def _to_device_vjp(g, out, src):
     return (to_device(g, src),)
 
 
-_to_device = Op("to_device", _to_device_vjp, saves=None)
+_to_device = Op("to_device", _to_device_vjp, saves=None, has_kernel=False)
 
 
 def to_device(x, device):
