@@ -11,7 +11,9 @@ from .core import Op, call, method
 from .elementwise import assign, cast, check_inplace, promote
 
 # public API, re-exported by corelib/__init__.py
-__all__ = ["index_put"]
+__all__ = ["index_put", "gather", "take_along_dim", "scatter", "scatter_add", "scatter_reduce",
+           "index_select", "index_add", "index_copy", "index_fill", "masked_fill",
+           "masked_select", "masked_scatter", "take", "put", "nonzero", "argwhere"]
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
@@ -186,3 +188,386 @@ def rebase_view(view, value):
     base._requires_grad = True
     fresh = view._view_fn(base)
     view.grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, fresh._output_nr, True
+
+
+# ---------------------------------------------------------------------------------------------
+# index ops along one dim (gather/scatter family, index_* family)
+def _long_index(index, op, name="index", allow_int32=False):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not _dtype.int64 and not (allow_int32 and index.dtype is _dtype.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int64 for {name}, got {index.dtype}")
+    return cast(index, _dtype.int64)
+
+
+def _dim(input, dim, op):
+    from .core import wrap_dim
+    return wrap_dim(dim, max(input.ndim, 1), op)
+
+
+def _same_dtype(input, src, op, what="src"):
+    if isinstance(src, Tensor) and src.dtype is not input.dtype:
+        raise RuntimeError(f"{op}(): Expected self.dtype to be equal to {what}.dtype (got "
+                           f"{input.dtype} and {src.dtype})")
+
+
+_gather = Op("gather", lambda g, out, x, index, dim, shape: (
+    call(_gather_backward, (g, index), g.dtype, {"shape": shape, "dim": dim}), None),
+    saves=((), (0,)))
+_gather_backward = Op("gather_backward", lambda g, out, gg, index, shape, dim: (
+    call(_gather, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
+    saves=((), (0,)))
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """out[i][j][k] = input[index[i][j][k]][j][k] (for dim=0), index no larger than input."""
+    index = _long_index(index, "gather")
+    d = _dim(input, dim, "gather")
+    result = call(_gather, (input, index), input.dtype,
+                  {"dim": d, "shape": tuple(input.shape)})
+    return result if out is None else _write_out(result, out, "gather")
+
+
+def _write_out(result, out, op):
+    from .elementwise import write_out
+    return write_out(result, out, op)
+
+
+def take_along_dim(input, indices, dim=None, *, out=None):
+    """gather with broadcasting of input and indices (negative indices wrap)."""
+    from .shape import broadcast_shape, expand, reshape
+    indices = _long_index(indices, "take_along_dim")
+    if dim is None:
+        input, indices, d = reshape(input, (-1,)), reshape(indices, (-1,)), 0
+    else:
+        from .core import wrap_dim
+        d = wrap_dim(dim, input.ndim, "take_along_dim")
+        if input.ndim != indices.ndim:
+            raise RuntimeError(f"take_along_dim(): input and indices should have the same "
+                               f"number of dimensions, but got {input.ndim} dimensions for "
+                               f"input, and {indices.ndim} dimensions for indices")
+        xs, ns = list(input.shape), list(indices.shape)
+        xs[d] = ns[d] = 1
+        shape = broadcast_shape(tuple(xs), tuple(ns))
+        input = expand(input, shape[:d] + (input.shape[d],) + shape[d + 1:])
+        indices = expand(indices, shape[:d] + (indices.shape[d],) + shape[d + 1:])
+    n = input.shape[d] if input.ndim else 1
+    from .elementwise import where
+    indices = where(indices < 0, indices + n, indices)
+    return gather(input, d, indices, out=out)
+
+
+# scatter: one kernel for plain, legacy reduce= and scatter_reduce
+def _scatter_vjp(g, out, x, index, src, dim, reduce, include_self):
+    gx = g if reduce is not None and include_self else _mask_scattered(g, index, dim)
+    gsrc = None if isinstance(src, (bool, int, float)) else \
+        call(_gather, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)})
+    return gx, None, gsrc
+
+
+_scatter = Op("scatter", _scatter_vjp, saves=((), (0, 2), ()))
+
+
+def _scatter_impl(input, dim, index, src, reduce, include_self, op):
+    from .core import scalar_types
+    index = _long_index(index, op)
+    d = _dim(input, dim, op)
+    if isinstance(src, Tensor):
+        _same_dtype(input, src, op)
+        if src.ndim != index.ndim and not (src.ndim <= 1 and index.ndim <= 1):
+            raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions "
+                               f"as src tensor")
+    elif not isinstance(src, scalar_types):
+        raise TypeError(f"{op}(): argument 'src' must be Tensor or Number, not "
+                        f"{type(src).__name__}")
+    elif input.dtype.category == 2:
+        src = float(src)
+    params = {"dim": d, "reduce": reduce, "include_self": include_self}
+    if reduce in (None, "sum", "add"):
+        return call(_scatter, (input, index, src), input.dtype, params)
+    return call(_scatter_reduced, (input, index, src), input.dtype, params)
+
+
+def _reduced_vjp(g, out, x, index, src, dim, reduce, include_self):
+    """Gradients of prod/mean/amax/amin scatter reductions (as PyTorch: ties share)."""
+    from .creation import ones_like
+    from .elementwise import where
+    gp = {"dim": dim, "shape": tuple(g.shape)}
+    src_t = src if isinstance(src, Tensor) else None
+    if reduce == "mean":
+        count = _scatter_impl(ones_like(g) if include_self else ones_like(g) * 0, dim, index,
+                              ones_like(src_t) if src_t is not None else 1.0, "sum", True,
+                              "scatter_reduce")
+        count = where(count == 0, ones_like(count), count)
+        gn = g / count
+        gx = gn if include_self else _mask_scattered(gn, index, dim)
+        return gx, None, (call(_gather, (gn, index), g.dtype, gp) if src_t is not None
+                          else None)
+    if reduce in ("prod", "multiply"):
+        gx = g * out / x if include_self else _mask_scattered(g, index, dim)
+        gsrc = call(_gather, (g * out, index), g.dtype, gp) / src_t if src_t is not None \
+            else None
+        return gx, None, gsrc
+    # amax / amin: the gradient is shared evenly among the elements equal to the result
+    hit_x = cast(x == out, g.dtype)
+    if not include_self:
+        hit_x = _mask_scattered(hit_x, index, dim)
+    hit_src = cast(src_t == call(_gather, (out, index), out.dtype, gp), g.dtype)
+    count = _scatter_impl(hit_x, dim, index, hit_src, "sum", True, "scatter_reduce")
+    gn = g / where(count == 0, ones_like(count), count)
+    return gn * hit_x, None, call(_gather, (gn, index), g.dtype, gp) * hit_src
+
+
+def _mask_scattered(g, index, dim):
+    return call(_scatter, (g, index, 0.0), g.dtype, {"dim": dim, "reduce": None,
+                                                     "include_self": True})
+
+
+_scatter_reduced = Op("scatter_reduced", _reduced_vjp, saves="both")
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
+    """Write ``src`` (tensor or number) into a copy of input at ``index`` along ``dim``.
+
+    reduce='add'/'multiply' (legacy) combines instead of overwriting."""
+    if src is None:
+        src = value
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got "
+                           f"{reduce}")
+    result = _scatter_impl(input, dim, index, src, reduce, True, "scatter")
+    return result if out is None else _write_out(result, out, "scatter")
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    result = _scatter_impl(input, dim, index, src, "sum", True, "scatter_add")
+    return result if out is None else _write_out(result, out, "scatter_add")
+
+
+_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
+    """Reduce ``src`` into a copy of input at ``index``: sum, prod, mean, amax or amin."""
+    if reduce not in _REDUCES:
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
+                           f"amax or amin, got {reduce}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' must be Tensor, not "
+                        f"{type(src).__name__}")
+    result = _scatter_impl(input, dim, index, src, reduce, bool(include_self),
+                           "scatter_reduce")
+    return result if out is None else _write_out(result, out, "scatter_reduce")
+
+
+# index_select / index_add / index_copy / index_fill
+_index_select = Op("index_select", lambda g, out, x, index, dim, shape: (
+    call(_index_select_backward, (g, index), g.dtype, {"shape": shape, "dim": dim}), None),
+    saves=((), (0,)))
+_index_select_backward = Op("index_select_backward", lambda g, out, gg, index, shape, dim: (
+    call(_index_select, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
+    saves=((), (0,)))
+
+
+def index_select(input, dim, index, *, out=None):
+    """The entries of ``input`` at ``index`` (1-d) along ``dim``."""
+    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = _dim(input, dim, "index_select")
+    result = call(_index_select, (input, cast(index, _dtype.int64)), input.dtype,
+                  {"dim": d, "shape": tuple(input.shape)})
+    return result if out is None else _write_out(result, out, "index_select")
+
+
+def _index_add_vjp(g, out, x, index, src, dim, alpha):
+    gsrc = call(_index_select, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)})
+    return g, None, (gsrc * alpha if alpha != 1 else gsrc)
+
+
+_index_add = Op("index_add", _index_add_vjp, saves=((), (2,), ()))
+
+
+def _copy_vjp(g, out, x, index, src, dim):
+    gx = call(_index_fill, (g, index, 0.0), g.dtype, {"dim": dim})
+    return gx, None, call(_index_select, (g, index), g.dtype, {"dim": dim,
+                                                               "shape": tuple(g.shape)})
+
+
+_index_copy = Op("index_copy", _copy_vjp, saves=((), (0, 2), ()))
+
+
+def _fill_vjp(g, out, x, index, value, dim):
+    gx = call(_index_fill, (g, index, 0.0), g.dtype, {"dim": dim})
+    gv = None
+    if isinstance(value, Tensor):
+        from .reduction import sum as _sum
+        gv = _sum(call(_index_select, (g, index), g.dtype, {"dim": dim,
+                                                             "shape": tuple(g.shape)}))
+    return gx, None, gv
+
+
+_index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), ()))
+
+
+def _index_args(input, dim, index, source, op):
+    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    if source is not None:
+        if not isinstance(source, Tensor):
+            raise TypeError(f"{op}(): argument 'source' must be Tensor, not "
+                            f"{type(source).__name__}")
+        if source.dtype is not input.dtype:
+            raise RuntimeError(f"{op}(): self ({input.dtype}) and source ({source.dtype}) must "
+                               f"have the same scalar type")
+    return _dim(input, dim, op), cast(index, _dtype.int64)
+
+
+def index_add(input, dim, index, source, *, alpha=1, out=None):
+    """input with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    d, index = _index_args(input, dim, index, source, "index_add")
+    result = call(_index_add, (input, index, source), input.dtype, {"dim": d, "alpha": alpha})
+    return result if out is None else _write_out(result, out, "index_add")
+
+
+def index_copy(input, dim, index, source, *, out=None):
+    d, index = _index_args(input, dim, index, source, "index_copy")
+    result = call(_index_copy, (input, index, source), input.dtype, {"dim": d})
+    return result if out is None else _write_out(result, out, "index_copy")
+
+
+def index_fill(input, dim, index, value):
+    """input with ``value`` (number or 0-d tensor) written at ``index`` along ``dim``."""
+    d, index = _index_args(input, dim, index, None, "index_fill")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"index_fill(): Expected a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        value = cast(value, input.dtype)
+    return call(_index_fill, (input, index, value), input.dtype, {"dim": d})
+
+
+# ---------------------------------------------------------------------------------------------
+# masks, flat indices, nonzero
+def _bool_mask(mask, op):
+    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+        what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"{op}(): {op} only supports boolean masks, but got mask with "
+                           f"dtype {what}")
+    return mask
+
+
+def masked_fill(input, mask, value):
+    """input with ``value`` (number or 0-d tensor) where ``mask`` is True (broadcast)."""
+    from .creation import full
+    from .elementwise import where
+    _bool_mask(mask, "masked_fill")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill(): only supports a 0-dimensional value tensor, "
+                               f"but got tensor with {value.ndim} dimension(s).")
+        value = cast(value, input.dtype)
+    else:
+        value = full((), value, dtype=input.dtype, device=input.device)
+    return where(mask, value, input)
+
+
+def masked_select(input, mask, *, out=None):
+    """The 1-d tensor of input's entries where the (broadcast) mask is True."""
+    from .shape import broadcast_tensors
+    _bool_mask(mask, "masked_select")
+    x, m = broadcast_tensors(input, mask)
+    result = call(_index, (x,), x.dtype, {"key": (m._data,)})
+    return result if out is None else _write_out(result, out, "masked_select")
+
+
+def masked_scatter(input, mask, source):
+    """input with the leading elements of ``source`` written, in order, where mask is True."""
+    from .shape import broadcast_shape, expand, reshape
+    _bool_mask(mask, "masked_scatter")
+    _same_dtype(input, source, "masked_scatter", "source")
+    shape = broadcast_shape(input._data.shape, mask._data.shape)
+    x, m = expand(input, shape), expand(mask, shape)
+    n = int(m.sum().item())
+    if source.numel() < n:
+        raise RuntimeError(f"masked_scatter(): Number of elements of source < number of ones "
+                           f"in mask ({source.numel()} < {n})")
+    values = reshape(source, (-1,))[:n]
+    return index_put_raw(x, (m._data,), values, False)
+
+
+def take(input, index):
+    """Entries of the flattened input at ``index`` (negative indices count from the end)."""
+    from .shape import reshape
+    _long_index(index, "take")
+    try:
+        return getitem(reshape(input, (-1,)), index)
+    except IndexError as exc:
+        raise IndexError(f"take(): out of range: {exc}") from None
+
+
+def put(input, index, source, accumulate=False):
+    """A copy of input with ``source`` written at flat positions ``index``."""
+    from .shape import reshape
+    index = _long_index(index, "put")
+    _same_dtype(input, source, "put", "source")
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put(): Expected source and index to have the same number of "
+                           f"elements, but got source with {source.numel()} and index with "
+                           f"{index.numel()}")
+    flat = reshape(input, (-1,))
+    try:
+        result = index_put_raw(flat, (reshape(index, (-1,))._data,), reshape(source, (-1,)),
+                               bool(accumulate))
+    except IndexError as exc:
+        raise IndexError(f"put(): out of range: {exc}") from None
+    return reshape(result, input.shape)
+
+
+_nonzero = Op("nonzero")
+
+
+def nonzero(input, *, out=None, as_tuple=False):
+    """Indices of the non-zero entries: an (n, ndim) int64 tensor or a tuple of 1-d ones."""
+    from .shape import reshape
+    if as_tuple:
+        x = reshape(input, (1,)) if input.ndim == 0 else input
+        idx = call(_nonzero, (x,), _dtype.int64)
+        return tuple(idx[:, i].contiguous() for i in range(x.ndim))
+    result = call(_nonzero, (input,), _dtype.int64)
+    return result if out is None else _write_out(result, out, "nonzero")
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def _install_methods():
+    from .shape import apply_inplace
+    for name, fn in (("gather", gather), ("take_along_dim", take_along_dim),
+                     ("scatter", scatter), ("scatter_add", scatter_add),
+                     ("scatter_reduce", scatter_reduce), ("index_select", index_select),
+                     ("index_add", index_add), ("index_copy", index_copy),
+                     ("index_fill", index_fill), ("masked_fill", masked_fill),
+                     ("masked_select", masked_select), ("masked_scatter", masked_scatter),
+                     ("take", take), ("put", put), ("nonzero", nonzero),
+                     ("argwhere", argwhere)):
+        setattr(Tensor, name, fn)
+    for name, fn in (("scatter", scatter), ("scatter_add", scatter_add),
+                     ("scatter_reduce", scatter_reduce), ("index_add", index_add),
+                     ("index_copy", index_copy), ("index_fill", index_fill),
+                     ("masked_fill", masked_fill), ("masked_scatter", masked_scatter),
+                     ("put", put)):
+        def method_(self, *args, _fn=fn, _name=name + "_", **kwargs):
+            return apply_inplace(self, _name, _fn, *args, **kwargs)
+        method_.__name__ = name + "_"
+        setattr(Tensor, name + "_", method_)
+
+
+_install_methods()

@@ -10,7 +10,15 @@ from ..autograd.grad_mode import STATE
 from .core import Op, call, method, wrap_dim, dims_arg
 
 # public API, re-exported by corelib/__init__.py
-__all__ = ["broadcast_shapes", "broadcast_to", "broadcast_tensors", "reshape", "view", "expand", "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "movedim", "moveaxis", "squeeze", "unsqueeze", "flatten", "unflatten", "ravel", "contiguous", "clone"]
+__all__ = ["broadcast_shapes", "broadcast_to", "broadcast_tensors", "reshape", "view", "expand",
+           "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "movedim",
+           "moveaxis", "squeeze", "unsqueeze", "flatten", "unflatten", "ravel", "contiguous",
+           "clone", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
+           "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "split",
+           "split_with_sizes", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit", "unbind",
+           "narrow", "select", "diagonal", "diag_embed", "diag", "diagflat", "trace", "tril",
+           "triu", "flip", "fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tile",
+           "meshgrid"]
 
 
 def broadcast_shape(*shapes):
@@ -351,3 +359,656 @@ def stride(input, dim=None):
 
 def storage_offset(input):
     return 0
+
+
+def _storage_offset_kernel(input):
+    return int(Op.all["storage_offset"].kernel(input.device.type)(input._data))
+
+
+_storage_offset = Op("storage_offset")
+Tensor.storage_offset = lambda self: 0 if self.device.type == "meta" else \
+    _storage_offset_kernel(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# in-place helper for the ops below
+def apply_inplace(self, name, fn, *args, **kwargs):
+    """``self.<name>_(...)``: compute ``fn(self, ...)`` out of place and write it into self.
+
+    Errors (bad arguments, leaf or leaf-view checks) happen before self is touched."""
+    from .elementwise import assign, check_inplace
+    check_inplace(self, name)
+    base = self._base
+    if STATE.grad_enabled and base is not None and base.grad_fn is None and \
+            base._requires_grad:
+        raise RuntimeError(f"{name}(): a view of a leaf Variable that requires grad is being "
+                           f"used in an in-place operation.")
+    tracked = STATE.grad_enabled and (self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+    result = fn(self.clone() if tracked else self, *args, **kwargs)
+    if result.shape != self.shape:
+        raise RuntimeError(f"{name}(): output with shape {list(self.shape)} doesn't match the "
+                           f"broadcast shape {list(result.shape)}")
+    assign(self, result)
+    return self
+
+
+def _tensors_arg(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return list(tensors)
+
+
+def _int_arg(value, op, name):
+    if isinstance(value, Tensor):
+        return int(value.item())
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return value.__index__()
+
+
+# ---------------------------------------------------------------------------------------------
+# joining
+def _cat_vjp(g, out, *shapes, dim):
+    grads, start = [], 0
+    for s in shapes:
+        grads.append(narrow(g, dim, start, s[dim]))
+        start += s[dim]
+    return tuple(grads)
+
+
+_cat = Op("cat", _cat_vjp, saves="meta")
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Concatenate along ``dim`` (types promoted; legacy empty 1-d tensors are skipped)."""
+    from .. import _dtype
+    from .elementwise import cast, write_out
+    tensors = _tensors_arg(tensors, "cat")
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    dtype = _dtype.result_type_from([t.dtype for t in tensors], [], [])
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    kept = [t for t in tensors if not (t.ndim == 1 and t._data.shape[0] == 0)]
+    if not kept:
+        result = cast(tensors[0], dtype).clone()
+    else:
+        ref = kept[0]._data.shape
+        d = wrap_dim(dim, len(ref), "cat")
+        for i, t in enumerate(tensors):
+            s = t._data.shape
+            if t.ndim == 1 and s[0] == 0:
+                continue
+            if len(s) != len(ref):
+                raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got "
+                                   f"{len(ref)} and {len(s)}")
+            for k in range(len(s)):
+                if k != d and s[k] != ref[k]:
+                    raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension "
+                                       f"{d}. Expected size {ref[k]} but got size {s[k]} for "
+                                       f"tensor number {i} in the list.")
+        result = call(_cat, tuple(cast(t, dtype) for t in kept), dtype, {"dim": d})
+    return result if out is None else write_out(result, out, "cat")
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = _tensors_arg(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack(): expects a non-empty TensorList")
+    first = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != first:
+            raise RuntimeError(f"stack(): stack expects each tensor to be equal size, but got "
+                               f"{list(first)} at entry 0 and {list(t.shape)} at entry {i}")
+    d = wrap_dim(dim, len(first) + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+
+
+def atleast_1d(*tensors):
+    return _atleast(tensors, lambda t: reshape(t, (1,)) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors):
+    return _atleast(tensors, lambda t: reshape(t, (1,) * (2 - t.ndim) + t.shape)
+                    if t.ndim < 2 else t)
+
+
+def atleast_3d(*tensors):
+    def to3(t):
+        if t.ndim == 0:
+            return reshape(t, (1, 1, 1))
+        if t.ndim == 1:
+            return reshape(t, (1, t.shape[0], 1))
+        if t.ndim == 2:
+            return unsqueeze(t, -1)
+        return t
+    return _atleast(tensors, to3)
+
+
+def _atleast(tensors, fn):
+    if len(tensors) == 1:
+        if isinstance(tensors[0], Tensor):
+            return fn(tensors[0])
+        tensors = tensors[0]
+    return tuple(fn(t) for t in tensors)
+
+
+def hstack(tensors, *, out=None):
+    tensors = atleast_1d(_tensors_arg(tensors, "hstack"))
+    return cat(tensors, 0 if all(t.ndim == 1 for t in tensors) else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    return cat(atleast_2d(_tensors_arg(tensors, "vstack")), 0, out=out)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None):
+    return cat(atleast_3d(_tensors_arg(tensors, "dstack")), 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    tensors = [reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t
+               for t in _tensors_arg(tensors, "column_stack")]
+    return cat(tensors, 1, out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# splitting: views sharing storage with the input
+@method()
+def narrow(input, dim, start, length):
+    """The view ``input[..., start:start+length, ...]`` along ``dim``."""
+    ndim = input.ndim
+    if ndim == 0:
+        raise RuntimeError("narrow(): cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, ndim, "narrow")
+    size = input._data.shape[d]
+    start, length = _int_arg(start, "narrow", "start"), _int_arg(length, "narrow", "length")
+    if not -size <= start <= size:
+        raise IndexError(f"narrow(): start out of range (expected to be in range of "
+                         f"[{-size}, {size}], but got {start})")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension "
+                           f"size ({size}).")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+@method()
+def select(input, dim, index):
+    """The view ``input[..., index, ...]`` along ``dim`` (the dim is removed)."""
+    ndim = input.ndim
+    if ndim == 0:
+        raise IndexError("select(): cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, ndim, "select")
+    size = input._data.shape[d]
+    index = _int_arg(index, "select", "index")
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return input[(slice(None),) * d + (index % size if size else index,)]
+
+
+def _split_sizes(sizes, total, dim, op):
+    sizes = [_int_arg(s, op, "split_sizes") for s in sizes]
+    if builtins.any(s < 0 for s in sizes) or builtins.sum(sizes) != total:
+        raise RuntimeError(f"{op}(): split_with_sizes expects split_sizes to sum exactly to "
+                           f"{total} (input tensor's size at dimension {dim}), but got "
+                           f"split_sizes={sizes}")
+    return sizes
+
+
+def _pieces(input, d, sizes):
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+@method()
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of consecutive pieces: of one size (the last may be smaller) or of given sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split(): split expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, tensor.ndim, "split")
+    total = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        return _pieces(tensor, d, _split_sizes(split_size_or_sections, total, d, "split"))
+    size = _int_arg(split_size_or_sections, "split", "split_size")
+    if size < 0 or (size == 0 and total != 0):
+        raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but "
+                           f"got dimension size of {total}")
+    if total == 0:
+        return (tensor,) if size == 0 else _pieces(tensor, d, [0])
+    sizes = [size] * (total // size) + ([total % size] if total % size else [])
+    return _pieces(tensor, d, sizes)
+
+
+@method()
+def split_with_sizes(input, split_sizes, dim=0):
+    d = wrap_dim(dim, input.ndim, "split_with_sizes")
+    return _pieces(input, d, _split_sizes(split_sizes, input._data.shape[d], d,
+                                          "split_with_sizes"))
+
+
+@method()
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` views of equal size (the last may be smaller)."""
+    chunks = _int_arg(chunks, "chunk", "chunks")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk(): chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk(): chunk expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, input.ndim, "chunk")
+    total = input._data.shape[d]
+    if total == 0:
+        return _pieces(input, d, [0] * chunks)
+    return split(input, -(-total // chunks), d)
+
+
+@method()
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views split into n near-equal sections, or at the given indices."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split(): expected at least a 1-dimensional tensor")
+    d = wrap_dim(dim, input.ndim, "tensor_split")
+    total = input._data.shape[d]
+    arg = indices_or_sections
+    if isinstance(arg, Tensor):
+        if arg.dtype.category != 1 or arg.ndim > 1:
+            raise RuntimeError("tensor_split(): tensor_indices_or_sections must be a zero-dim "
+                               "or one-dim tensor of dtype long")
+        arg = arg.item() if arg.ndim == 0 else arg.tolist()
+    if isinstance(arg, (list, tuple)):
+        bounds = [0] + [builtins.min(builtins.max(_int_arg(i, "tensor_split", "indices") +
+                                                  (total if i < 0 else 0), 0), total)
+                        for i in arg] + [total]
+        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+        starts = bounds[:-1]
+        return tuple(narrow(input, d, builtins.min(s, total), n) for s, n in zip(starts, sizes))
+    n = _int_arg(arg, "tensor_split", "sections")
+    if n <= 0:
+        raise RuntimeError(f"tensor_split(): number of sections must be larger than 0, got {n}")
+    q, r = divmod(total, n)
+    return _pieces(input, d, [q + 1] * r + [q] * (n - r))
+
+
+@method()
+def unbind(input, dim=0):
+    """A tuple of views, one per index along ``dim`` (the dim removed)."""
+    if input.ndim == 0:
+        raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
+    d = wrap_dim(dim, input.ndim, "unbind")
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+def hsplit(input, sections):
+    return tensor_split(input, sections, 1 if input.ndim > 1 else 0)
+
+
+def vsplit(input, sections):
+    return tensor_split(input, sections, 0)
+
+
+def dsplit(input, sections):
+    return tensor_split(input, sections, 2)
+
+
+Tensor.hsplit, Tensor.vsplit, Tensor.dsplit = hsplit, vsplit, dsplit
+
+
+# ---------------------------------------------------------------------------------------------
+# diagonals
+def _diagonal_vjp(g, out, x_shape, offset, dim1, dim2):
+    return (call(_diagonal_backward, (g,), g.dtype, {"shape": tuple(x_shape), "offset": offset,
+                                                     "dim1": dim1, "dim2": dim2}),)
+
+
+_diagonal = Op("diagonal", _diagonal_vjp, saves="meta")
+_diagonal_backward = Op("diagonal_backward", lambda g, out, g_shape, shape, offset, dim1, dim2: (
+    diagonal(g, offset, dim1, dim2),), saves="meta")
+
+
+@method()
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """A view of the diagonal of ``dim1``/``dim2``, appended as the last dim."""
+    ndim = input.ndim
+    if ndim < 2:
+        raise RuntimeError(f"diagonal(): diagonal dimensions requires ndim larger than 1, got "
+                           f"{ndim}")
+    d1, d2 = wrap_dim(dim1, ndim, "diagonal"), wrap_dim(dim2, ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal(): diagonal dimensions cannot be identical {dim1}, {dim2}")
+    params = {"offset": int(offset), "dim1": d1, "dim2": d2}
+    out = call(_diagonal, (input,), input.dtype, params)
+    return make_view(out, input, lambda b: diagonal(b, *params.values()))
+
+
+@method()
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Batched diagonal matrices whose ``offset`` diagonal (dims dim1, dim2) is ``input``."""
+    ndim = input.ndim + 1
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed(): input must be at least 1-dimensional")
+    d1, d2 = wrap_dim(dim1, ndim, "diag_embed"), wrap_dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed(): diagonal dimensions cannot be identical {dim1}, "
+                           f"{dim2}")
+    n = input._data.shape[-1] + builtins.abs(int(offset))
+    batch = iter(input._data.shape[:-1])
+    shape = tuple(n if i in (d1, d2) else next(batch) for i in range(ndim))
+    return call(_diagonal_backward, (input,), input.dtype,
+                {"shape": shape, "offset": int(offset), "dim1": d1, "dim2": d2})
+
+
+@method()
+def diag(input, diagonal=0):
+    """1-d: a matrix with ``input`` on a diagonal; 2-d: a copy of one diagonal."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return clone(globals()["diagonal"](input, diagonal))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+@method()
+def diagflat(input, offset=0):
+    return diag_embed(reshape(input, (-1,)), offset, 0, 1)
+
+
+@method()
+def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError(f"trace(): expected a matrix, but got tensor with dim {input.ndim}")
+    from .reduction import sum as _sum
+    return _sum(diagonal(input))
+
+
+def _triangle(name):
+    op = Op(name, lambda g, out, x, diagonal: (call(op, (g,), g.dtype,
+                                                     {"diagonal": diagonal}),), saves=None)
+
+    def fn(input, diagonal=0, *, out=None):
+        if input.ndim < 2:
+            raise RuntimeError(f"{name}(): input tensor must have at least 2 dimensions")
+        result = call(op, (input,), input.dtype, {"diagonal": int(diagonal)})
+        if out is not None:
+            from .elementwise import write_out
+            return write_out(result, out, name)
+        return result
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"corelib.{name}(input, diagonal=0): the {name[-1]} triangle of the last 2 dims."
+    setattr(Tensor, name, fn)
+    setattr(Tensor, name + "_", lambda self, diagonal=0: apply_inplace(self, name + "_", fn,
+                                                                       diagonal))
+    return fn
+
+
+tril = _triangle("tril")
+triu = _triangle("triu")
+
+
+# ---------------------------------------------------------------------------------------------
+# reordering and repetition (copies)
+_flip = Op("flip", lambda g, out, x, dims: (flip(g, dims),), saves=None)
+
+
+@method()
+def flip(input, *dims):
+    """A copy with the order of elements along ``dims`` reversed."""
+    dims = _shape_arg(dims, "flip")
+    dims = tuple(wrap_dim(d, builtins.max(input.ndim, 1), "flip") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"flip(): dim {dims[0]} appears multiple times in the list of dims")
+    if input.ndim == 0 or not dims:
+        return clone(input)
+    return call(_flip, (input,), input.dtype, {"dims": dims})
+
+
+@method()
+def fliplr(input):
+    if input.ndim < 2:
+        raise RuntimeError("fliplr(): Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+@method()
+def flipud(input):
+    if input.ndim < 1:
+        raise RuntimeError("flipud(): Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+_roll = Op("roll", lambda g, out, x, shifts, dims: (
+    call(_roll, (g,), g.dtype, {"shifts": tuple(-s for s in shifts), "dims": dims}),),
+    saves=None)
+
+
+@method()
+def roll(input, shifts, dims=None):
+    """Elements shifted cyclically along ``dims`` (the flattened tensor when dims is None)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: "
+                               f"{len(shifts)}, dims:0")
+        return reshape(roll(flatten(input), shifts, 0), input.shape)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    dims = tuple(wrap_dim(d, input.ndim, "roll") for d in dims)
+    return call(_roll, (input,), input.dtype, {"shifts": shifts, "dims": dims})
+
+
+@method()
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotation by 90 degrees k times in the plane ``dims`` (from the first towards the
+    second)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90(): expected total rotation dims == 2, but got dims = "
+                           f"{len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90(): expected total dims >= 2, but got total dims = "
+                           f"{input.ndim}")
+    d0, d1 = (wrap_dim(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90(): expected rotation dims to be different, but got dim0 = "
+                           f"{d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return clone(input)
+
+
+def _repeat_vjp(g, out, x_shape, repeats):
+    lead = len(repeats) - len(x_shape)
+    full = (1,) * lead + tuple(x_shape)
+    split_shape = []
+    for r, n in zip(repeats, full):
+        split_shape += [r, n]
+    from .reduction import sum as _sum
+    g = _sum(reshape(g, tuple(split_shape)), tuple(range(0, 2 * len(full), 2)))
+    return (reshape(g, tuple(x_shape)),)
+
+
+_repeat = Op("repeat", _repeat_vjp, saves="meta")
+
+
+@method()
+def repeat(input, *sizes):
+    """The tensor tiled ``sizes`` times along each dim (new leading dims as needed)."""
+    sizes = _shape_arg(sizes, "repeat")
+    if len(sizes) < input.ndim:
+        raise RuntimeError("repeat(): Number of dimensions of repeat dims can not be smaller "
+                           "than number of dimensions of tensor")
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat(): Trying to create tensor with negative dimension: "
+                           f"{list(sizes)}")
+    return call(_repeat, (input,), input.dtype, {"repeats": sizes})
+
+
+@method()
+def tile(input, dims):
+    dims = _shape_arg((dims,), "tile") if not isinstance(dims, int) else (dims,)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
+
+
+_repeat_interleave = Op("repeat_interleave")
+
+
+@method()
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place."""
+    from .indexing import index_select
+    if repeats is None:   # repeat_interleave(repeats): indices repeated by their counts
+        if input.ndim != 1 or input.dtype.category != 1:
+            raise RuntimeError("repeat_interleave(): repeats must be 1-d integral")
+        return _repeat_index(input)
+    if dim is None:
+        input, d = reshape(input, (-1,)), 0
+    else:
+        d = wrap_dim(dim, builtins.max(input.ndim, 1), "repeat_interleave")
+        if input.ndim == 0:
+            input = reshape(input, (1,))
+    n = input._data.shape[d]
+    if isinstance(repeats, Tensor) and repeats.numel() == 1 and repeats.ndim <= 1:
+        repeats = int(repeats.item())
+    if isinstance(repeats, Tensor):
+        if repeats.ndim != 1 or repeats._data.shape[0] != n:
+            raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input "
+                               f"along dim, but got repeats.size(0) = {repeats.numel()} and "
+                               f"input.size({d}) = {n}")
+        return index_select(input, d, _repeat_index(repeats))
+    repeats = _int_arg(repeats, "repeat_interleave", "repeats")
+    if repeats < 0:
+        raise RuntimeError("repeat_interleave(): repeats can not be negative")
+    shape = input._data.shape
+    x = expand(unsqueeze(input, d + 1), shape[:d + 1] + (repeats,) + shape[d + 1:])
+    return reshape(x, shape[:d] + (n * repeats,) + shape[d + 1:])
+
+
+def _repeat_index(repeats):
+    from .. import _dtype
+    from .elementwise import cast
+    if repeats.dtype.category != 1:
+        raise RuntimeError("repeat_interleave(): repeats has to be Long or Int tensor")
+    if repeats.numel() and int((repeats < 0).sum().item()):
+        raise RuntimeError("repeat_interleave(): repeats can not be negative")
+    return call(_repeat_interleave, (cast(repeats, _dtype.int64),), _dtype.int64)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids (expanded views) from 0-d/1-d tensors; 'xy' swaps the first two."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = _tensors_arg(tensors, "meshgrid")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid(): indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    if builtins.any(t.ndim > 1 for t in tensors):
+        raise RuntimeError("meshgrid(): Expected 0D or 1D tensor in the tensor list")
+    sizes = [t.numel() for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    if swap:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    shape = tuple(sizes)
+    out = []
+    for i, t in enumerate(tensors):
+        pos = {0: 1, 1: 0}.get(i, i) if swap else i
+        view_shape = [1] * len(shape)
+        view_shape[pos] = -1
+        out.append(expand(reshape(t, tuple(view_shape)), shape))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# padding (corelib.nn.functional.pad uses this)
+_constant_pad = Op("constant_pad", lambda g, out, x_shape, widths, value: (
+    g[tuple(slice(a, a + n) for (a, _), n in zip(widths, x_shape))],), saves="meta")
+
+
+def _pad_index(n, left, right, mode):
+    """Source positions (Python ints) of a padded dim of size n."""
+    positions = range(-left, n + right)
+    if mode == "reflect":
+        return [(n - 1) - builtins.abs((n - 1) - builtins.abs(i)) for i in positions]
+    if mode == "replicate":
+        return [builtins.min(builtins.max(i, 0), n - 1) for i in positions]
+    return [i % n for i in positions]   # circular
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims; ``pad`` lists (left, right) from the last dim backwards.
+
+    Modes: constant (negative widths crop), reflect, replicate, circular."""
+    pad = tuple(_int_arg(p, "pad", "pad") for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("pad(): Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"pad(): Padding length should be less than or equal to two times "
+                           f"the input dimension but got padding length {len(pad)} and input "
+                           f"of dimension {input.ndim}")
+    ndim, k = input.ndim, len(pad) // 2
+    pairs = [(0, 0)] * (ndim - k) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(k))]
+    if mode == "constant":
+        x = input
+        for d, (a, b) in enumerate(pairs):   # negative widths crop first
+            if a < 0 or b < 0:
+                n = x._data.shape[d]
+                start, stop = builtins.max(-a, 0), n - builtins.max(-b, 0)
+                if stop < start:
+                    raise RuntimeError(f"pad(): The input size {n}, plus negative padding "
+                                       f"{a} and {b} resulted in a negative output size")
+                x = narrow(x, d, start, stop - start)
+        widths = tuple((builtins.max(a, 0), builtins.max(b, 0)) for a, b in pairs)
+        if value is None:
+            value = 0
+        if x.dtype.category < 2:
+            value = int(value) if x.dtype.category == 1 else builtins.bool(value)
+        if builtins.all(w == (0, 0) for w in widths):
+            return clone(x)
+        return call(_constant_pad, (x,), x.dtype, {"widths": widths, "value": value})
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad(): unsupported padding mode '{mode}'")
+    if value is not None and value != 0:
+        raise RuntimeError(f"pad(): Padding mode \"{mode}\" doesn't take in value argument")
+    from .creation import tensor
+    from .indexing import index_select
+    x = input
+    for d, (a, b) in enumerate(pairs):
+        if a == 0 and b == 0:
+            continue
+        n = x._data.shape[d]
+        if a < 0 or b < 0:
+            raise NotImplementedError(f"pad(): negative padding is only supported in constant "
+                                      f"mode, got ({a}, {b})")
+        if (mode == "reflect" and builtins.max(a, b) >= n) or \
+                (mode == "circular" and builtins.max(a, b) > n) or n == 0:
+            raise RuntimeError(f"pad(): Padding size should be less than the corresponding "
+                               f"input dimension for mode '{mode}', but got padding ({a}, {b}) "
+                               f"at dimension {d} of input {list(input.shape)}")
+        idx = tensor(_pad_index(n, a, b, mode), device=x.device)
+        x = index_select(x, d, idx)
+    return x if x is not input else clone(input)

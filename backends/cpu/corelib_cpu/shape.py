@@ -65,3 +65,254 @@ KERNELS = {
     "index_put": _index_put,
     "setitem": _setitem,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# movement kernels (copies)
+def _diagonal(a, offset, dim1, dim2):
+    """A writable view of a diagonal (np.diagonal's view is read-only)."""
+    n1, n2 = a.shape[dim1], a.shape[dim2]
+    start = [slice(None)] * a.ndim
+    if offset >= 0:
+        start[dim2] = slice(min(offset, n2), None)
+        length = max(min(n1, n2 - offset), 0)
+    else:
+        start[dim1] = slice(min(-offset, n1), None)
+        length = max(min(n1 + offset, n2), 0)
+    s = a[tuple(start)]
+    rest = [d for d in range(a.ndim) if d not in (dim1, dim2)]
+    shape = tuple(a.shape[d] for d in rest) + (length,)
+    strides = tuple(s.strides[d] for d in rest) + (s.strides[dim1] + s.strides[dim2],)
+    return np.lib.stride_tricks.as_strided(s, shape, strides, writeable=s.flags.writeable)
+
+
+def _diagonal_backward(g, shape, offset, dim1, dim2):
+    out = np.zeros(shape, dtype=g.dtype)
+    _diagonal(out, offset, dim1, dim2)[...] = g
+    return out
+
+
+def _repeat(a, repeats):
+    return np.tile(a.reshape((1,) * (len(repeats) - a.ndim) + a.shape), repeats)
+
+
+def _constant_pad(a, widths, value):
+    return np.pad(a, widths, mode="constant", constant_values=value)
+
+
+# ---------------------------------------------------------------------------------------------
+# indexing kernels: index tensors are int64 arrays; bounds are checked before any write
+def _check_bounds(index, size, dim, negative_ok=False, error=RuntimeError):
+    if index.size == 0:
+        return index
+    lo, hi = int(index.min()), int(index.max())
+    if hi >= size or lo < (-size if negative_ok else 0):
+        bad = hi if hi >= size else lo
+        raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    return index + size * (index < 0) if negative_ok and lo < 0 else index
+
+
+def _along(index, dim):
+    """Full index tuple for positions ``index`` along ``dim`` (gather/scatter addressing)."""
+    grids = list(np.ogrid[tuple(slice(n) for n in index.shape)]) if index.ndim else []
+    if not grids:
+        return (index,)
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _check_index_shape(index, shape, dim, other=None):
+    if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    for d in range(index.ndim):
+        if d != dim and index.shape[d] > shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be smaller than self {list(shape)} "
+                               f"apart from dimension {dim}")
+        if other is not None and index.shape[d] > other[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index.shape)} to be smaller than src {list(other)}")
+
+
+def _gather_key(shape, index, dim):
+    _check_index_shape(index, shape, dim)
+    if not shape:
+        return (), _check_bounds(index, 1, 0)
+    return _along(_check_bounds(index, shape[dim], dim), dim), None
+
+
+def _gather(a, index, dim, shape=None):
+    key, zero_d = _gather_key(a.shape, index, dim)
+    if zero_d is not None:
+        return np.broadcast_to(a, index.shape).copy()
+    return np.asarray(a[key])
+
+
+def _gather_backward(g, index, shape, dim):
+    out = np.zeros(shape, dtype=g.dtype)
+    key, zero_d = _gather_key(shape, index, dim)
+    if zero_d is not None:
+        out[...] = g.sum()
+        return out
+    np.add.at(out, key, g)
+    return out
+
+
+def _src_values(src, index):
+    if isinstance(src, np.ndarray) and src.ndim:
+        return src[tuple(slice(n) for n in index.shape)]
+    return src
+
+
+_AT = {"sum": np.add, "add": np.add, "prod": np.multiply, "multiply": np.multiply,
+       "amax": np.maximum, "amin": np.minimum, "mean": np.add}
+
+
+def _identity(ufunc, dtype):
+    if ufunc is np.add:
+        return 0
+    if ufunc is np.multiply:
+        return 1
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype) if dtype.kind in "iu" \
+        else None
+    if info is None:
+        return ufunc is np.minimum
+    if dtype.kind == "f":
+        return -np.inf if ufunc is np.maximum else np.inf
+    return info.min if ufunc is np.maximum else info.max
+
+
+def _scatter(a, index, src, dim, reduce=None, include_self=True):
+    """scatter / scatter_add / scatter_reduce out of place (``src`` array or scalar)."""
+    if isinstance(src, np.ndarray) and src.ndim == index.ndim:
+        _check_index_shape(index, a.shape, dim, src.shape)
+    if not a.shape:
+        a2, index2 = a.reshape(1), index.reshape(-1)
+        src2 = src.reshape(-1) if isinstance(src, np.ndarray) else src
+        return _scatter(a2, index2, src2, 0, reduce, include_self).reshape(())
+    key, _ = _gather_key(a.shape, index, dim)
+    out = a.copy()
+    values = np.broadcast_to(_src_values(src, index), index.shape)
+    if reduce is None:
+        out[key] = values
+        return out
+    ufunc = _AT[reduce]
+    if not include_self:
+        out[key] = _identity(ufunc, out.dtype)
+    if reduce == "mean":
+        count = np.zeros(a.shape, dtype=np.int64) + (1 if include_self else 0)
+        np.add.at(count, key, 1)
+        np.add.at(out, key, values)
+        count = np.maximum(count, 1)
+        if out.dtype.kind == "f":
+            return (out / count).astype(out.dtype)
+        return (out // count).astype(out.dtype)
+    ufunc.at(out, key, values)
+    return out
+
+
+def _index_key(ndim, dim, index):
+    return (slice(None),) * dim + (index,)
+
+
+def _index_select(a, index, dim, shape=None):
+    if not a.shape:
+        _check_bounds(index, 1, 0)
+        return np.broadcast_to(a, index.shape).copy()
+    return np.take(a, _check_bounds(index, a.shape[dim], dim), axis=dim)
+
+
+def _index_select_backward(g, index, shape, dim):
+    out = np.zeros(shape, dtype=g.dtype)
+    if not shape:
+        out[...] = g.sum()
+        return out
+    np.add.at(out, _index_key(len(shape), dim, index), g)
+    return out
+
+
+def _source_along(a, src, index, dim):
+    """``src`` laid out for writing at ``index`` along ``dim`` of ``a``."""
+    if not a.shape:
+        return src.reshape(index.shape) if isinstance(src, np.ndarray) else src
+    want = a.shape[:dim] + index.shape + a.shape[dim + 1:]
+    if isinstance(src, np.ndarray) and src.shape != want:
+        if src.ndim == 0 and not index.ndim:
+            return src
+        raise RuntimeError(f"source tensor shape {list(src.shape)} does not match the "
+                           f"expected shape {list(want)}")
+    return src
+
+
+def _index_add(a, index, src, dim, alpha=1):
+    out = a.copy()
+    if not a.shape:
+        _check_bounds(index, 1, 0)
+        out[...] += (src * alpha).sum().astype(a.dtype)
+        return out
+    index = _check_bounds(index, a.shape[dim], dim)
+    src = _source_along(a, src, index, dim)
+    np.add.at(out, _index_key(a.ndim, dim, index), src * alpha if alpha != 1 else src)
+    return out
+
+
+def _index_copy(a, index, src, dim):
+    out = a.copy()
+    if not a.shape:
+        _check_bounds(index, 1, 0, error=IndexError)
+        out[...] = src.reshape(-1)[-1] if src.size else out
+        return out
+    index = _check_bounds(index, a.shape[dim], dim, error=IndexError)
+    out[_index_key(a.ndim, dim, index)] = _source_along(a, src, index, dim)
+    return out
+
+
+def _index_fill(a, index, value, dim):
+    out = a.copy()
+    if not a.shape:
+        _check_bounds(index, 1, 0, negative_ok=True, error=IndexError)
+        if index.size:
+            out[...] = value
+        return out
+    index = _check_bounds(index, a.shape[dim], dim, negative_ok=True, error=IndexError)
+    out[_index_key(a.ndim, dim, index)] = value
+    return out
+
+
+def _nonzero(a):
+    return np.argwhere(a).astype(np.int64)
+
+
+def _storage_offset(a):
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    start = a.__array_interface__["data"][0]
+    return (start - root.__array_interface__["data"][0]) // a.itemsize if a.size else 0
+
+
+KERNELS.update({
+    "diagonal": _diagonal,
+    "diagonal_backward": _diagonal_backward,
+    "cat": lambda *arrays, dim: np.concatenate(arrays, axis=dim),
+    "flip": lambda a, dims: np.flip(a, dims).copy(),
+    "roll": lambda a, shifts, dims: np.roll(a, shifts, dims),
+    "repeat": _repeat,
+    "tril": lambda a, diagonal: np.tril(a, diagonal),
+    "triu": lambda a, diagonal: np.triu(a, diagonal),
+    "constant_pad": _constant_pad,
+    "gather": _gather,
+    "gather_backward": _gather_backward,
+    "scatter": _scatter,
+    "scatter_reduced": _scatter,
+    "index_select": _index_select,
+    "index_select_backward": _index_select_backward,
+    "index_add": _index_add,
+    "index_copy": _index_copy,
+    "index_fill": _index_fill,
+    "nonzero": _nonzero,
+    "repeat_interleave": lambda repeats: np.repeat(np.arange(len(repeats), dtype=np.int64),
+                                                    repeats),
+    "storage_offset": _storage_offset,
+})
