@@ -270,7 +270,7 @@ class Optimizer:
 
 def _typename(obj):
     if isinstance(obj, Tensor):
-        return "corelib.Tensor"
+        return obj.type()
     return type(obj).__module__ + "." + type(obj).__qualname__ \
         if type(obj).__module__ != "builtins" else type(obj).__qualname__
 
