@@ -92,6 +92,12 @@ def _diagonal_backward(g, shape, offset, dim1, dim2):
     return out
 
 
+def _cat(*arrays, dim):
+    """Concatenate; legacy empty 1-d arrays are skipped (as PyTorch) unless all are."""
+    kept = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)]
+    return np.concatenate(kept if kept else arrays, axis=dim)
+
+
 def _repeat(a, repeats):
     return np.tile(a.reshape((1,) * (len(repeats) - a.ndim) + a.shape), repeats)
 
@@ -295,7 +301,7 @@ def _storage_offset(a):
 KERNELS.update({
     "diagonal": _diagonal,
     "diagonal_backward": _diagonal_backward,
-    "cat": lambda *arrays, dim: np.concatenate(arrays, axis=dim),
+    "cat": _cat,
     "flip": lambda a, dims: np.flip(a, dims).copy(),
     "roll": lambda a, shifts, dims: np.roll(a, shifts, dims),
     "repeat": _repeat,
