@@ -1,6 +1,449 @@
-"""CPU kernels: nn."""
+"""CPU kernels: nn (convolution, pooling, softmax, normalization, embedding, class gathers).
+
+Convolution is im2col through ``as_strided`` windows plus one batched BLAS matmul per call
+(groups are the batch axis); its transposes (col2im) accumulate strided slices in a loop over
+kernel positions only. Spatial ops are N-d: ``padding`` arrives as ((lo, hi), ...) per spatial
+dim, ``stride``/``dilation``/``kernel_size`` as tuples.
+"""
 from __future__ import annotations
 
-import numpy as np  # noqa: F401
+import itertools
 
-KERNELS = {}
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+# ---------------------------------------------------------------------------------------------
+# window helpers
+def _pad(x, padding, value=0):
+    """Pad the trailing spatial dims by ((lo, hi), ...)."""
+    if not any(lo or hi for lo, hi in padding):
+        return x
+    widths = [(0, 0)] * (x.ndim - len(padding)) + [tuple(p) for p in padding]
+    return np.pad(x, widths, constant_values=value)
+
+
+def _windows(xp, kernel, stride, dilation, out_size):
+    """Read-only view (..., *out_size, *kernel) of the sliding windows of ``xp``."""
+    nsp = len(kernel)
+    lead = xp.ndim - nsp
+    st = xp.strides
+    shape = xp.shape[:lead] + tuple(out_size) + tuple(kernel)
+    strides = st[:lead] + tuple(st[lead + i] * stride[i] for i in range(nsp)) + \
+        tuple(st[lead + i] * dilation[i] for i in range(nsp))
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def _kernel_slices(kpos, stride, dilation, out_size):
+    """Slices of the padded input touched by kernel position ``kpos`` over all windows."""
+    return tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                 for k, d, s, o in zip(kpos, dilation, stride, out_size))
+
+
+def _crop(xp, shape, padding):
+    nsp = len(padding)
+    sl = tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, shape[-nsp:]))
+    return np.ascontiguousarray(xp[(Ellipsis,) + sl])
+
+
+def _col2im(cols, input_shape, kernel, stride, padding, dilation):
+    """Sum window columns (N, C, *kernel, *out) back onto an input of ``input_shape``."""
+    nsp = len(kernel)
+    out_size = cols.shape[2 + nsp:]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(input_shape[2:], padding))
+    acc = np.zeros(tuple(input_shape[:2]) + padded, dtype=cols.dtype)
+    if 0 in out_size:
+        return _crop(acc, input_shape, padding)
+    for kpos in itertools.product(*(range(k) for k in kernel)):
+        acc[(Ellipsis,) + _kernel_slices(kpos, stride, dilation, out_size)] += \
+            cols[(slice(None), slice(None)) + kpos]
+    return _crop(acc, input_shape, padding)
+
+
+def _conv_out(size, k, s, d):
+    return max((size - d * (k - 1) - 1) // s + 1, 0)
+
+
+def _im2col_groups(x, kernel, stride, padding, dilation, groups, out_size=None):
+    """Columns (G, N*P, Cg*K) of the padded input's windows, and the output spatial size."""
+    n, c = x.shape[:2]
+    nsp = len(kernel)
+    xp = _pad(x, padding)
+    if out_size is None:
+        out_size = tuple(_conv_out(xp.shape[2 + i], kernel[i], stride[i], dilation[i])
+                         for i in range(nsp))
+    win = _windows(xp, kernel, stride, dilation, out_size)       # (N, C, *O, *K)
+    win = win.reshape((n, groups, c // groups) + win.shape[2:])  # (N, G, Cg, *O, *K)
+    perm = (1, 0) + tuple(range(3, 3 + nsp)) + (2,) + tuple(range(3 + nsp, 3 + 2 * nsp))
+    cols = win.transpose(perm).reshape(groups, n * _prod(out_size), -1)
+    return cols, out_size
+
+
+def _prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# convolution and its two transposes
+def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
+                weight_shape=None):
+    """N-d convolution; the shapes are for the derivative rule and unused here."""
+    n = x.shape[0]
+    o = w.shape[0]
+    cols, out_size = _im2col_groups(x, w.shape[2:], stride, padding, dilation, groups)
+    wm = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)    # (G, Cg*K, Og)
+    out = np.matmul(cols, wm)                                     # (G, N*P, Og)
+    p = _prod(out_size)
+    out = out.reshape(groups, n, p, o // groups).transpose(1, 0, 3, 2).reshape(
+        (n, o) + tuple(out_size))
+    if b is not None:
+        out += b.reshape((o,) + (1,) * len(out_size))
+    return out
+
+
+def convolution_backward_input(g, w, input_shape, stride, padding, dilation, groups):
+    """Gradient of conv w.r.t. its input (= transposed convolution of ``g`` with ``w``)."""
+    n, o = g.shape[:2]
+    out_size = g.shape[2:]
+    kernel = w.shape[2:]
+    nsp = len(kernel)
+    cg = w.shape[1]
+    og = o // groups
+    p = _prod(out_size)
+    gm = g.reshape(n, groups, og, p).transpose(1, 0, 3, 2)        # (G, N, P, Og)
+    cols = np.matmul(gm, w.reshape(groups, og, -1))               # (G, N, P, Cg*K)
+    cols = cols.reshape((groups, n) + tuple(out_size) + (cg,) + tuple(kernel))
+    perm = (1, 0, 2 + nsp) + tuple(range(3 + nsp, 3 + 2 * nsp)) + tuple(range(2, 2 + nsp))
+    cols = cols.transpose(perm).reshape((n, groups * cg) + tuple(kernel) + tuple(out_size))
+    return _col2im(cols, tuple(input_shape), kernel, stride, padding, dilation)
+
+
+def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, groups):
+    """Gradient of conv w.r.t. its weight: windows of ``x`` contracted with ``g``."""
+    n, o = g.shape[:2]
+    cols, _ = _im2col_groups(x, weight_shape[2:], stride, padding, dilation, groups,
+                             out_size=g.shape[2:])
+    og = o // groups
+    gm = g.reshape(n, groups, og, -1).transpose(1, 2, 0, 3).reshape(groups, og, -1)
+    return np.matmul(gm, cols).reshape(weight_shape)
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    """F.unfold: (N, C, *S) -> (N, C*prod(kernel), L)."""
+    n, c = x.shape[:2]
+    nsp = len(kernel_size)
+    xp = _pad(x, padding)
+    out_size = tuple(_conv_out(xp.shape[2 + i], kernel_size[i], stride[i], dilation[i])
+                     for i in range(nsp))
+    win = _windows(xp, kernel_size, stride, dilation, out_size)
+    perm = (0, 1) + tuple(range(2 + nsp, 2 + 2 * nsp)) + tuple(range(2, 2 + nsp))
+    return win.transpose(perm).reshape(n, c * _prod(kernel_size), _prod(out_size))
+
+
+def col2im(cols, output_size, kernel_size, stride, padding, dilation):
+    """F.fold: (N, C*prod(kernel), L) -> (N, C, *output_size), overlapping windows summed."""
+    n = cols.shape[0]
+    nsp = len(kernel_size)
+    padded = [s + lo + hi for s, (lo, hi) in zip(output_size, padding)]
+    out_size = tuple(_conv_out(padded[i], kernel_size[i], stride[i], dilation[i])
+                     for i in range(nsp))
+    c = cols.shape[1] // _prod(kernel_size)
+    cols = cols.reshape((n, c) + tuple(kernel_size) + out_size)
+    return _col2im(cols, (n, c) + tuple(output_size), kernel_size, stride, padding, dilation)
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling
+def _pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode):
+    """Output size and the extra right padding ceil_mode needs (PyTorch's pooling shape rule)."""
+    out_size, extra = [], []
+    for n, k, s, p, d in zip(shape, kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        o = max(o, 0)
+        need = (o - 1) * s + d * (k - 1) + 1 if o else 0
+        out_size.append(o)
+        extra.append(max(need - (n + 2 * p), 0))
+    return tuple(out_size), tuple(extra)
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _window_coords(out_size, kernel_index, stride, padding, dilation, in_size):
+    """Flat input index of the chosen kernel position of every window."""
+    nsp = len(out_size)
+    flat = 0
+    for i in range(nsp):
+        start = (np.arange(out_size[i]) * stride[i] - padding[i]).reshape(
+            (-1,) + (1,) * (nsp - 1 - i))
+        flat = flat * in_size[i] + start + kernel_index[i] * dilation[i]
+    return flat
+
+
+def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Flat (per-plane) input indices of the window maxima, as PyTorch's return_indices."""
+    nsp = len(kernel_size)
+    in_size = x.shape[-nsp:]
+    out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode)
+    xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)], _lowest(x.dtype))
+    win = _windows(xp, kernel_size, stride, dilation, out_size)
+    lead = x.shape[:-nsp]
+    flat_win = win.reshape(lead + out_size + (-1,))
+    if flat_win.shape[-1] == 0 or flat_win.size == 0:
+        return np.zeros(lead + out_size, dtype=np.int64)
+    best = flat_win.argmax(-1)
+    kidx = np.unravel_index(best, kernel_size)
+    return np.asarray(_window_coords(out_size, kidx, stride, padding, dilation, in_size),
+                      dtype=np.int64)
+
+
+def adaptive_max_pool_indices(x, output_size):
+    """Flat input indices of the maxima over PyTorch's adaptive windows."""
+    nsp = len(output_size)
+    in_size = x.shape[-nsp:]
+    lead = x.shape[:-nsp]
+    result = np.zeros(lead + tuple(output_size), dtype=np.int64)
+    bounds = [[(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+              for n, o in zip(in_size, output_size)]
+    for cell in itertools.product(*(range(o) for o in output_size)):
+        box = [bounds[d][c] for d, c in enumerate(cell)]
+        region = x[(Ellipsis,) + tuple(slice(a, b) for a, b in box)]
+        best = region.reshape(lead + (-1,)).argmax(-1)
+        local = np.unravel_index(best, tuple(b - a for a, b in box))
+        flat = 0
+        for d in range(nsp):
+            flat = flat * in_size[d] + box[d][0] + local[d]
+        result[(Ellipsis,) + cell] = flat
+    return result
+
+
+def pool_gather(x, indices):
+    """Values of ``x`` (N, C, *S) at per-plane flat ``indices`` (N, C, *O): max-pool forward."""
+    n, c = x.shape[:2]
+    planes = x.reshape(n, c, -1)
+    idx = indices.reshape(n, c, -1)
+    return np.take_along_axis(planes, idx, axis=-1).reshape(indices.shape)
+
+
+def pool_scatter(g, indices, input_shape):
+    """Sum ``g`` into zeros of ``input_shape`` at per-plane flat ``indices`` (max-pool backward)."""
+    input_shape = tuple(input_shape)
+    planes = input_shape[0] * input_shape[1]
+    plane = _prod(input_shape[2:])
+    offsets = (np.arange(planes, dtype=np.int64) * plane).reshape(
+        input_shape[:2] + (1,) * (g.ndim - 2))
+    flat = (indices + offsets).ravel()
+    acc = np.bincount(flat, weights=g.ravel(), minlength=planes * plane)
+    return acc.astype(g.dtype, copy=False).reshape(input_shape)
+
+
+def _avg_divisor(in_size, out_size, kernel, stride, padding, count_include_pad, override,
+                 dtype):
+    if override:
+        return dtype.type(override)
+    nsp = len(in_size)
+    div = 1
+    for i, (n, o, k, s, p) in enumerate(zip(in_size, out_size, kernel, stride, padding)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        cnt = (end - start).reshape((-1,) + (1,) * (nsp - 1 - i))
+        div = div * cnt
+    return np.asarray(div, dtype=dtype)
+
+
+def avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    nsp = len(kernel_size)
+    in_size = x.shape[-nsp:]
+    ones = (1,) * nsp
+    out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, ones, ceil_mode)
+    xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)])
+    acc = np.zeros(x.shape[:-nsp] + out_size, dtype=x.dtype)
+    if acc.size:
+        for kpos in itertools.product(*(range(k) for k in kernel_size)):
+            acc += xp[(Ellipsis,) + _kernel_slices(kpos, stride, ones, out_size)]
+    acc /= _avg_divisor(in_size, out_size, kernel_size, stride, padding, count_include_pad,
+                        divisor_override, x.dtype)
+    return acc
+
+
+def avg_pool_backward(g, input_shape, kernel_size, stride, padding, ceil_mode,
+                      count_include_pad, divisor_override):
+    nsp = len(kernel_size)
+    in_size = tuple(input_shape[-nsp:])
+    ones = (1,) * nsp
+    out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, ones, ceil_mode)
+    gd = g / _avg_divisor(in_size, out_size, kernel_size, stride, padding, count_include_pad,
+                          divisor_override, g.dtype)
+    pads = [(p, p + e) for p, e in zip(padding, extra)]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads))
+    acc = np.zeros(tuple(input_shape[:-nsp]) + padded, dtype=g.dtype)
+    if g.size:
+        for kpos in itertools.product(*(range(k) for k in kernel_size)):
+            acc[(Ellipsis,) + _kernel_slices(kpos, stride, ones, out_size)] += gd
+    return _crop(acc, tuple(input_shape), pads)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax family
+def softmax(x, dim):
+    if x.size == 0:
+        return x.copy()
+    e = np.exp(x - x.max(dim, keepdims=True))
+    e /= e.sum(dim, keepdims=True)
+    return e
+
+
+def log_softmax(x, dim):
+    if x.size == 0:
+        return x.copy()
+    shifted = x - x.max(dim, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(dim, keepdims=True))
+    return shifted
+
+
+def softmax_backward_data(g, out, dim):
+    return out * (g - (g * out).sum(dim, keepdims=True))
+
+
+def log_softmax_backward_data(g, out, dim):
+    return g - np.exp(out) * g.sum(dim, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# normalization: (x - mean) / sqrt(var + eps) over ``dim``
+def _moments(x, dim, eps):
+    mean = x.mean(dim, keepdims=True)
+    xc = x - mean
+    var = np.square(xc).mean(dim, keepdims=True)
+    return xc, 1.0 / np.sqrt(var + x.dtype.type(eps))
+
+
+def normalize(x, dim, eps):
+    if x.size == 0:
+        return x.copy()
+    xc, rstd = _moments(x, dim, eps)
+    xc *= rstd
+    return xc
+
+
+def normalize_backward(g, x, dim, eps):
+    if x.size == 0:
+        return g.copy()
+    xc, rstd = _moments(x, dim, eps)
+    xhat = xc * rstd
+    return rstd * (g - g.mean(dim, keepdims=True) - xhat * (g * xhat).mean(dim, keepdims=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# embedding, one-hot, class gathers
+def _check_range(idx, n, what):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise IndexError(f"{what} {bad} is out of bounds for size {n}")
+
+
+def embedding(weight, indices, num_weights=None, padding_idx=None):
+    _check_range(indices, weight.shape[0], "index")
+    return np.take(weight, indices, axis=0)
+
+
+def embedding_backward(g, indices, num_weights, padding_idx):
+    dim = g.shape[-1]
+    flat = indices.reshape(-1).astype(np.int64, copy=False)
+    pos = (flat[:, None] * dim + np.arange(dim)).ravel()
+    acc = np.bincount(pos, weights=g.reshape(-1), minlength=num_weights * dim)
+    acc = acc.astype(g.dtype, copy=False).reshape(num_weights, dim)
+    if padding_idx is not None:
+        acc[padding_idx] = 0
+    return acc
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type):
+    """Rescale (in place) the rows of ``weight`` used by ``indices`` to norm <= max_norm."""
+    rows = np.unique(indices)
+    if rows.size == 0:
+        return weight
+    norms = np.linalg.norm(weight[rows], ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
+    weight[rows] *= scale[:, None]
+    return weight
+
+
+def one_hot(indices, num_classes):
+    if indices.size and indices.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes < 0:
+        if indices.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(indices.max()) + 1
+    elif indices.size and indices.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (indices[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+def _targets(target, num_classes, ignore_index):
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
+        bad = safe[(safe < 0) | (safe >= num_classes)].flat[0]
+        raise IndexError(f"Target {bad} is out of bounds.")
+    return np.expand_dims(safe, 1), np.expand_dims(keep, 1)
+
+
+def class_gather(x, target, ignore_index):
+    """x[n, target[n, ...], ...] (0 where target == ignore_index); x is (N, C, *d)."""
+    safe, keep = _targets(target, x.shape[1], ignore_index)
+    picked = np.take_along_axis(x, safe, axis=1) * keep
+    return picked[:, 0]
+
+
+def class_scatter(g, target, num_classes, ignore_index):
+    """The transpose of class_gather: g placed at the target class of zeros (N, C, *d)."""
+    safe, keep = _targets(target, num_classes, ignore_index)
+    out = np.zeros((g.shape[0], num_classes) + g.shape[1:], dtype=g.dtype)
+    np.put_along_axis(out, safe, np.expand_dims(g, 1) * keep, axis=1)
+    return out
+
+
+def linear(x, w, b):
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return np.asarray(out)
+
+
+KERNELS = {
+    "linear": linear,
+    "convolution": convolution,
+    "convolution_backward_input": convolution_backward_input,
+    "convolution_backward_weight": convolution_backward_weight,
+    "im2col": im2col,
+    "col2im": col2im,
+    "max_pool_indices": max_pool_indices,
+    "adaptive_max_pool_indices": adaptive_max_pool_indices,
+    "pool_gather": pool_gather,
+    "pool_scatter": pool_scatter,
+    "avg_pool": avg_pool,
+    "avg_pool_backward": avg_pool_backward,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "softmax_backward_data": softmax_backward_data,
+    "log_softmax_backward_data": log_softmax_backward_data,
+    "normalize": normalize,
+    "normalize_backward": normalize_backward,
+    "embedding": embedding,
+    "embedding_backward": embedding_backward,
+    "embedding_renorm_": embedding_renorm_,
+    "one_hot": one_hot,
+    "class_gather": class_gather,
+    "class_scatter": class_scatter,
+}
