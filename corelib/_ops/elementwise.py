@@ -19,7 +19,22 @@ _make = Tensor._make
 _NO_PARAMS = {}
 
 # public API, re-exported by corelib/__init__.py
-__all__ = ["add", "sub", "mul", "div", "true_divide", "divide", "subtract", "multiply", "floor_divide", "pow", "neg", "negative", "exp", "log", "sqrt", "tanh", "sigmoid", "abs", "absolute", "sign", "sin", "cos", "relu", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "where"]
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "divide", "subtract", "multiply",
+    "floor_divide", "remainder", "fmod", "pow", "float_power", "atan2", "arctan2", "maximum",
+    "minimum", "fmax", "fmin", "hypot", "logaddexp", "logaddexp2", "copysign", "xlogy", "neg",
+    "negative", "abs", "absolute", "sign", "sgn", "signbit", "positive", "exp", "exp2",
+    "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sin",
+    "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "tanh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "sigmoid", "logit",
+    "erf", "erfc", "erfinv", "floor", "ceil", "round", "trunc", "fix", "frac", "nan_to_num",
+    "isnan", "isinf", "isfinite", "isposinf", "isneginf", "relu", "relu_", "selu", "selu_",
+    "celu", "celu_", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+    "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "isclose", "allclose", "equal", "where", "clamp", "clip",
+    "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,51 +214,66 @@ def copy_(self, src, non_blocking=False):
 
 # ---------------------------------------------------------------------------------------------
 # families
-def _finish(op, args, dtype, out, name):
+def _finish(op, args, dtype, out, name, params=_NO_PARAMS):
     if out is None:
-        return call(op, args, dtype)
+        return call(op, args, dtype, params)
     if isinstance(out, Tensor) and out.dtype is dtype and not (STATE.grad_enabled and (
             out._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))):
         from .shape import broadcast_shape
         shape = broadcast_shape(*(a._data.shape for a in args if isinstance(a, Tensor)))
         if out._data.shape == shape:
-            call(op, args, dtype, out=out._data)
+            call(op, args, dtype, params, out=out._data)
             out._bump_version()
             return out
-    return write_out(call(op, args, dtype), out, name)
+    return write_out(call(op, args, dtype, params), out, name)
 
 
-def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=None):
-    """Define unary op ``name``. kind: 'float' (ints promote to the default float dtype),
-    'same' (result has the input's dtype), 'bool' (result is bool), 'int_only'."""
+_TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+              "bool": "Bool", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+              "float64": "Double"}
+
+
+def _not_implemented(name, dt):
+    return NotImplementedError(f'{name}(): "{name}" not implemented for '
+                               f"'{_TYPE_WORD.get(dt.name, dt.name)}'")
+
+
+def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=None,
+          no_bool=False, method=True):
+    """Define unary op ``name(input, *, out=None, **params)``; params go to the kernel.
+
+    kind: 'float' (ints promote to the default float dtype), 'same' (result has the input's
+    dtype), 'float_only' (floating inputs only, as PyTorch's activation kernels), 'bool'
+    (result is bool), 'int_only' (integral and bool inputs). ``no_bool`` rejects bool inputs.
+    """
     op = Op(name, vjp, saves)
 
-    def fn(input, *, out=None):
+    def fn(input, *, out=None, **params):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
                             f"{type(input).__name__}")
+        cat = input.dtype.category
         x = to_float(input) if kind == "float" else input
-        if kind == "same" and x.dtype is _dtype.bool and name in _NO_BOOL:
-            raise RuntimeError(f"{name}(): not supported for bool tensors")
-        if kind == "int_only" and x.dtype.category == 2:
-            raise TypeError(f"{name}(): only integral and bool tensors are supported, got "
-                            f"{x.dtype}")
-        return _finish(op, (x,), _dtype.bool if kind == "bool" else x.dtype, out, name)
+        if (no_bool and cat == 0) or (kind == "int_only" and cat == 2) or \
+                (kind == "float_only" and cat < 2):
+            raise _not_implemented(name, input.dtype)
+        return _finish(op, (x,), _dtype.bool if kind == "bool" else x.dtype, out, name,
+                       params or _NO_PARAMS)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"corelib.{name}(input): elementwise {name}."
     fn.op = op
-    _install(name, fn, inplace_ok and kind != "bool")
+    if method:
+        _install(name, fn, inplace_ok and kind != "bool")
     return fn
 
 
-_NO_BOOL = {"neg", "sign"}
-
-
-def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None):
+def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
+           tensor_only=False):
     """Define broadcasting binary op ``name``. kind: 'arith' (promoted dtype), 'float'
-    (promoted, then ints to default float), 'compare' (bool result), 'logical' (bool inputs
-    and result), 'integral' (bitwise: no floats)."""
+    (promoted, then ints to default float), 'float_only' (promoted dtype must be floating),
+    'compare' (bool result), 'logical' (bool inputs and result), 'integral' (bitwise: no
+    floats). ``tensor_only``: ``other`` must be a Tensor (as torch.maximum)."""
     op = Op(name, vjp, saves)
     kernels = op.kernels
     same_dtype_result = kind in ("arith", "integral")
@@ -256,13 +286,18 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None)
             dev = input.device
             try:
                 data = (kernels.get(dev.type) or op.kernel(dev.type))(input._data, other._data)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, RuntimeError) as exc:
                 raise RuntimeError(f"{name}(): {exc}") from exc
             t = _make(data, dev, input.dtype)
             if (input._requires_grad or other._requires_grad) and STATE.grad_enabled and \
                     vjp is not None and t.dtype.category == 2:
                 record(op, t, (input, other), _NO_PARAMS)
             return t
+        if tensor_only:
+            for arg, a in (("input", input), ("other", other)):
+                if not isinstance(a, Tensor):
+                    raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not "
+                                    f"{type(a).__name__}")
         if kind == "logical":
             args = tuple(cast(a, _dtype.bool) if isinstance(a, Tensor) else bool(a)
                          for a in (input, other))
@@ -275,16 +310,16 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None)
                 ft = get_default_dtype()
                 args = tuple(cast(a, ft) if isinstance(a, Tensor) else float(a) for a in args)
                 dt = ft
-            if kind == "integral" and dt.category == 2:
-                raise TypeError(f"{name}(): only integral and bool tensors are supported, "
-                                f"got {dt}")
+            if (kind == "integral" and dt.category == 2) or \
+                    (kind == "float_only" and dt.category != 2):
+                raise _not_implemented(name, dt)
         return _finish(op, args, _dtype.bool if kind in ("compare", "logical") else dt, out,
                        name)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"corelib.{name}(input, other): elementwise {name} with broadcasting."
     fn.op = op
-    _install(name, fn, kind not in ("compare", "logical") or True)
+    _install(name, fn, True)
     for r in reflected:
         setattr(Tensor, r, lambda self, other, _fn=fn: _fn(other, self))
     return fn
@@ -299,14 +334,26 @@ def _install(name, fn, with_inplace):
         setattr(Tensor, name + "_", method_)
 
 
+def _alias(fn, *names):
+    """Install ``fn`` (and its in-place method, if any) under alias names."""
+    for n in names:
+        setattr(Tensor, n, getattr(Tensor, fn.__name__))
+        if hasattr(Tensor, fn.__name__ + "_"):
+            setattr(Tensor, n + "_", getattr(Tensor, fn.__name__ + "_"))
+    return fn
+
+
+def _zeros(g, out, *inputs, **params):
+    """Piecewise-constant ops (floor, sign, rounding division): zero gradients, as PyTorch."""
+    return (g * 0,) * len(inputs)
+
+
 # ---------------------------------------------------------------------------------------------
 # arithmetic
-def _reduce_none(*grads):
-    return grads
+_add = binary("add", lambda g, out, a, b: (g, g), saves=None, reflected=("__radd__",))
+_sub = binary("sub", lambda g, out, a, b: (g, -g), saves=None)
 
 
-add_ = binary("add", lambda g, out, a, b: (g, g), saves=None, reflected=("__radd__",))
-sub_ = binary("sub", lambda g, out, a, b: (g, -g), saves=None)
 def _mul_vjp(g, out, a, b):
     return (None if b is None else g * b), (None if a is None else g * a)
 
@@ -329,7 +376,7 @@ def _alpha(other, alpha, name):
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with broadcasting and type promotion."""
-    return add_(input, _alpha(other, alpha, "add"), out=out)
+    return _add(input, _alpha(other, alpha, "add"), out=out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -339,7 +386,7 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError("sub(): Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    return sub_(input, _alpha(other, alpha, "sub"), out=out)
+    return _sub(input, _alpha(other, alpha, "sub"), out=out)
 
 
 subtract, multiply = sub, mul
@@ -360,40 +407,466 @@ def div(input, other, *, rounding_mode=None, out=None):
 divide = true_divide = div
 
 
-floor_divide = binary("floor_divide", lambda g, out, a, b: (g * 0, g * 0), saves=None)
-div_trunc = binary("div_trunc", lambda g, out, a, b: (g * 0, g * 0), saves=None)
+floor_divide = binary("floor_divide", _zeros, saves=None)
+div_trunc = binary("div_trunc", _zeros, saves=None)
+remainder = binary("remainder", lambda g, out, a, b: (
+    g, None if not isinstance(b, Tensor) else -g * floor_divide(a, b)),
+    reflected=("__rmod__",))
+fmod = binary("fmod", lambda g, out, a, b: (
+    g, None if not isinstance(b, Tensor) else -g * div_trunc(a, b)))
 
 
 def _pow_vjp(g, out, a, b):
-    ga = g * b * a ** (b - 1) if not isinstance(b, (int, float)) or b != 0 else g * 0
-    gb = g * out * log(a) if isinstance(b, Tensor) else None
+    ga = gb = None
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        elif b == 0:
+            ga = g * 0
+        else:
+            ga = g * b * a ** (b - 1)
     if isinstance(b, Tensor):
-        gb = where(a == 0, g * 0, gb) if isinstance(a, Tensor) else gb
+        if isinstance(a, Tensor):
+            gb = where((a == 0) & (b >= 0), 0.0, g * out * log(a))
+        elif a == 0:
+            gb = where(b >= 0, 0.0, g * out * -math.inf)
+        else:
+            gb = g * out * math.log(a)
     return ga, gb
 
 
-pow = binary("pow", _pow_vjp, saves="both", reflected=("__rpow__",))
+_pow = binary("pow", _pow_vjp, saves="both")
+
+
+def pow(input, exponent, *, out=None):
+    """input ** exponent; either may be a Python number (integers to negative integer powers
+    are an error, as in PyTorch)."""
+    if isinstance(input, Tensor) and input.dtype.category < 2 and \
+            isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
+        raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
+    return _pow(input, exponent, out=out)
+
+
+_install("pow", pow, True)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+
+
+def float_power(input, exponent, *, out=None):
+    """pow computed (and returned) in float64."""
+    cast64 = [cast(a, _dtype.float64) if isinstance(a, Tensor) else float(a)
+              for a in (input, exponent)]
+    return _pow(*cast64, out=out)
+
+
+def _atan2_vjp(g, out, a, b):
+    d = a * a + b * b
+    return (g * b / d if isinstance(a, Tensor) else None), \
+        (-g * a / d if isinstance(b, Tensor) else None)
+
+
+atan2 = binary("atan2", _atan2_vjp, kind="float")
+arctan2 = _alias(atan2, "arctan2")
+
+
+def _minmax_vjp(first_wins):
+    def rule(g, out, a, b):
+        half = where(a == b, g / 2, g)
+        return where(first_wins(a, b), half, 0.0), where(first_wins(b, a), half, 0.0)
+    return rule
+
+
+def _fminmax_vjp(first_wins):
+    def rule(g, out, a, b):
+        take_a = first_wins(a, b) | isnan(b)
+        return where(take_a, g, 0.0), where(take_a, 0.0, g)
+    return rule
+
+
+maximum = binary("maximum", _minmax_vjp(lambda a, b: a >= b), tensor_only=True)
+minimum = binary("minimum", _minmax_vjp(lambda a, b: a <= b), tensor_only=True)
+fmax = binary("fmax", _fminmax_vjp(lambda a, b: a >= b), tensor_only=True)
+fmin = binary("fmin", _fminmax_vjp(lambda a, b: a <= b), tensor_only=True)
+hypot = binary("hypot", lambda g, out, a, b: (g * a / out, g * b / out), saves="both",
+               kind="float_only")
+logaddexp = binary("logaddexp", lambda g, out, a, b: (
+    g / (1 + exp(b - a)), g / (1 + exp(a - b))), kind="float_only")
+logaddexp2 = binary("logaddexp2", lambda g, out, a, b: (
+    g / (1 + exp2(b - a)), g / (1 + exp2(a - b))), kind="float_only")
+copysign = binary("copysign", lambda g, out, a, b: (
+    g * where(a == 0, 0.0, out / a) if isinstance(a, Tensor) else None,
+    g * 0 if isinstance(b, Tensor) else None), saves="both", kind="float")
+
+
+def _xlogy_vjp(g, out, a, b):
+    return (g * xlogy(a != 0, b) if isinstance(a, Tensor) else None), \
+        (g * a / b if isinstance(b, Tensor) else None)
+
+
+xlogy = binary("xlogy", _xlogy_vjp, kind="float")
 
 
 # ---------------------------------------------------------------------------------------------
 # unary math (derivatives in frontend ops)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
 neg = unary("neg", lambda g, out, x: (-g,), saves=None, kind="same")
-negative = neg
+negative = _alias(neg, "negative")
+
+
+def _neg_checked(input, *, out=None):
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        raise RuntimeError("neg(): Negation, the `-` operator, on a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    return neg(input, out=out)
+
+
 exp = unary("exp", lambda g, out, x: (g * out,), saves="out")
+exp2 = unary("exp2", lambda g, out, x: (g * out * _LN2,), saves="out")
+expm1 = unary("expm1", lambda g, out, x: (g * (out + 1),), saves="out")
 log = unary("log", lambda g, out, x: (g / x,))
+log2 = unary("log2", lambda g, out, x: (g / (x * _LN2),))
+log10 = unary("log10", lambda g, out, x: (g / (x * _LN10),))
+log1p = unary("log1p", lambda g, out, x: (g / (x + 1),))
 sqrt = unary("sqrt", lambda g, out, x: (g / (2 * out),), saves="out")
-tanh = unary("tanh", lambda g, out, x: (g * (1 - out * out),), saves="out")
-sigmoid = unary("sigmoid", lambda g, out, x: (g * out * (1 - out),), saves="out")
-abs = unary("abs", lambda g, out, x: (g * sign(x),), kind="same")
-absolute = abs
-sign = unary("sign", lambda g, out, x: (g * 0,), saves=None, kind="same")
+rsqrt = unary("rsqrt", lambda g, out, x: (-0.5 * g * out * out * out,), saves="out")
+reciprocal = unary("reciprocal", lambda g, out, x: (-g * out * out,), saves="out")
 sin = unary("sin", lambda g, out, x: (g * cos(x),))
 cos = unary("cos", lambda g, out, x: (-g * sin(x),))
-relu = unary("relu", lambda g, out, x: (g * (out > 0),), saves="out", kind="same")
+tan = unary("tan", lambda g, out, x: (g * (1 + out * out),), saves="out")
+asin = unary("asin", lambda g, out, x: (g * rsqrt(1 - x * x),))
+acos = unary("acos", lambda g, out, x: (-g * rsqrt(1 - x * x),))
+atan = unary("atan", lambda g, out, x: (g / (1 + x * x),))
+sinh = unary("sinh", lambda g, out, x: (g * cosh(x),))
+cosh = unary("cosh", lambda g, out, x: (g * sinh(x),))
+tanh = unary("tanh", lambda g, out, x: (g * (1 - out * out),), saves="out")
+asinh = unary("asinh", lambda g, out, x: (g * rsqrt(x * x + 1),))
+acosh = unary("acosh", lambda g, out, x: (g * rsqrt((x - 1) * (x + 1)),))
+atanh = unary("atanh", lambda g, out, x: (g / (1 - x * x),))
+arcsin, arccos, arctan = _alias(asin, "arcsin"), _alias(acos, "arccos"), _alias(atan, "arctan")
+arcsinh, arccosh = _alias(asinh, "arcsinh"), _alias(acosh, "arccosh")
+arctanh = _alias(atanh, "arctanh")
+sigmoid = unary("sigmoid", lambda g, out, x: (g * out * (1 - out),), saves="out")
+erf = unary("erf", lambda g, out, x: (g * _TWO_OVER_SQRT_PI * exp(-x * x),))
+erfc = unary("erfc", lambda g, out, x: (-g * _TWO_OVER_SQRT_PI * exp(-x * x),))
+erfinv = unary("erfinv", lambda g, out, x: (g * (0.5 * math.sqrt(math.pi)) * exp(out * out),),
+               saves="out")
+abs = unary("abs", lambda g, out, x: (g * sign(x),), kind="same", no_bool=True)
+absolute = _alias(abs, "absolute")
+sign = unary("sign", _zeros, saves=None, kind="same")
+sgn = _alias(sign, "sgn")
+floor = unary("floor", _zeros, saves=None, kind="same", no_bool=True)
+ceil = unary("ceil", _zeros, saves=None, kind="same", no_bool=True)
+trunc = unary("trunc", _zeros, saves=None, kind="same", no_bool=True)
+fix = _alias(trunc, "fix")
+frac = unary("frac", lambda g, out, x: (g,), saves=None, kind="float_only")
+_round = unary("round", _zeros, saves=None, kind="same", no_bool=True, method=False)
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even, to ``decimals`` decimal places (integers are returned as they are)."""
+    if decimals != 0:
+        return _round(input, decimals=int(decimals), out=out)
+    return _round(input, out=out)
+
+
+_install("round", round, True)
+
+
+def _square_vjp(g, out, x):
+    return (2 * g * x,)
+
+
+_square = unary("square", _square_vjp, kind="same", method=False)
+
+
+def square(input, *, out=None):
+    """input * input (bool is squared as int64, as PyTorch)."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        input = cast(input, _dtype.int64)
+    return _square(input, out=out)
+
+
+_install("square", square, True)
+
+
+def _logit_vjp(g, out, x, eps=None):
+    d = g / (x * (1 - x))
+    if eps is None:
+        return (d,)
+    return (where((x < eps) | (x > 1 - eps), 0.0, d),)
+
+
+_logit = unary("logit", _logit_vjp, method=False)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+    if eps is None:
+        return _logit(input, out=out)
+    return _logit(input, eps=float(eps), out=out)
+
+
+_install("logit", logit, True)
+
+
+_nan_to_num = unary("nan_to_num", lambda g, out, x, **params: (g * isfinite(x),), kind="same",
+                    method=False)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """NaN -> ``nan``, +inf -> ``posinf`` (default: dtype max), -inf -> ``neginf`` (min)."""
+    return _nan_to_num(input, nan=float(nan), posinf=None if posinf is None else float(posinf),
+                       neginf=None if neginf is None else float(neginf), out=out)
+
+
+_install("nan_to_num", nan_to_num, True)
+
+
+def _classifier(name):
+    """isnan/isinf/...: bool result; integral inputs are checked as floats (never inf/NaN)."""
+    op = unary(name, kind="bool", method=False)
+
+    def fn(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                            f"{type(input).__name__}")
+        return op(input if input.dtype.category == 2 else cast(input, _dtype.float32))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"corelib.{name}(input): elementwise test, bool result."
+    setattr(Tensor, name, fn)
+    return fn
+
+
+isnan = _classifier("isnan")
+isinf = _classifier("isinf")
+isfinite = _classifier("isfinite")
+isposinf = _classifier("isposinf")
+isneginf = _classifier("isneginf")
+
+
+def signbit(input, *, out=None):
+    """True where the sign bit is set (incl. -0.0)."""
+    x = to_float(input)
+    return lt(copysign(1.0, x), 0, out=out)
+
+
+Tensor.signbit = signbit
+
+
+def positive(input):
+    """Returns input itself (PyTorch's unary plus)."""
+    if input.dtype is _dtype.bool:
+        raise TypeError("positive(): The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+Tensor.positive = positive
 
 
 # ---------------------------------------------------------------------------------------------
-# comparison and selection
+# activations (also re-exported by corelib.nn.functional; names and signatures follow
+# torch.nn.functional; ``inplace=True`` writes into the input)
+def _maybe_inplace(fn, input, inplace_flag, **params):
+    if inplace_flag:
+        return inplace(input, fn, **params)
+    return fn(input, **params)
+
+
+def _relu_checked(input, *, out=None):
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        raise RuntimeError("relu(): Boolean inputs not supported for relu")
+    return _relu_op(input, out=out)
+
+
+_relu_op = unary("relu", lambda g, out, x: (g * (out > 0),), saves="out", kind="same",
+                 method=False)
+_relu_checked.__name__ = "relu"
+
+
+def relu(input, inplace=False):
+    """max(input, 0); relu'(0) = 0."""
+    return _maybe_inplace(_relu_checked, input, inplace)
+
+
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+Tensor.relu = lambda self: relu(self)
+Tensor.relu_ = relu_
+
+
+def _leaky_relu_vjp(g, out, x, negative_slope=0.01):
+    return (where(x > 0, g, g * negative_slope),)
+
+
+_leaky_relu = unary("leaky_relu", _leaky_relu_vjp, kind="float_only", method=False)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _maybe_inplace(_leaky_relu, input, inplace, negative_slope=float(negative_slope))
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def _elu_vjp(g, out, x, alpha=1.0, scale=1.0, input_scale=1.0):
+    neg_slope = g * (scale * alpha * input_scale) * exp(x * input_scale)
+    return (where(x > 0, g * scale, neg_slope),)
+
+
+_elu = unary("elu", _elu_vjp, kind="float_only", method=False)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """input if > 0 else alpha * (exp(input) - 1)."""
+    return _maybe_inplace(_elu, input, inplace, alpha=float(alpha))
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input, inplace=False):
+    """scale * elu(input, alpha) with the self-normalising constants."""
+    return _maybe_inplace(_elu, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise RuntimeError("celu(): ZeroDivisionError: alpha must not be 0")
+    return _maybe_inplace(_elu, input, inplace, alpha=float(alpha), input_scale=1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def _hardtanh_vjp(g, out, x, min_val=-1.0, max_val=1.0):
+    return (where((x > min_val) & (x < max_val), g, 0.0),)
+
+
+_hardtanh = unary("hardtanh", _hardtanh_vjp, kind="same", no_bool=True, method=False)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(input, min_val, max_val); zero gradient at and beyond the bounds."""
+    if min_val > max_val:
+        raise ValueError("hardtanh(): min_val cannot be greater than max_val")
+    return _maybe_inplace(_hardtanh, input, inplace, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(input, 0), 6) (hardtanh(input, 0, 6), as PyTorch)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+_hardsigmoid = unary("hardsigmoid", lambda g, out, x: (
+    where((x > -3) & (x < 3), g / 6, 0.0),), kind="float_only", method=False)
+_hardswish = unary("hardswish", lambda g, out, x: (
+    where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),), kind="float_only", method=False)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(input + 3) / 6."""
+    return _maybe_inplace(_hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """input * relu6(input + 3) / 6."""
+    return _maybe_inplace(_hardswish, input, inplace)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_vjp(g, out, x, approximate="none"):
+    if approximate == "tanh":
+        x2 = x * x
+        t = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
+        dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+    cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+    pdf = exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf),)
+
+
+_gelu = unary("gelu", _gelu_vjp, kind="float_only", method=False)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu(): approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
+    if approximate == "none":
+        return _gelu(input)
+    return _gelu(input, approximate="tanh")
+
+
+def _silu_vjp(g, out, x):
+    s = sigmoid(x)
+    return (g * s * (1 + x * (1 - s)),)
+
+
+_silu = unary("silu", _silu_vjp, kind="float_only", method=False)
+
+
+def silu(input, inplace=False):
+    """input * sigmoid(input)."""
+    return _maybe_inplace(_silu, input, inplace)
+
+
+def _mish_vjp(g, out, x):
+    t = tanh(softplus(x))
+    return (g * (t + x * sigmoid(x) * (1 - t * t)),)
+
+
+_mish = unary("mish", _mish_vjp, kind="float_only", method=False)
+
+
+def mish(input, inplace=False):
+    """input * tanh(softplus(input))."""
+    return _maybe_inplace(_mish, input, inplace)
+
+
+def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return (where(bx > threshold, g, g * sigmoid(bx)),)
+
+
+_softplus = unary("softplus", _softplus_vjp, kind="float_only", method=False)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta; linear where beta * x > threshold."""
+    return _softplus(input, beta=float(beta), threshold=float(threshold))
+
+
+def softsign(input):
+    """input / (1 + |input|) (composite, as PyTorch)."""
+    return input / (abs(input) + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparison, logic and bitwise
 eq = binary("eq", kind="compare")
 ne = binary("ne", kind="compare")
 lt = binary("lt", kind="compare")
@@ -401,13 +874,71 @@ le = binary("le", kind="compare")
 gt = binary("gt", kind="compare")
 ge = binary("ge", kind="compare")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+for _fn, _names in ((gt, ("greater",)), (ge, ("greater_equal",)), (lt, ("less",)),
+                    (le, ("less_equal",)), (ne, ("not_equal",))):
+    _alias(_fn, *_names)
 
 logical_and = binary("logical_and", kind="logical")
 logical_or = binary("logical_or", kind="logical")
 logical_xor = binary("logical_xor", kind="logical")
 logical_not = unary("logical_not", kind="bool")
+Tensor.logical_not_ = lambda self: inplace(self, logical_not)
+
+bitwise_and = binary("bitwise_and", kind="integral", reflected=("__rand__",))
+bitwise_or = binary("bitwise_or", kind="integral", reflected=("__ror__",))
+bitwise_xor = binary("bitwise_xor", kind="integral", reflected=("__rxor__",))
+bitwise_left_shift = binary("bitwise_left_shift", kind="integral", reflected=("__rlshift__",))
+bitwise_right_shift = binary("bitwise_right_shift", kind="integral", reflected=("__rrshift__",))
+bitwise_not = unary("bitwise_not", kind="int_only")
 
 
+def _invert(self):
+    if self.dtype.category == 2:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(self)
+
+
+_isclose = Op("isclose")
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise (bool); same dtypes required."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("isclose(): arguments 'input' and 'other' must be Tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"isclose(): {_TYPE_WORD[input.dtype.name]} did not match "
+                           f"{_TYPE_WORD[other.dtype.name]}")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, "
+                           f"atol={atol}")
+    return call(_isclose, (input, other), _dtype.bool,
+                {"rtol": float(rtol), "atol": float(atol), "equal_nan": bool(equal_nan)})
+
+
+def _all_true(mask):
+    return mask.numel() == 0 or int(logical_not(mask).sum().item()) == 0
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if isclose holds everywhere (a Python bool)."""
+    return _all_true(isclose(input, other, rtol, atol, equal_nan))
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and elements (a Python bool)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("equal(): arguments 'input' and 'other' must be Tensors")
+    if input.shape != other.shape:
+        return False
+    return _all_true(eq(input, other))
+
+
+Tensor.isclose, Tensor.allclose, Tensor.equal = isclose, allclose, equal
+
+
+# ---------------------------------------------------------------------------------------------
+# ternary: selection, clamp, lerp, addcmul/addcdiv
 def _where_vjp(g, out, cond, a, b):
     zero = g * 0
     return None, (where(cond, g, zero) if isinstance(a, Tensor) else None), \
@@ -422,19 +953,139 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    (a, b), dt = promote((input, other), "where")
     cond = cast(condition, _dtype.bool) if isinstance(condition, Tensor) else condition
     if not isinstance(cond, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        dt = result_type_from((), (), (_scat(input), _scat(other)))
+        a, b = _scalar_as(input, dt), _scalar_as(other, dt)
+    else:
+        (a, b), dt = promote((input, other), "where")
     return _finish(_where, (cond, a, b), dt, out, "where")
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
+def _clamp_vjp(g, out, x, lo, hi):
+    keep = None if lo is None else x >= lo
+    if hi is not None:
+        keep = x <= hi if keep is None else keep & (x <= hi)
+    g_lo = g_hi = None
+    if isinstance(lo, Tensor):
+        below = x < lo if hi is None else (x < lo) & (lo < hi)
+        g_lo = where(below, g, 0.0)
+    if isinstance(hi, Tensor):
+        above = x > hi if lo is None else (x > hi) | (hi < lo)
+        g_hi = where(above, g, 0.0)
+    return where(keep, g, 0.0), g_lo, g_hi
+
+
+_clamp = Op("clamp", _clamp_vjp)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """min(max(input, min), max); bounds are numbers or tensors, either may be None. The
+    gradient passes where min <= input <= max (also at the bounds), as PyTorch."""
+    if min is None and max is None:
+        raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"clamp(): argument 'input' must be Tensor, not {type(input).__name__}")
+    present = [b for b in (min, max) if b is not None]
+    args, dt = promote((input, *present), "clamp")
+    if dt is _dtype.bool:
+        args, dt = tuple(cast(a, _dtype.uint8) if isinstance(a, Tensor) else int(a)
+                         for a in args), _dtype.bool
+        result = _finish(_clamp, (args[0], *_bounds(args, min, max)), _dtype.uint8, None,
+                         "clamp")
+        result = cast(result, _dtype.bool)
+        return result if out is None else write_out(result, out, "clamp")
+    return _finish(_clamp, (args[0], *_bounds(args, min, max)), dt, out, "clamp")
+
+
+def _bounds(args, min, max):
+    rest = iter(args[1:])
+    lo = next(rest) if min is not None else None
+    hi = next(rest) if max is not None else None
+    return lo, hi
+
+
+def clamp_min(input, min, *, out=None):
+    return clamp(input, min, None, out=out)
+
+
+def clamp_max(input, max, *, out=None):
+    return clamp(input, None, max, out=out)
+
+
+clip = clamp
+_install("clamp", clamp, True)
+_install("clamp_min", clamp_min, True)
+_install("clamp_max", clamp_max, True)
+_alias(clamp, "clip")
+
+
+def _lerp_vjp(g, out, start, end, weight):
+    return g * (1 - weight), g * weight, \
+        (g * (end - start) if isinstance(weight, Tensor) else None)
+
+
+_lerp = Op("lerp", _lerp_vjp)
+
+
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input); weight is a number or a tensor (broadcast)."""
+    for arg, t in (("input", input), ("end", end)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"lerp(): argument '{arg}' must be Tensor, not {type(t).__name__}")
+    if end.dtype is not input.dtype:
+        raise RuntimeError(f"lerp(): expected dtype {input.dtype} for `end` but got dtype "
+                           f"{end.dtype}")
+    if input.dtype.category != 2:
+        raise _not_implemented("lerp", input.dtype)
+    if isinstance(weight, Tensor):
+        if weight.dtype.category != 2:
+            raise RuntimeError(f"lerp(): expected dtype {input.dtype} for `weight` but got "
+                               f"dtype {weight.dtype}")
+        w = cast(weight, input.dtype)
+    else:
+        w = float(weight)
+    return _finish(_lerp, (input, end, w), input.dtype, out, "lerp")
+
+
+_install("lerp", lerp, True)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2."""
+    (x, t1, t2), dt = promote((input, tensor1, tensor2), "addcmul")
+    prod = mul(t1, t2)
+    if value != 1:
+        prod = mul(prod, _scalar_as(value, dt))
+    return _add(x, prod, out=out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2 (floating dtypes only, as PyTorch)."""
+    (x, t1, t2), dt = promote((input, tensor1, tensor2), "addcdiv")
+    if dt.category != 2:
+        raise RuntimeError("addcdiv(): Integer division with addcdiv is no longer supported, "
+                           "and in a future release addcdiv will perform a true division of "
+                           "tensor1 and tensor2. Use addcmul(input, tensor1, 1 / tensor2) or "
+                           "true_divide for the intended behaviour.")
+    quot = div_true(t1, t2)
+    if value != 1:
+        quot = mul(quot, float(value))
+    return _add(x, quot, out=out)
+
+
+_install("addcmul", addcmul, True)
+_install("addcdiv", addcdiv, True)
+
+
 # ---------------------------------------------------------------------------------------------
 # operators
-Tensor.__add__ = add_
+Tensor.__add__ = _add
 Tensor.__sub__ = lambda self, other: sub(self, other)
 Tensor.__rsub__ = lambda self, other: sub(other, self)
 Tensor.__mul__ = mul
@@ -442,10 +1093,17 @@ Tensor.__truediv__ = div_true
 Tensor.__rtruediv__ = lambda self, other: div_true(other, self)
 Tensor.__floordiv__ = lambda self, other: floor_divide(self, other)
 Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
-Tensor.__pow__ = lambda self, other: pow(self, other)
-Tensor.__neg__ = lambda self: neg(self)
-Tensor.__pos__ = lambda self: self
+Tensor.__mod__ = remainder
+Tensor.__neg__ = _neg_checked
+Tensor.neg = Tensor.negative = _neg_checked
+Tensor.__pos__ = lambda self: positive(self)
 Tensor.__abs__ = lambda self: abs(self)
+Tensor.__invert__ = _invert
+Tensor.__and__ = bitwise_and
+Tensor.__or__ = bitwise_or
+Tensor.__xor__ = bitwise_xor
+Tensor.__lshift__ = bitwise_left_shift
+Tensor.__rshift__ = bitwise_right_shift
 Tensor.__eq__ = lambda self, other: eq(self, other) if isinstance(other, (Tensor,) + scalar_types) \
     else NotImplemented
 Tensor.__ne__ = lambda self, other: ne(self, other) if isinstance(other, (Tensor,) + scalar_types) \
@@ -459,6 +1117,14 @@ Tensor.__iadd__ = lambda self, other: self.add_(other)
 Tensor.__isub__ = lambda self, other: self.sub_(other)
 Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
+Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
 Tensor.add = lambda self, other, *, alpha=1, out=None: add(self, other, alpha=alpha, out=out)
 Tensor.add_ = lambda self, other, *, alpha=1: inplace(self, add, other, alpha=alpha)
 Tensor.sub = lambda self, other, *, alpha=1, out=None: sub(self, other, alpha=alpha, out=out)
@@ -468,4 +1134,13 @@ Tensor.div = lambda self, other, *, rounding_mode=None, out=None: div(
 Tensor.div_ = lambda self, other, *, rounding_mode=None: inplace(
     self, div, other, rounding_mode=rounding_mode)
 Tensor.subtract, Tensor.multiply, Tensor.divide = Tensor.sub, Tensor.mul, Tensor.div
-Tensor.true_divide = Tensor.div
+Tensor.subtract_, Tensor.multiply_, Tensor.divide_ = Tensor.sub_, Tensor.mul_, Tensor.div_
+Tensor.true_divide, Tensor.true_divide_ = Tensor.div, Tensor.div_
+Tensor.float_power = float_power
+Tensor.float_power_ = lambda self, exponent: inplace(self, float_power, exponent)
+
+# activations that torch.nn.functional has but torch does not export at top level; helper
+# modules (corelib.nn.functional) import them from here
+NN_ACTIVATIONS = ("relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
+                  "celu", "gelu", "silu", "mish", "softplus", "softsign", "hardtanh",
+                  "hardtanh_", "hardsigmoid", "hardswish", "sigmoid", "tanh")
