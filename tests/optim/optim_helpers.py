@@ -42,7 +42,7 @@ def run(lib, opt, params, steps, closure_style=False):
     losses = []
     for _ in range(steps):
         if closure_style:
-            losses.append(float(opt.step(closure)))
+            losses.append(float(opt.step(closure).detach()))
         else:
             loss = closure()
             opt.step()
