@@ -182,6 +182,8 @@ def _dtype_or_default(dtype, op, default=None):
 def _factory(op, params, dtype, device, requires_grad):
     device = _device(device)
     k = op.kernels.get(device.type) or op.kernel(device.type)
+    if dtype.name not in registry.backends[device.type].dtypes:
+        raise TypeError(f"{op.name}(): device {device.type!r} does not support dtype {dtype}")
     data = k(dtype=dtype.name, **params)
     return _finish(_make(data, device, dtype), requires_grad)
 
