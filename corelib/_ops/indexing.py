@@ -251,9 +251,8 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         shape = broadcast_shape(tuple(xs), tuple(ns))
         input = expand(input, shape[:d] + (input.shape[d],) + shape[d + 1:])
         indices = expand(indices, shape[:d] + (indices.shape[d],) + shape[d + 1:])
-    n = input.shape[d] if input.ndim else 1
-    from .elementwise import where
-    indices = where(indices < 0, indices + n, indices)
+        from .elementwise import where   # with a dim, PyTorch wraps negative indices
+        indices = where(indices < 0, indices + input._data.shape[d], indices)
     return gather(input, d, indices, out=out)
 
 
@@ -277,6 +276,13 @@ def _scatter_impl(input, dim, index, src, reduce, include_self, op):
         if src.ndim != index.ndim and not (src.ndim <= 1 and index.ndim <= 1):
             raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions "
                                f"as src tensor")
+        if src.ndim == index.ndim and src._data.shape != index._data.shape:
+            for n, m in zip(index._data.shape, src._data.shape):
+                if n > m:
+                    raise RuntimeError(f"{op}(): Expected index {list(index.shape)} to be "
+                                       f"smaller than src {list(src.shape)} apart from "
+                                       f"dimension {d}")
+            src = src[tuple(slice(0, n) for n in index._data.shape)]   # the part used
     elif not isinstance(src, scalar_types):
         raise TypeError(f"{op}(): argument 'src' must be Tensor or Number, not "
                         f"{type(src).__name__}")
@@ -411,7 +417,7 @@ def _fill_vjp(g, out, x, index, value, dim):
     return gx, None, gv
 
 
-_index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), ()))
+_index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), (2,)))
 
 
 def _index_args(input, dim, index, source, op):
@@ -445,6 +451,9 @@ def index_copy(input, dim, index, source, *, out=None):
 def index_fill(input, dim, index, value):
     """input with ``value`` (number or 0-d tensor) written at ``index`` along ``dim``."""
     d, index = _index_args(input, dim, index, None, "index_fill")
+    if input.ndim:   # negative indices count from the end (as PyTorch's index_fill)
+        from .elementwise import where
+        index = where(index < 0, index + input._data.shape[d], index)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"index_fill(): Expected a 0-dimensional value tensor, but got "

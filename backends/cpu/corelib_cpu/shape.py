@@ -223,14 +223,19 @@ def _index_key(ndim, dim, index):
 
 
 def _index_select(a, index, dim, shape=None):
+    index = index.reshape(-1)
     if not a.shape:
+        if index.size != 1:
+            raise RuntimeError(f"Index to scalar can have only 1 value, got {index.size} "
+                               f"value(s)")
         _check_bounds(index, 1, 0)
-        return np.broadcast_to(a, index.shape).copy()
+        return a.copy()
     return np.take(a, _check_bounds(index, a.shape[dim], dim), axis=dim)
 
 
 def _index_select_backward(g, index, shape, dim):
     out = np.zeros(shape, dtype=g.dtype)
+    index = index.reshape(-1)
     if not shape:
         out[...] = g.sum()
         return out
