@@ -252,12 +252,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                 if accumulate and capture is None:
                     node.apply(grads)
                 continue
-            if all(g is None for g in grads):
-                input_grads = (None,) * len(node.next_edges)
+            for g in grads:
+                if g is not None:
+                    input_grads = node.apply(grads)
+                    if not isinstance(input_grads, tuple):
+                        input_grads = (input_grads,)
+                    break
             else:
-                input_grads = node.apply(grads)
-                if not isinstance(input_grads, tuple):
-                    input_grads = (input_grads,)
+                input_grads = (None,) * len(node.next_edges)
             if node.hooks:
                 for hook in node.hooks:
                     hook(input_grads, grads)
@@ -270,9 +272,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                 child, nr = edge
                 g = input_grads[i] if i < len(input_grads) else None
                 if g is not None:
-                    if meta is not None and g.shape != meta[i]:
+                    if meta is not None and g._data.shape != meta[i]:
                         g = sum_to_shape(g, meta[i])
-                    add_to(child, nr, g)
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.num_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)
