@@ -83,7 +83,7 @@ _TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
 sum = reduction("sum", lambda g, out, x_shape, dim, keepdim: (
     expand_back(g, x_shape, dim, keepdim),))
 mean = reduction("mean", lambda g, out, x_shape, dim, keepdim: (
-    expand_back(g, x_shape, dim, keepdim) / max(_numel(x_shape, dim), 1),), kind="float")
+    expand_back(g, x_shape, dim, keepdim) / builtins.max(_numel(x_shape, dim), 1),), kind="float")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,23 +242,19 @@ _amin = reduction("amin", _evenly_vjp, saves="both", kind="same")
 def _extreme(reduce, name):
     def fn(input, dim=(), keepdim=False, *, out=None):
         x = _tensor_arg(input, name)
-        dims = dims_arg(dim if dim != () else None, x.ndim, name) if x.ndim else ()
-        if x.numel() == 0 and not (dim != () and dims and not _any_zero(x.shape, dims)):
-            if not dims or dim == ():
-                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                                   f"input.numel() == 0. Specify the reduction dim with the "
-                                   f"'dim' argument.")
-            _nonempty(x, dims, name)
+        every = dim is None or (not isinstance(dim, int) and len(dim) == 0)
+        if every and x.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the "
+                               f"'dim' argument.")
+        dims = dims_arg(None if every else dim, x.ndim, name) if x.ndim else ()
+        _nonempty(x, dims, name)
         return reduce(x, dims if dim != () else None, keepdim, out=out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"corelib.{name}(input, dim=(), keepdim=False): {name[1:]}imum values " \
                  f"(gradient split evenly among ties)."
     setattr(Tensor, name, fn)
     return fn
-
-
-def _any_zero(shape, dims):
-    return any(shape[d] == 0 for d in dims)
 
 
 amax = _extreme(_amax, "amax")

@@ -183,7 +183,7 @@ def _unique(x, dim, return_inverse, return_counts):
 def _unique_consecutive(x, dim, return_inverse, return_counts):
     moved = x.ravel() if dim is None else np.moveaxis(x, dim, 0)
     n = moved.shape[0]
-    flat = moved.reshape(n, -1)
+    flat = moved.reshape(n, int(np.prod(moved.shape[1:])))
     keep = np.ones(n, dtype=bool)
     if n > 1:
         keep[1:] = np.any(flat[1:] != flat[:-1], axis=1)
