@@ -80,7 +80,7 @@ def _with_grad(sample):
 
     def mark(a):
         if isinstance(a, corelib.Tensor) and a.dtype.is_floating_point:
-            t = a.detach().clone().requires_grad_(True)
+            t = a.detach().contiguous().clone().requires_grad_(True)  # gradcheck: contiguous
             leaves.append(t)
             return t
         if isinstance(a, (list, tuple)) and any(isinstance(x, corelib.Tensor) for x in a):
