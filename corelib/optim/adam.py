@@ -1,8 +1,6 @@
 """Adam (and its decoupled-weight-decay form used by AdamW), as torch.optim.Adam."""
 from __future__ import annotations
 
-
-from .. import _ops  # noqa: F401
 from .._ops.creation import zeros_like
 from .optimizer import (Optimizer, addcdiv_, addcmul_, check_betas, check_hyper,
                         evaluate_closure, lerp_, maximum_, no_grad_step, step_grads)

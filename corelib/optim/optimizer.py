@@ -12,7 +12,7 @@ from itertools import chain
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from .. import _ops  # noqa: F401  (ops install the Tensor methods used below)
+from .._ops import elementwise as _elementwise
 
 __all__ = ["Optimizer", "required"]
 
@@ -301,7 +301,7 @@ def check_betas(betas):
 def step_grads(group, state):
     """Yield (param, grad, param_state) for the group's params that have a gradient.
 
-    ``grad`` is negated for ``maximize`` groups; sparse gradients are rejected."""
+    ``grad`` is negated (a new tensor) for ``maximize`` groups."""
     maximize = group.get("maximize", False)
     for p in group["params"]:
         grad = p.grad
@@ -310,70 +310,43 @@ def step_grads(group, state):
         yield p, (-grad if maximize else grad), state[p]
 
 
+# In-place update primitives. They follow PyTorch's formulas for addcmul_/addcdiv_/lerp_ and
+# are composed of plain in-place arithmetic (one temporary each), which is cheaper than the
+# general broadcasting/promoting ternary ops on this hot path.
 def addcmul_(t, a, b, value=1.0):
     """t += value * a * b, in place."""
-    if _HAS["addcmul_"]:
-        return t.addcmul_(a, b, value=value)
-    prod = a * b
+    prod = a.mul(b)
     return t.add_(prod.mul_(value) if value != 1 else prod)
 
 
 def addcdiv_(t, a, b, value=1.0):
     """t += value * a / b, in place."""
-    if _HAS["addcdiv_"]:
-        return t.addcdiv_(a, b, value=value)
-    quot = a / b
+    quot = a.div(b)
     return t.add_(quot.mul_(value) if value != 1 else quot)
 
 
 def lerp_(t, end, weight):
-    """t += weight * (end - t), in place (PyTorch's two-sided formula)."""
-    if _HAS["lerp_"]:
-        return t.lerp_(end, weight)
+    """t += weight * (end - t), in place (PyTorch's two-sided formula for scalar weights)."""
+    diff = end.sub(t)
     if weight < 0.5:
-        return t.add_(end.sub(t).mul_(weight))
-    return t.copy_(end.sub(end.sub(t).mul_(1.0 - weight)))
+        return t.add_(diff.mul_(weight))
+    return t.copy_(end).sub_(diff.mul_(1.0 - weight))
 
 
 def maximum_(t, other):
     """t = max(t, other) elementwise, in place."""
-    import corelib
-    if _HAS["maximum"]:
-        return corelib.maximum(t, other, out=t)
-    return t.copy_(corelib.where(t >= other, t, other))
+    return _elementwise.maximum(t, other, out=t)
 
 
 def abs_max(t):
     """max(|t|) as a Python float."""
-    a = t.abs()
-    if _HAS["max"]:
-        return float(a.max())
-    return max(a.reshape(-1).tolist(), default=0.0)
+    return float(t.abs().max())
 
 
 def dot(a, b):
     """Inner product of two 1-d tensors as a Python float."""
-    if _HAS["dot"]:
-        return float(a.dot(b))
     return float((a * b).sum())
 
-
-def _probe():
-    import corelib
-    return {"addcmul_": hasattr(Tensor, "addcmul_"), "addcdiv_": hasattr(Tensor, "addcdiv_"),
-            "lerp_": hasattr(Tensor, "lerp_"), "maximum": hasattr(corelib, "maximum"),
-            "max": hasattr(Tensor, "max"), "dot": hasattr(Tensor, "dot")}
-
-
-class _LazyProbe(dict):
-    """Which optional ops exist, probed on first use (after corelib finished importing)."""
-
-    def __missing__(self, key):
-        self.update(_probe())
-        return dict.__getitem__(self, key)
-
-
-_HAS = _LazyProbe()
 
 # step() implementations are decorated with this: updates must not be recorded by autograd
 no_grad_step = no_grad()
