@@ -139,6 +139,10 @@ def check_inplace(t, op_name):
     if STATE.grad_enabled and t.grad_fn is None and t._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
+    base = t._base   # checked here, before any data is written
+    if STATE.grad_enabled and base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(f"{op_name}(): a view of a leaf Variable that requires grad is being "
+                           f"used in an in-place operation.")
 
 
 def inplace(self, fn, *args, **kwargs):
@@ -465,14 +469,15 @@ def _atan2_vjp(g, out, a, b):
         (-g * a / d if isinstance(b, Tensor) else None)
 
 
-atan2 = binary("atan2", _atan2_vjp, kind="float")
+atan2 = binary("atan2", _atan2_vjp, kind="float", tensor_only=True)
 arctan2 = _alias(atan2, "arctan2")
 
 
-def _minmax_vjp(first_wins):
+def _minmax_vjp(first_loses):
+    """maximum/minimum: the gradient goes to the winner and is split equally on ties."""
     def rule(g, out, a, b):
         half = where(a == b, g / 2, g)
-        return where(first_wins(a, b), half, 0.0), where(first_wins(b, a), half, 0.0)
+        return where(first_loses(a, b), 0.0, half), where(first_loses(b, a), 0.0, half)
     return rule
 
 
@@ -483,16 +488,16 @@ def _fminmax_vjp(first_wins):
     return rule
 
 
-maximum = binary("maximum", _minmax_vjp(lambda a, b: a >= b), tensor_only=True)
-minimum = binary("minimum", _minmax_vjp(lambda a, b: a <= b), tensor_only=True)
+maximum = binary("maximum", _minmax_vjp(lambda a, b: a < b), tensor_only=True)
+minimum = binary("minimum", _minmax_vjp(lambda a, b: a > b), tensor_only=True)
 fmax = binary("fmax", _fminmax_vjp(lambda a, b: a >= b), tensor_only=True)
 fmin = binary("fmin", _fminmax_vjp(lambda a, b: a <= b), tensor_only=True)
 hypot = binary("hypot", lambda g, out, a, b: (g * a / out, g * b / out), saves="both",
-               kind="float_only")
+               kind="float_only", tensor_only=True)
 logaddexp = binary("logaddexp", lambda g, out, a, b: (
-    g / (1 + exp(b - a)), g / (1 + exp(a - b))), kind="float_only")
+    g / (1 + exp(b - a)), g / (1 + exp(a - b))), kind="float_only", tensor_only=True)
 logaddexp2 = binary("logaddexp2", lambda g, out, a, b: (
-    g / (1 + exp2(b - a)), g / (1 + exp2(a - b))), kind="float_only")
+    g / (1 + exp2(b - a)), g / (1 + exp2(a - b))), kind="float_only", tensor_only=True)
 copysign = binary("copysign", lambda g, out, a, b: (
     g * where(a == 0, 0.0, out / a) if isinstance(a, Tensor) else None,
     g * 0 if isinstance(b, Tensor) else None), saves="both", kind="float")
@@ -878,9 +883,9 @@ for _fn, _names in ((gt, ("greater",)), (ge, ("greater_equal",)), (lt, ("less",)
                     (le, ("less_equal",)), (ne, ("not_equal",))):
     _alias(_fn, *_names)
 
-logical_and = binary("logical_and", kind="logical")
-logical_or = binary("logical_or", kind="logical")
-logical_xor = binary("logical_xor", kind="logical")
+logical_and = binary("logical_and", kind="logical", tensor_only=True)
+logical_or = binary("logical_or", kind="logical", tensor_only=True)
+logical_xor = binary("logical_xor", kind="logical", tensor_only=True)
 logical_not = unary("logical_not", kind="bool")
 Tensor.logical_not_ = lambda self: inplace(self, logical_not)
 
