@@ -227,6 +227,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return prod_op(input, dim, keepdim, dtype=dtype, out=out)
 
 
+Tensor.prod = prod
+
+
 # ---------------------------------------------------------------------------------------------
 # extremes
 def _evenly_vjp(g, out, x, dim, keepdim):

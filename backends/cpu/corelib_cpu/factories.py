@@ -29,6 +29,51 @@ def _randperm(n, dtype, generator):
     return generator.permutation(n).astype(dtype, copy=False)
 
 
+def _exponential(gen, shape, dtype, lambd):
+    return gen.standard_exponential(shape, dtype=dtype) / dtype.type(lambd)
+
+
+def _log_normal(gen, shape, dtype, mean, std):
+    return np.exp(_normal(gen, shape, dtype, mean, std))
+
+
+def _cauchy(gen, shape, dtype, median, sigma):
+    return (gen.standard_cauchy(shape) * sigma + median).astype(dtype)
+
+
+def _geometric(shape, dtype, generator, p):
+    return generator.geometric(p, size=shape).astype(dtype)
+
+
+def _bernoulli(p, dtype, generator):
+    """1 with probability p (elementwise), drawn in float64."""
+    return (generator.random(p.shape) < p).astype(dtype)
+
+
+def _normal_tensor(mean, std, dtype, generator):
+    shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
+    return (generator.standard_normal(shape) * std + mean).astype(dtype)
+
+
+def _poisson(rates, dtype, generator):
+    return generator.poisson(rates).astype(dtype)
+
+
+def _multinomial(probs, num_samples, replacement, generator):
+    """Category indices per row of ``probs`` (2-d): inverse-CDF sampling with replacement,
+    Gumbel top-k (exponential keys) without."""
+    rows, n = probs.shape
+    if replacement:
+        cdf = np.cumsum(probs, axis=1)
+        cdf /= cdf[:, -1:]
+        u = generator.random((rows, num_samples))
+        idx = (u[:, :, None] >= cdf[:, None, :]).sum(axis=2)
+        return np.minimum(idx, n - 1).astype(np.int64)
+    with np.errstate(divide="ignore"):
+        keys = generator.standard_exponential((rows, n)) / probs
+    return np.argsort(keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
+
+
 def _get_state(gen):
     return gen.bit_generator.state
 
@@ -47,6 +92,14 @@ KERNELS = {
     "normal": _float_draw(_normal),
     "randint": _randint,
     "randperm": _randperm,
+    "exponential": _float_draw(_exponential),
+    "log_normal": _float_draw(_log_normal),
+    "cauchy": _float_draw(_cauchy),
+    "geometric": _geometric,
+    "bernoulli": _bernoulli,
+    "normal_tensor": _normal_tensor,
+    "poisson": _poisson,
+    "multinomial": _multinomial,
     "generator_get_state": _get_state,
     "generator_set_state": _set_state,
 }
