@@ -243,12 +243,6 @@ class RNN(RNNBase):
                              f"or 'relu'.")
         super().__init__(mode, *args, **kwargs)
 
-    def extra_repr(self):
-        s = super().extra_repr()
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
-
     def forward(self, input, hx=None):
         input, batched = self._forward_common(input, hx)
         num_directions = 2 if self.bidirectional else 1
@@ -276,9 +270,6 @@ class GRU(RNN):
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.nonlinearity = "tanh"
         RNNBase.__init__(self, "GRU", *args, **kwargs)
-
-    def extra_repr(self):
-        return RNNBase.extra_repr(self)
 
 
 class LSTM(RNNBase):
