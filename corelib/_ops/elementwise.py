@@ -143,6 +143,12 @@ def check_inplace(t, op_name):
     if STATE.grad_enabled and base is not None and base.grad_fn is None and base._requires_grad:
         raise RuntimeError(f"{op_name}(): a view of a leaf Variable that requires grad is being "
                            f"used in an in-place operation.")
+    if STATE.grad_enabled and t._requires_grad and base is not None and \
+            getattr(t._view_fn, "multi_output", None):
+        raise RuntimeError(f"{op_name}(): Output of {t._view_fn.multi_output} is a view and is "
+                           f"being modified inplace. This view is the output of a function that "
+                           f"returns multiple views. Such functions do not allow the output "
+                           f"views to be modified inplace.")
 
 
 def inplace(self, fn, *args, **kwargs):

@@ -170,10 +170,11 @@ class CopySlices(Node):
     def apply(self, grads):
         g = grads[0]
         g_value = self.view_fn(g)
-        g_base = g.clone()
-        with no_grad():
-            self.view_fn(g_base).zero_()
-        return g_base, g_value
+        with no_grad():   # a constant mask keeps g_base differentiable (double backward)
+            from .creation import ones
+            outside = ones(g.shape, dtype=g.dtype, device=g.device)
+            self.view_fn(outside).zero_()
+        return g * outside, g_value
 
 
 def rebase_view(view, value):

@@ -378,11 +378,6 @@ def apply_inplace(self, name, fn, *args, **kwargs):
     Errors (bad arguments, leaf or leaf-view checks) happen before self is touched."""
     from .elementwise import assign, check_inplace
     check_inplace(self, name)
-    base = self._base
-    if STATE.grad_enabled and base is not None and base.grad_fn is None and \
-            base._requires_grad:
-        raise RuntimeError(f"{name}(): a view of a leaf Variable that requires grad is being "
-                           f"used in an in-place operation.")
     tracked = STATE.grad_enabled and (self._requires_grad or any(
         isinstance(a, Tensor) and a._requires_grad for a in args))
     result = fn(self.clone() if tracked else self, *args, **kwargs)
@@ -577,12 +572,22 @@ def _split_sizes(sizes, total, dim, op):
     return sizes
 
 
-def _pieces(input, d, sizes):
+def _pieces(input, d, sizes, op="split"):
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(input, d, start, s))
+        piece = narrow(input, d, start, s)
+        out.append(_multi_output(piece, op) if op else piece)
         start += s
     return tuple(out)
+
+
+def _multi_output(view, op):
+    """Mark a view returned by a multi-view op: as PyTorch, in-place writes into it are
+    refused when it requires grad (see elementwise.check_inplace)."""
+    fn = view._view_fn
+    view._view_fn = lambda b: fn(b)
+    view._view_fn.multi_output = op
+    return view
 
 
 @method()
@@ -650,7 +655,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     if n <= 0:
         raise RuntimeError(f"tensor_split(): number of sections must be larger than 0, got {n}")
     q, r = divmod(total, n)
-    return _pieces(input, d, [q + 1] * r + [q] * (n - r))
+    return _pieces(input, d, [q + 1] * r + [q] * (n - r), None)   # plain views in torch
 
 
 @method()
@@ -659,7 +664,8 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    return tuple(_multi_output(select(input, d, i), "unbind")
+                 for i in range(input._data.shape[d]))
 
 
 def hsplit(input, sections):

@@ -13,6 +13,27 @@ def _view(a, shape):
                            ".reshape(...) instead.") from None
 
 
+def _getitem(a, key):
+    """Basic indexing; new axes (None) get PyTorch's unsqueeze strides, not NumPy's 0."""
+    if Ellipsis not in key:
+        key = key + (Ellipsis,)
+    if not any(k is None for k in key):
+        return a[key]
+    r = a[tuple(k for k in key if k is not None)]
+    shape, pos = [], 0
+    for k in key:
+        if k is None:
+            shape.append(1)
+        elif k is Ellipsis:
+            n = r.ndim - sum(1 for q in key if isinstance(q, slice))
+            shape += r.shape[pos:pos + n]
+            pos += n
+        elif isinstance(k, slice):
+            shape.append(r.shape[pos])
+            pos += 1
+    return np.reshape(r, shape)
+
+
 def _getitem_backward(g, shape, key):
     out = np.zeros(shape, dtype=g.dtype)
     out[key] = g
@@ -45,6 +66,14 @@ def _setitem(a, key, value):
     a[key] = value
 
 
+def _expand(a, shape):
+    """A read-only broadcast view; as PyTorch, only expanded dims get stride 0."""
+    lead = len(shape) - a.ndim
+    strides = (0,) * lead + tuple(0 if n != s else st for n, s, st in
+                                  zip(a.shape, shape[lead:], a.strides))
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+
+
 def _strides(a):
     return tuple(s // a.itemsize for s in a.strides)
 
@@ -52,13 +81,13 @@ def _strides(a):
 KERNELS = {
     "reshape": lambda a, shape: np.reshape(a, shape),
     "view": _view,
-    "expand": lambda a, shape: np.broadcast_to(a, shape),
+    "expand": _expand,
     "permute": lambda a, dims: np.transpose(a, dims),
     "contiguous": lambda a: np.array(a, order="C"),
     "clone": np.copy,
     "is_contiguous": lambda a: a.flags.c_contiguous,
     "strides": _strides,
-    "getitem": lambda a, key: a[key + (Ellipsis,)] if Ellipsis not in key else a[key],
+    "getitem": _getitem,
     "getitem_backward": _getitem_backward,
     "index": lambda a, key: np.asarray(a[key]),
     "index_backward": _index_backward,
@@ -297,8 +326,8 @@ def _nonzero(a):
 
 def _storage_offset(a):
     root = a
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    while root.base is not None and hasattr(root.base, "__array_interface__"):
+        root = root.base   # as_strided views keep their source behind a helper object
     start = a.__array_interface__["data"][0]
     return (start - root.__array_interface__["data"][0]) // a.itemsize if a.size else 0
 
