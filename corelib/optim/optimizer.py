@@ -345,7 +345,7 @@ def abs_max(t):
 
 def dot(a, b):
     """Inner product of two 1-d tensors as a Python float."""
-    return float((a * b).sum())
+    return float(a.dot(b))
 
 
 # step() implementations are decorated with this: updates must not be recorded by autograd
