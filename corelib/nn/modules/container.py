@@ -266,7 +266,8 @@ def _param_line(k, p, type_name=False):
         size_str = "x".join(str(s) for s in p.size())
         device_str = f" ({p.device})" if p.device.type != "cpu" else ""
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({k}): {kind} containing: [{p.type() if type_name else p.dtype} of size {size_str}{device_str}]"
+        what = p.type() if type_name else p.dtype
+        return f"  ({k}): {kind} containing: [{what} of size {size_str}{device_str}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
