@@ -297,3 +297,23 @@ def test_deepcopy_optimizer_state():
     assert saved["state"][0]["step"] == 2
     assert not np.allclose(to_numpy(saved["state"][0]["exp_avg"]),
                            to_numpy(opt.state[params[0]]["exp_avg"]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_trajectory_close_to_torch(name):
+    """float32 parameters and state stay float32 and track torch within float32 rounding."""
+    arrays = initial_arrays()
+    runs = []
+    for lib, module in ((corelib, optim), (torch, torch.optim)):
+        params = make_params(lib, arrays, dtype=lib.float32)
+        opt = getattr(module, name)(params, **CONFIGS[name][1])
+        run(lib, opt, params, 8)
+        runs.append((opt, params))
+    (ours, our_params), (_, their_params) = runs
+    for p in our_params[:2]:
+        assert p.dtype is corelib.float32
+        for value in ours.state[p].values():
+            if isinstance(value, corelib.Tensor):
+                assert value.dtype is corelib.float32
+    for a, b in zip(our_params, their_params):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=2e-4, atol=2e-5)
