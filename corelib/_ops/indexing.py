@@ -392,6 +392,8 @@ def index_select(input, dim, index, *, out=None):
 
 
 def _index_add_vjp(g, out, x, index, src, dim, alpha):
+    if index is None:   # saved only when source needs a gradient
+        return g, None, None
     gsrc = call(_index_select, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)})
     return g, None, (gsrc * alpha if alpha != 1 else gsrc)
 
