@@ -158,4 +158,4 @@ def check_gradients_torch(info, device, dtype="float64"):
             if tg is None:
                 continue
             assert g is not None, f"{info.id} {sample}: gradient missing (torch has one)"
-            assert_close(g, tg.numpy(), rtol=1e-6, atol=1e-7, msg=f"{info.id} {sample} grad:")
+            assert_close(g, tg.detach().numpy(), rtol=1e-6, atol=1e-7, msg=f"{info.id} {sample} grad:")
