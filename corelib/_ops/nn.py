@@ -29,10 +29,16 @@ def _linear_vjp(g, out, x, w, b):
     gx = None if w is None else linear_op(g, w.t())
     gw = None
     if x is not None:
-        g2 = reshape(g, (-1, g.shape[-1]))
-        x2 = reshape(x, (-1, x.shape[-1]))
-        gw = linear_op(g2.t(), x2.t())
+        gw = linear_op(_as_rows(g).t(), _as_rows(x).t())
     return gx, gw, (g if b is not None else None)
+
+
+def _as_rows(t):
+    """t as a matrix (prod of leading dims, last dim)."""
+    rows = 1
+    for n in t.shape[:-1]:
+        rows *= n
+    return reshape(t, (rows, t.shape[-1]))
 
 
 _linear = Op("linear", _linear_vjp, saves=((1,), (0,), (2,)))
@@ -116,9 +122,9 @@ def col2im(cols, output_size, kernel_size, stride, padding, dilation):
 _max_pool_indices = Op("max_pool_indices")
 _adaptive_max_pool_indices = Op("adaptive_max_pool_indices")
 _pool_gather = Op("pool_gather", lambda g, out, x, idx: (pool_scatter(g, idx, tuple(x.shape)),
-                                                        None), saves=((1,), (0,)))
+                                                        None), saves=((0,), (0,)))
 _pool_scatter = Op("pool_scatter", lambda gg, out, g, idx, input_shape: (
-    pool_gather(gg, idx), None), saves=((1,), (0,)))
+    pool_gather(gg, idx), None), saves=((), (0,)))
 
 
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -296,9 +302,9 @@ def one_hot_op(indices, num_classes):
 
 
 _class_gather = Op("class_gather", lambda g, out, x, t, ignore_index: (
-    class_scatter(g, t, x.shape[1], ignore_index), None), saves=((1,), (0,)))
+    class_scatter(g, t, x.shape[1], ignore_index), None), saves=((0,), (0,)))
 _class_scatter = Op("class_scatter", lambda gg, out, g, t, num_classes, ignore_index: (
-    class_gather(gg, t, ignore_index), None), saves=((1,), (0,)))
+    class_gather(gg, t, ignore_index), None), saves=((), (0,)))
 
 
 def class_gather(x, target, ignore_index):

@@ -75,7 +75,8 @@ def _im2col_groups(x, kernel, stride, padding, dilation, groups, out_size=None):
     win = _windows(xp, kernel, stride, dilation, out_size)       # (N, C, *O, *K)
     win = win.reshape((n, groups, c // groups) + win.shape[2:])  # (N, G, Cg, *O, *K)
     perm = (1, 0) + tuple(range(3, 3 + nsp)) + (2,) + tuple(range(3 + nsp, 3 + 2 * nsp))
-    cols = win.transpose(perm).reshape(groups, n * _prod(out_size), -1)
+    cols = win.transpose(perm).reshape(groups, n * _prod(out_size),
+                                        c // groups * _prod(kernel))
     return cols, out_size
 
 
@@ -114,7 +115,7 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
     og = o // groups
     p = _prod(out_size)
     gm = g.reshape(n, groups, og, p).transpose(1, 0, 3, 2)        # (G, N, P, Og)
-    cols = np.matmul(gm, w.reshape(groups, og, -1))               # (G, N, P, Cg*K)
+    cols = np.matmul(gm, w.reshape(groups, 1, og, -1))            # (G, N, P, Cg*K)
     cols = cols.reshape((groups, n) + tuple(out_size) + (cg,) + tuple(kernel))
     perm = (1, 0, 2 + nsp) + tuple(range(3 + nsp, 3 + 2 * nsp)) + tuple(range(2, 2 + nsp))
     cols = cols.transpose(perm).reshape((n, groups * cg) + tuple(kernel) + tuple(out_size))
@@ -127,7 +128,8 @@ def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, g
     cols, _ = _im2col_groups(x, weight_shape[2:], stride, padding, dilation, groups,
                              out_size=g.shape[2:])
     og = o // groups
-    gm = g.reshape(n, groups, og, -1).transpose(1, 2, 0, 3).reshape(groups, og, -1)
+    p = _prod(g.shape[2:])
+    gm = g.reshape(n, groups, og, p).transpose(1, 2, 0, 3).reshape(groups, og, n * p)
     return np.matmul(gm, cols).reshape(weight_shape)
 
 
@@ -195,7 +197,7 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)], _lowest(x.dtype))
     win = _windows(xp, kernel_size, stride, dilation, out_size)
     lead = x.shape[:-nsp]
-    flat_win = win.reshape(lead + out_size + (-1,))
+    flat_win = win.reshape(lead + out_size + (_prod(kernel_size),))
     if flat_win.shape[-1] == 0 or flat_win.size == 0:
         return np.zeros(lead + out_size, dtype=np.int64)
     best = flat_win.argmax(-1)
@@ -227,8 +229,8 @@ def adaptive_max_pool_indices(x, output_size):
 def pool_gather(x, indices):
     """Values of ``x`` (N, C, *S) at per-plane flat ``indices`` (N, C, *O): max-pool forward."""
     n, c = x.shape[:2]
-    planes = x.reshape(n, c, -1)
-    idx = indices.reshape(n, c, -1)
+    planes = x.reshape(n, c, _prod(x.shape[2:]))
+    idx = indices.reshape(n, c, _prod(indices.shape[2:]))
     return np.take_along_axis(planes, idx, axis=-1).reshape(indices.shape)
 
 
