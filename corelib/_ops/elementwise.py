@@ -60,11 +60,18 @@ def to_float(x):
 
 # ---------------------------------------------------------------------------------------------
 # promotion of operands
+_INT_RANGE = {d.name: (_dtype.iinfo(d).min, _dtype.iinfo(d).max) for d in _dtype.INTEGRAL}
+
+
 def _scalar_as(value, dtype):
+    """A Python number converted to ``dtype``'s kind; integers wrap into the dtype's range, as
+    PyTorch's scalar cast does (``uint8_tensor + -2`` wraps around)."""
     if dtype.category == 2:
         return float(value)
     if dtype.category == 1:
-        return int(value)
+        v = int(value)
+        lo, hi = _INT_RANGE[dtype.name]
+        return v if lo <= v <= hi else (v - lo) % (hi - lo + 1) + lo
     return bool(value)
 
 
@@ -279,20 +286,23 @@ def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=Non
 
 
 def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
-           tensor_only=False):
+           tensor_only=False, no_bool=False):
     """Define broadcasting binary op ``name``. kind: 'arith' (promoted dtype), 'float'
     (promoted, then ints to default float), 'float_only' (promoted dtype must be floating),
     'compare' (bool result), 'logical' (bool inputs and result), 'integral' (bitwise: no
-    floats). ``tensor_only``: ``other`` must be a Tensor (as torch.maximum)."""
+    floats). ``tensor_only``: ``other`` must be a Tensor (as torch.maximum); ``no_bool``
+    rejects a bool result type (as torch.remainder)."""
     op = Op(name, vjp, saves)
     kernels = op.kernels
     same_dtype_result = kind in ("arith", "integral")
+    # dtype categories the fast path may run on (others need the checks below)
+    fast_cats = {"arith": (1, 2) if no_bool else (0, 1, 2), "integral": (0, 1)}.get(kind, ())
 
     def fn(input, other, *, out=None):
         # fast path: two tensors of one dtype on one device (the common case, ~1 us budget)
         if same_dtype_result and out is None and isinstance(other, Tensor) and \
                 isinstance(input, Tensor) and input.dtype is other.dtype and \
-                input.device is other.device and (kind == "arith" or input.dtype.category < 2):
+                input.device is other.device and input.dtype.category in fast_cats:
             dev = input.device
             try:
                 data = (kernels.get(dev.type) or op.kernel(dev.type))(input._data, other._data)
@@ -318,10 +328,11 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
             args, dt = promote((input, other), name)
             if kind == "float" and dt.category != 2:
                 ft = get_default_dtype()
-                args = tuple(cast(a, ft) if isinstance(a, Tensor) else float(a) for a in args)
+                args = tuple(cast(a, ft) if isinstance(a, Tensor) else float(a)
+                             for a in (input, other))
                 dt = ft
             if (kind == "integral" and dt.category == 2) or \
-                    (kind == "float_only" and dt.category != 2):
+                    (kind == "float_only" and dt.category != 2) or (no_bool and dt.category == 0):
                 raise _not_implemented(name, dt)
         return _finish(op, args, _dtype.bool if kind in ("compare", "logical") else dt, out,
                        name)
@@ -391,12 +402,16 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    if isinstance(input, Tensor) and input.dtype is _dtype.bool or \
-            isinstance(other, Tensor) and other.dtype is _dtype.bool:
+    if isinstance(input, (Tensor, bool)) and _is_bool(input) or \
+            isinstance(other, (Tensor, bool)) and _is_bool(other):
         raise RuntimeError("sub(): Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
     return _sub(input, _alpha(other, alpha, "sub"), out=out)
+
+
+def _is_bool(x):
+    return x.dtype is _dtype.bool if isinstance(x, Tensor) else isinstance(x, bool)
 
 
 subtract, multiply = sub, mul
@@ -417,13 +432,13 @@ def div(input, other, *, rounding_mode=None, out=None):
 divide = true_divide = div
 
 
-floor_divide = binary("floor_divide", _zeros, saves=None)
-div_trunc = binary("div_trunc", _zeros, saves=None)
+floor_divide = binary("floor_divide", _zeros, saves=None, no_bool=True)
+div_trunc = binary("div_trunc", _zeros, saves=None, no_bool=True)
 remainder = binary("remainder", lambda g, out, a, b: (
     g, None if not isinstance(b, Tensor) else -g * floor_divide(a, b)),
-    reflected=("__rmod__",))
+    reflected=("__rmod__",), no_bool=True)
 fmod = binary("fmod", lambda g, out, a, b: (
-    g, None if not isinstance(b, Tensor) else -g * div_trunc(a, b)))
+    g, None if not isinstance(b, Tensor) else -g * div_trunc(a, b)), no_bool=True)
 
 
 def _pow_vjp(g, out, a, b):
@@ -454,6 +469,12 @@ def pow(input, exponent, *, out=None):
     if isinstance(input, Tensor) and input.dtype.category < 2 and \
             isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
         raise RuntimeError("pow(): Integers to negative integer powers are not allowed.")
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool and isinstance(exponent, bool):
+        # bool ** bool stays bool: x ** True = x, x ** False = True
+        result = logical_or(input, input if exponent else logical_not(input))
+        return result if out is None else write_out(result, out, "pow")
+    if _is_bool(input) and isinstance(exponent, Tensor) and exponent.dtype is _dtype.bool:
+        raise _not_implemented("pow", _dtype.bool)
     return _pow(input, exponent, out=out)
 
 
@@ -898,8 +919,10 @@ Tensor.logical_not_ = lambda self: inplace(self, logical_not)
 bitwise_and = binary("bitwise_and", kind="integral", reflected=("__rand__",))
 bitwise_or = binary("bitwise_or", kind="integral", reflected=("__ror__",))
 bitwise_xor = binary("bitwise_xor", kind="integral", reflected=("__rxor__",))
-bitwise_left_shift = binary("bitwise_left_shift", kind="integral", reflected=("__rlshift__",))
-bitwise_right_shift = binary("bitwise_right_shift", kind="integral", reflected=("__rrshift__",))
+bitwise_left_shift = binary("bitwise_left_shift", kind="integral", reflected=("__rlshift__",),
+                            no_bool=True)
+bitwise_right_shift = binary("bitwise_right_shift", kind="integral",
+                             reflected=("__rrshift__",), no_bool=True)
 bitwise_not = unary("bitwise_not", kind="int_only")
 
 
@@ -1004,12 +1027,12 @@ def clamp(input, min=None, max=None, *, out=None):
         raise TypeError(f"clamp(): argument 'input' must be Tensor, not {type(input).__name__}")
     present = [b for b in (min, max) if b is not None]
     args, dt = promote((input, *present), "clamp")
-    if dt is _dtype.bool:
-        args, dt = tuple(cast(a, _dtype.uint8) if isinstance(a, Tensor) else int(a)
-                         for a in args), _dtype.bool
-        result = _finish(_clamp, (args[0], *_bounds(args, min, max)), _dtype.uint8, None,
-                         "clamp")
-        result = cast(result, _dtype.bool)
+    if input.dtype is _dtype.bool and dt.category == 1 and \
+            not any(isinstance(b, Tensor) for b in present):
+        # bool clamped by integer numbers stays bool (PyTorch); compute in uint8
+        x = cast(input, _dtype.uint8)
+        lo, hi = (None if b is None else int(b) for b in (min, max))
+        result = cast(call(_clamp, (x, lo, hi), _dtype.uint8), _dtype.bool)
         return result if out is None else write_out(result, out, "clamp")
     return _finish(_clamp, (args[0], *_bounds(args, min, max)), dt, out, "clamp")
 
