@@ -18,7 +18,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from .core import Op, call, device_of, method, wrap_dim
+from .core import Op, call, device_of, method, record, wrap_dim
 from .creation import arange, eye, zeros
 from .elementwise import cast, promote, where, write_out
 from .reduction import sum as _sum
@@ -235,7 +235,6 @@ def matmul(input, other, *, out=None):
             t = _make((_matmul.kernels.get(dev.type) or _matmul.kernel(dev.type))(
                 input._data, other._data), dev, input.dtype)
             if (input._requires_grad or other._requires_grad) and STATE.grad_enabled:
-                from .core import record
                 record(_matmul, t, (input, other), _NO_PARAMS)
             return t
     _check_matmul(input, other, "matmul")

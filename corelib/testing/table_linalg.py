@@ -276,6 +276,19 @@ def _np_matrix_norm(a, ord, dim=(-2, -1), keepdim=False):
     return np.asarray(np.linalg.norm(a, ord=ord, axis=dim, keepdims=keepdim), dtype=a.dtype)
 
 
+def _norm_samples(dtype, device):
+    cases = [((3, 4), {}), ((3, 4), dict(ord="fro")), ((3, 4), dict(ord="nuc")),
+             ((3, 4), dict(ord=2)), ((3, 4), dict(ord=1)), ((5,), dict(ord=3)),
+             ((2, 3, 4), {}), ((2, 3, 4), dict(dim=(1, 2), keepdim=True)),
+             ((2, 3, 4), dict(ord=-2, dim=(2, 0)))]
+    return [Sample((_rect(s, dtype, device) if len(s) > 1 else _t(s, dtype, device),), kw)
+            for s, kw in cases]
+
+
+def _np_norm(a, ord=None, dim=None, keepdim=False):
+    return np.asarray(np.linalg.norm(a, ord=ord, axis=dim, keepdims=keepdim), a.dtype)
+
+
 # ---------------------------------------------------------------------------------------------
 # wrappers (module = corelib or torch): symmetric inputs, gauge-invariant outputs
 def _sym(mod, A):
@@ -505,6 +518,7 @@ OPS = [
            torch_ref="linalg.matrix_rank", grad=False),
     OpInfo("linalg.matrix_norm", L.matrix_norm, _matrix_norm_samples, ref=_np_matrix_norm,
            torch_ref="linalg.matrix_norm"),
+    OpInfo("linalg.norm", L.norm, _norm_samples, ref=_np_norm, torch_ref="linalg.norm"),
     OpInfo("linalg.cross", L.cross, _cross_samples, dtypes=MATMUL_DTYPES, ref=_np_cross,
            torch_ref="linalg.cross"),
     OpInfo("cross", corelib.cross, lambda dt, dev: _cross_samples(dt, dev)[:4],
