@@ -8,7 +8,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, edge_of
 from .core import Op, call, method
-from .elementwise import assign, cast, check_inplace, promote
+from .elementwise import assign, cast, check_inplace
 
 # public API, re-exported by corelib/__init__.py
 __all__ = ["index_put", "gather", "take_along_dim", "scatter", "scatter_add", "scatter_reduce",
