@@ -93,9 +93,11 @@ def _write_all(fh, payload):
 
 
 def _atomic_write(path, payload):
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save(): the directory of {path!r} does not exist")
     for attempt in range(100):
         tmp = os.path.join(directory, f".{base}.{os.getpid()}.{attempt}.tmp")
         try:   # mode 0o666 so the umask applies as for a normally created file

@@ -173,6 +173,13 @@ def test_save_replaces_existing_file_atomically(tmp_path):
     assert os.listdir(tmp_path) == ["r.st"]
 
 
+def test_save_into_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        corelib.save({"x": corelib.zeros(1)}, tmp_path / "no" / "such.st")
+    corelib.save({"x": corelib.zeros(1)}, os.fsencode(tmp_path / "bytes.st"))
+    assert corelib.load(tmp_path / "bytes.st")["x"].tolist() == [0.0]
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.st"):
         corelib.load(tmp_path / "nope.st")
