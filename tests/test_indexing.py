@@ -230,6 +230,17 @@ def test_errors_match_torch_types_and_name_the_op(name):
     np.testing.assert_array_equal(cx.numpy(), before)
 
 
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_out_of_range_advanced_index_names_the_op(requires_grad):
+    x = corelib.zeros(4, 3, requires_grad=requires_grad)
+    with pytest.raises(IndexError, match=r"getitem\(\).*index 4 is out of bounds for dimension 0"):
+        x[corelib.tensor([0, 4])]
+    y = x * 1
+    with pytest.raises(IndexError, match=r"setitem\(\).*index -5 is out of bounds"):
+        y[corelib.tensor([-5])] = 1.0
+    np.testing.assert_array_equal(y.detach().numpy(), np.zeros((4, 3)))
+
+
 def test_failed_inplace_scatter_leaves_input_untouched():
     cx, _ = _both()
     before = cx.numpy().copy()

@@ -85,7 +85,16 @@ def getitem(x, key):
         if isinstance(k, Tensor) and k.device is not x.device:
             raise RuntimeError(f"getitem(): indices should be either on cpu or on the same "
                                f"device as the indexed tensor ({x.device})")
-    return call(_index, (x,), x.dtype, {"key": raw})
+    try:
+        return call(_index, (x,), x.dtype, {"key": raw})
+    except IndexError as exc:
+        raise _index_error(exc, "getitem") from None
+
+
+def _index_error(exc, op):
+    """NumPy's out-of-range message in PyTorch's words, naming the op."""
+    msg = str(exc).replace("index(): ", "").replace("index_put(): ", "")
+    return IndexError(f"{op}(): {msg.replace(' axis ', ' dimension ')}")
 
 
 Tensor.__getitem__ = getitem
@@ -124,7 +133,11 @@ def setitem(x, key, value):
     tracked = STATE.grad_enabled and (x._requires_grad or (
         isinstance(value, Tensor) and value._requires_grad))
     if tracked:
-        assign(x, index_put_raw(x, raw, value, False))
+        try:
+            value = index_put_raw(x, raw, value, False)
+        except IndexError as exc:
+            raise _index_error(exc, "setitem") from None
+        assign(x, value)
         return
     if isinstance(value, Tensor):
         if value.device is not x.device:
@@ -132,7 +145,10 @@ def setitem(x, key, value):
         v = cast(value, x.dtype)._data
     else:
         v = value
-    _setitem.kernel(x.device.type)(x._data, raw, v)
+    try:
+        _setitem.kernel(x.device.type)(x._data, raw, v)
+    except IndexError as exc:
+        raise _index_error(exc, "setitem") from None
     x._bump_version()
 
 
