@@ -198,3 +198,20 @@ def test_inplace_on_multi_output_view_requiring_grad_errors_like_torch(split):
     y = corelib.zeros(3, 2)
     split(y)[-1].add_(1)    # and without autograd
     assert y.sum().item() > 0
+
+
+def test_split_pieces_share_one_backward_node_and_hooks_work():
+    x = corelib.tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+    pieces = x.split([1, 2, 3])
+    assert pieces[0].grad_fn is pieces[2].grad_fn
+    seen = []
+    pieces[1].register_hook(lambda g: seen.append(g.shape) or g * 10)
+    (pieces[1].sum() + (pieces[2] ** 2).sum()).backward()
+    expected = np.zeros((6, 2))
+    expected[1:3] = 10
+    expected[3:] = 2 * np.arange(6.0, 12.0).reshape(3, 2)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert seen == [(2, 2)]
+    rows = x.unbind(1)
+    g, = corelib.autograd.grad(rows[1].sum() * 3, (x,))
+    np.testing.assert_array_equal(g.numpy(), np.repeat([[0.0, 3.0]], 6, axis=0))

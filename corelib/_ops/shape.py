@@ -4,9 +4,11 @@ through a view can be rebased into the base's autograd history (see ``rebase_vie
 from __future__ import annotations
 
 import builtins
+from contextlib import nullcontext
 
 from .._tensor import Tensor, Size
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node
 from .core import Op, call, method, wrap_dim, dims_arg
 
 # public API, re-exported by corelib/__init__.py
@@ -574,20 +576,57 @@ def _split_sizes(sizes, total, dim, op):
 
 def _pieces(input, d, sizes, op="split"):
     out, start = [], 0
-    for s in sizes:
-        piece = narrow(input, d, start, s)
-        out.append(_multi_output(piece, op) if op else piece)
-        start += s
-    return tuple(out)
+    with no_grad() if op else nullcontext():
+        for s in sizes:
+            out.append(narrow(input, d, start, s))
+            start += s
+    return _multi_output(input, out, op, d, sizes) if op else tuple(out)
 
 
-def _multi_output(view, op):
-    """Mark a view returned by a multi-view op: as PyTorch, in-place writes into it are
-    refused when it requires grad (see elementwise.check_inplace)."""
-    fn = view._view_fn
-    view._view_fn = lambda b: fn(b)
-    view._view_fn.multi_output = op
-    return view
+def _multi_output(input, views, op, d, sizes, stacked=False):
+    """Views returned by a multi-view op (split/chunk/unbind), made under no_grad, get one
+    shared backward node, so backward is one cat instead of one full-size gradient per view.
+    As PyTorch, in-place writes into them are refused when they require grad (see
+    elementwise.check_inplace)."""
+    for v in views:
+        fn = v._view_fn
+        v._view_fn = (lambda f: lambda b: f(b))(fn)
+        v._view_fn.multi_output = op
+    if STATE.grad_enabled and input._requires_grad:
+        from ..autograd.graph import edge_of
+        node = SplitBackward(edge_of(input), d, sizes, stacked, input)
+        for i, v in enumerate(views):
+            v.grad_fn, v._output_nr, v._requires_grad = node, i, True
+    return tuple(views)
+
+
+class SplitBackward(Node):
+    """Backward of split/chunk/unbind: the pieces' gradients (zeros for unused ones) joined."""
+    __slots__ = ("num_outputs", "dim", "sizes", "stacked", "shape", "dtype", "device")
+
+    def __init__(self, edge, dim, sizes, stacked, input):
+        self.next_edges = (edge,)
+        self.pre_hooks = self.hooks = None
+        self.num_outputs = len(sizes)
+        self.dim, self.sizes, self.stacked = dim, tuple(sizes), stacked
+        self.shape, self.dtype, self.device = input._data.shape, input.dtype, input.device
+
+    def name(self):
+        return "UnbindBackward0" if self.stacked else "SplitWithSizesBackward0"
+
+    def apply(self, grads):
+        from .creation import zeros
+        parts = []
+        for g, n in zip(grads, self.sizes):
+            if g is None:
+                shape = list(self.shape)
+                if self.stacked:
+                    del shape[self.dim]
+                else:
+                    shape[self.dim] = n
+                g = zeros(tuple(shape), dtype=self.dtype, device=self.device)
+            parts.append(g)
+        return (stack(parts, self.dim) if self.stacked else cat(parts, self.dim),)
 
 
 @method()
@@ -664,8 +703,10 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("unbind(): Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(_multi_output(select(input, d, i), "unbind")
-                 for i in range(input._data.shape[d]))
+    n = input._data.shape[d]
+    with no_grad():
+        views = [select(input, d, i) for i in range(n)]
+    return _multi_output(input, views, "unbind", d, [1] * n, stacked=True)
 
 
 def hsplit(input, sections):
