@@ -3,6 +3,7 @@ DataLoader) and CNN (one optimizer step on a batch of 32), corelib vs the same c
 
 The models and loops are written once against the shared API (``lib`` is corelib or torch).
 Run: .venv/bin/python -m pytest benchmarks/test_training.py --benchmark-enable -q
+(on a busy machine prefix OMP_NUM_THREADS=1: both BLAS pools then stop fighting for cores)
 """
 import pytest
 
