@@ -34,6 +34,9 @@ __all__ = [
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "isclose", "allclose", "equal", "where", "clamp", "clip",
     "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv",
+    # torch.nn.functional-only activations (corelib.nn.functional re-exports these)
+    "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "mish", "softplus",
+    "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish",
 ]
 
 
@@ -304,8 +307,9 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                 isinstance(input, Tensor) and input.dtype is other.dtype and \
                 input.device is other.device and input.dtype.category in fast_cats:
             dev = input.device
+            k = kernels.get(dev.type) or op.kernel(dev.type)
             try:
-                data = (kernels.get(dev.type) or op.kernel(dev.type))(input._data, other._data)
+                data = k(input._data, other._data)
             except (ValueError, TypeError, RuntimeError) as exc:
                 raise RuntimeError(f"{name}(): {exc}") from exc
             t = _make(data, dev, input.dtype)
@@ -1172,9 +1176,3 @@ Tensor.subtract_, Tensor.multiply_, Tensor.divide_ = Tensor.sub_, Tensor.mul_, T
 Tensor.true_divide, Tensor.true_divide_ = Tensor.div, Tensor.div_
 Tensor.float_power = float_power
 Tensor.float_power_ = lambda self, exponent: inplace(self, float_power, exponent)
-
-# activations that torch.nn.functional has but torch does not export at top level; helper
-# modules (corelib.nn.functional) import them from here
-NN_ACTIVATIONS = ("relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
-                  "celu", "gelu", "silu", "mish", "softplus", "softsign", "hardtanh",
-                  "hardtanh_", "hardsigmoid", "hardswish", "sigmoid", "tanh")
