@@ -182,8 +182,15 @@ class _LoaderIter:
     def _gather(self, indices):
         for mapping in self._maps:
             indices = [mapping[i] for i in indices]
-        key = corelib.tensor(indices, dtype=corelib.int64)
-        return [t[key] for t in self._root.tensors]
+        keys = {}   # one index tensor per device the dataset's tensors live on
+        batch = []
+        for t in self._root.tensors:
+            key = keys.get(t.device)
+            if key is None:
+                key = keys[t.device] = corelib.tensor(indices, dtype=corelib.int64,
+                                                      device=t.device)
+            batch.append(t[key])
+        return batch
 
     def _next_from_stream(self):
         if not self._auto_collation:
