@@ -222,7 +222,7 @@ def test_option_errors_match_torch(kwargs, exc, torch):
         DataLoader(list(range(4)), **kwargs)
 
 
-def test_iterable_rejects_shuffle_and_sampler(torch):
+def test_iterable_rejects_shuffle_and_sampler():
     with pytest.raises(ValueError, match="shuffle"):
         DataLoader(Stream(3), shuffle=True)
     with pytest.raises(ValueError, match="sampler"):
