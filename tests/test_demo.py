@@ -1,5 +1,6 @@
 """examples/train_digits.py end to end: a short run, then its checkpoints checked in-process."""
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +27,11 @@ def load_demo():
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "out"
+    # one BLAS thread: tiny matmuls gain nothing from more, and a busy machine loses a lot
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, str(SCRIPT), "--epochs", str(EPOCHS), "--seed", "1",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     printed = dict(re.findall(r"^(\w+): test accuracy ([\d.]+)%", proc.stdout, re.M))
     return out, printed
