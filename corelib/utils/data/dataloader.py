@@ -2,7 +2,12 @@
 
 Loading happens in the main process. ``num_workers > 0`` is accepted for compatibility and
 runs in-process as well (so ``get_worker_info()`` is always None and an IterableDataset is
-iterated once, not once per worker); ``pin_memory`` is a no-op.
+iterated once, not once per worker); ``worker_init_fn`` is never called (there are no workers)
+and ``pin_memory`` is a no-op.
+
+With the default collate function, batches of a TensorDataset (also under Subsets, as from
+``random_split``) are gathered with one indexing per tensor instead of per-sample indexing and
+``stack``: the same batches, much less per-sample overhead.
 """
 from __future__ import annotations
 
