@@ -300,12 +300,13 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
     same_dtype_result = kind in ("arith", "integral")
     # dtype categories the fast path may run on (others need the checks below)
     fast_cats = {"arith": (1, 2) if no_bool else (0, 1, 2), "integral": (0, 1)}.get(kind, ())
+    fast_any = fast_cats == (0, 1, 2)   # no dtype check needed (add, mul, ...)
 
     def fn(input, other, *, out=None):
         # fast path: two tensors of one dtype on one device (the common case, ~1 us budget)
         if same_dtype_result and out is None and isinstance(other, Tensor) and \
                 isinstance(input, Tensor) and input.dtype is other.dtype and \
-                input.device is other.device and input.dtype.category in fast_cats:
+                input.device is other.device and (fast_any or input.dtype.category in fast_cats):
             dev = input.device
             k = kernels.get(dev.type) or op.kernel(dev.type)
             try:
