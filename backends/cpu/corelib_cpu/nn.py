@@ -15,12 +15,26 @@ from numpy.lib.stride_tricks import as_strided
 
 # ---------------------------------------------------------------------------------------------
 # window helpers
-def _pad(x, padding, value=0):
-    """Pad the trailing spatial dims by ((lo, hi), ...)."""
+def _pad(x, padding, value=0, order=None):
+    """Pad the trailing spatial dims by ((lo, hi), ...); ``order`` optionally permutes the
+    axes of the result (the copy is made once, already in that layout)."""
+    nsp = len(padding)
+    lead = x.ndim - nsp
+    if order is not None:
+        x = x.transpose(order)
+        spatial_axes = [order.index(lead + i) for i in range(nsp)]
+    else:
+        spatial_axes = list(range(lead, x.ndim))
     if not any(lo or hi for lo, hi in padding):
-        return x
-    widths = [(0, 0)] * (x.ndim - len(padding)) + [tuple(p) for p in padding]
-    return np.pad(x, widths, constant_values=value)
+        return x if order is None else np.ascontiguousarray(x)
+    shape = list(x.shape)
+    interior = [slice(None)] * x.ndim
+    for ax, (lo, hi) in zip(spatial_axes, padding):
+        interior[ax] = slice(lo, lo + shape[ax])
+        shape[ax] += lo + hi
+    out = np.full(shape, value, dtype=x.dtype)
+    out[tuple(interior)] = x
+    return out
 
 
 def _windows(xp, kernel, stride, dilation, out_size):
@@ -46,38 +60,57 @@ def _crop(xp, shape, padding):
     return np.ascontiguousarray(xp[(Ellipsis,) + sl])
 
 
-def _col2im(cols, input_shape, kernel, stride, padding, dilation):
-    """Sum window columns (N, C, *kernel, *out) back onto an input of ``input_shape``."""
+def _batch_last(n, out_size):
+    """Whether the batch axis goes innermost in column layouts (longer inner loops)."""
+    return bool(out_size) and n > out_size[-1]
+
+
+def _window_index(slices, batch_last):
+    return (slice(None),) + slices + (slice(None),) if batch_last else \
+        (slice(None), slice(None)) + slices
+
+
+def _col2im(cols, input_shape, kernel, stride, padding, dilation, batch_last=False):
+    """Sum channel-major window columns (C, *kernel, N, *out) -- or (C, *kernel, *out, N) when
+    ``batch_last`` -- onto an input of ``input_shape`` (N, C, *S): one strided add per kernel
+    position."""
     nsp = len(kernel)
-    out_size = cols.shape[2 + nsp:]
-    padded = tuple(n + lo + hi for n, (lo, hi) in zip(input_shape[2:], padding))
-    acc = np.zeros(tuple(input_shape[:2]) + padded, dtype=cols.dtype)
-    if 0 in out_size:
-        return _crop(acc, input_shape, padding)
-    for kpos in itertools.product(*(range(k) for k in kernel)):
-        acc[(Ellipsis,) + _kernel_slices(kpos, stride, dilation, out_size)] += \
-            cols[(slice(None), slice(None)) + kpos]
-    return _crop(acc, input_shape, padding)
+    n, c = input_shape[:2]
+    out_size = cols.shape[1 + nsp:1 + 2 * nsp] if batch_last else cols.shape[2 + nsp:]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
+    acc = np.zeros((c,) + padded + (n,) if batch_last else (c, n) + padded, dtype=cols.dtype)
+    if 0 not in out_size:
+        for kpos in itertools.product(*(range(k) for k in kernel)):
+            slices = _kernel_slices(kpos, stride, dilation, out_size)
+            acc[_window_index(slices, batch_last)] += cols[(slice(None),) + kpos]
+    acc = np.moveaxis(acc, -1, 0) if batch_last else acc.swapaxes(0, 1)
+    sl = tuple(slice(lo, lo + s) for (lo, _), s in zip(padding, input_shape[2:]))
+    return np.ascontiguousarray(acc[(Ellipsis,) + sl])
 
 
 def _conv_out(size, k, s, d):
     return max((size - d * (k - 1) - 1) // s + 1, 0)
 
 
-def _im2col_groups(x, kernel, stride, padding, dilation, groups, out_size=None):
-    """Columns (G, N*P, Cg*K) of the padded input's windows, and the output spatial size."""
+def _im2col(x, kernel, stride, padding, dilation, out_size=None, batch_last=False):
+    """Channel-major columns (C, *kernel, N, *out) -- (C, *kernel, *out, N) when ``batch_last``
+    -- of the padded input's sliding windows, one strided copy per kernel position."""
     n, c = x.shape[:2]
     nsp = len(kernel)
-    xp = _pad(x, padding)
     if out_size is None:
-        out_size = tuple(_conv_out(xp.shape[2 + i], kernel[i], stride[i], dilation[i])
-                         for i in range(nsp))
-    win = _windows(xp, kernel, stride, dilation, out_size)       # (N, C, *O, *K)
-    win = win.reshape((n, groups, c // groups) + win.shape[2:])  # (N, G, Cg, *O, *K)
-    perm = (1, 0) + tuple(range(3, 3 + nsp)) + (2,) + tuple(range(3 + nsp, 3 + 2 * nsp))
-    cols = win.transpose(perm).reshape(groups, n * _prod(out_size),
-                                        c // groups * _prod(kernel))
-    return cols, out_size
+        out_size = tuple(_conv_out(x.shape[2 + i] + sum(padding[i]), kernel[i], stride[i],
+                                   dilation[i]) for i in range(nsp))
+    spatial = tuple(range(2, 2 + nsp))
+    if batch_last:
+        src = _pad(x, padding, order=(1,) + spatial + (0,))       # (C, *Sp, N)
+        cols = np.empty((c,) + tuple(kernel) + tuple(out_size) + (n,), dtype=x.dtype)
+    else:
+        src = _pad(x, padding, order=(1, 0) + spatial)            # (C, N, *Sp)
+        cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out_size), dtype=x.dtype)
+    for kpos in itertools.product(*(range(k) for k in kernel)):
+        slices = _kernel_slices(kpos, stride, dilation, out_size)
+        cols[(slice(None),) + kpos] = src[_window_index(slices, batch_last)]
+    return cols, tuple(out_size)
 
 
 def _prod(xs):
@@ -88,49 +121,59 @@ def _prod(xs):
 
 
 # ---------------------------------------------------------------------------------------------
-# convolution and its two transposes
+# convolution and its two transposes: columns (G, Cg*K, N*P), weights (G, Og, Cg*K)
+def _grad_matrix(g, groups, batch_last):
+    """g (N, O, *out) as (G, Og, N*P), or (G, Og, P*N) when ``batch_last``."""
+    n, o = g.shape[:2]
+    p = _prod(g.shape[2:])
+    order = (1, 2, 3, 0) if batch_last else (1, 2, 0, 3)
+    return g.reshape(n, groups, o // groups, p).transpose(order).reshape(
+        groups, o // groups, n * p)
+
+
 def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
                 weight_shape=None):
     """N-d convolution; the shapes are for the derivative rule and unused here."""
     n = x.shape[0]
     o = w.shape[0]
-    cols, out_size = _im2col_groups(x, w.shape[2:], stride, padding, dilation, groups)
-    wm = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)    # (G, Cg*K, Og)
-    out = np.matmul(cols, wm)                                     # (G, N*P, Og)
+    kernel = tuple(w.shape[2:])
+    out_size = tuple(_conv_out(x.shape[2 + i] + sum(padding[i]), kernel[i], stride[i],
+                               dilation[i]) for i in range(len(kernel)))
+    last = _batch_last(n, out_size)
+    cols, _ = _im2col(x, kernel, stride, padding, dilation, out_size, last)
     p = _prod(out_size)
-    out = out.reshape(groups, n, p, o // groups).transpose(1, 0, 3, 2).reshape(
-        (n, o) + tuple(out_size))
+    ck = w[0].size
+    cols = cols.reshape(groups, ck, n * p)
+    out = np.matmul(w.reshape(groups, o // groups, ck), cols)              # (G, Og, N*P)
+    out = out.reshape((o, p, n) if last else (o, n, p))
     if b is not None:
-        out += b.reshape((o,) + (1,) * len(out_size))
-    return out
+        out += b.reshape(o, 1, 1)
+    out = out.transpose(2, 0, 1) if last else out.swapaxes(0, 1)
+    return np.ascontiguousarray(out).reshape((n, o) + out_size)
 
 
 def convolution_backward_input(g, w, input_shape, stride, padding, dilation, groups):
     """Gradient of conv w.r.t. its input (= transposed convolution of ``g`` with ``w``)."""
     n, o = g.shape[:2]
-    out_size = g.shape[2:]
-    kernel = w.shape[2:]
-    nsp = len(kernel)
-    cg = w.shape[1]
-    og = o // groups
-    p = _prod(out_size)
-    gm = g.reshape(n, groups, og, p).transpose(1, 0, 3, 2)        # (G, N, P, Og)
-    cols = np.matmul(gm, w.reshape(groups, 1, og, -1))            # (G, N, P, Cg*K)
-    cols = cols.reshape((groups, n) + tuple(out_size) + (cg,) + tuple(kernel))
-    perm = (1, 0, 2 + nsp) + tuple(range(3 + nsp, 3 + 2 * nsp)) + tuple(range(2, 2 + nsp))
-    cols = cols.transpose(perm).reshape((n, groups * cg) + tuple(kernel) + tuple(out_size))
-    return _col2im(cols, tuple(input_shape), kernel, stride, padding, dilation)
+    out_size = tuple(g.shape[2:])
+    kernel = tuple(w.shape[2:])
+    last = _batch_last(n, out_size)
+    wm = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)              # (G, Cg*K, Og)
+    cols = np.matmul(wm, _grad_matrix(g, groups, last))                     # (G, Cg*K, N*P)
+    lead = (groups * w.shape[1],) + kernel
+    cols = cols.reshape(lead + out_size + (n,) if last else lead + (n,) + out_size)
+    return _col2im(cols, tuple(input_shape), kernel, stride, padding, dilation, last)
 
 
 def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, groups):
     """Gradient of conv w.r.t. its weight: windows of ``x`` contracted with ``g``."""
-    n, o = g.shape[:2]
-    cols, _ = _im2col_groups(x, weight_shape[2:], stride, padding, dilation, groups,
-                             out_size=g.shape[2:])
-    og = o // groups
-    p = _prod(g.shape[2:])
-    gm = g.reshape(n, groups, og, p).transpose(1, 2, 0, 3).reshape(groups, og, n * p)
-    return np.matmul(gm, cols).reshape(weight_shape)
+    n = x.shape[0]
+    out_size = tuple(g.shape[2:])
+    last = _batch_last(n, out_size)
+    cols, _ = _im2col(x, tuple(weight_shape[2:]), stride, padding, dilation, out_size, last)
+    cols = cols.reshape(groups, _prod(weight_shape[1:]), n * _prod(out_size))
+    gw = np.matmul(_grad_matrix(g, groups, last), cols.transpose(0, 2, 1))  # (G, Og, Cg*K)
+    return gw.reshape(weight_shape)
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
@@ -154,6 +197,7 @@ def col2im(cols, output_size, kernel_size, stride, padding, dilation):
                      for i in range(nsp))
     c = cols.shape[1] // _prod(kernel_size)
     cols = cols.reshape((n, c) + tuple(kernel_size) + out_size)
+    cols = np.moveaxis(cols, 0, 1 + nsp)                                    # (C, *K, N, *O)
     return _col2im(cols, (n, c) + tuple(output_size), kernel_size, stride, padding, dilation)
 
 
