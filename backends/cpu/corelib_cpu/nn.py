@@ -222,32 +222,46 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _window_coords(out_size, kernel_index, stride, padding, dilation, in_size):
-    """Flat input index of the chosen kernel position of every window."""
-    nsp = len(out_size)
-    flat = 0
-    for i in range(nsp):
-        start = (np.arange(out_size[i]) * stride[i] - padding[i]).reshape(
-            (-1,) + (1,) * (nsp - 1 - i))
-        flat = flat * in_size[i] + start + kernel_index[i] * dilation[i]
-    return flat
-
-
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Flat (per-plane) input indices of the window maxima, as PyTorch's return_indices."""
+    """Flat (per-plane) input indices of the window maxima, as PyTorch's return_indices.
+
+    A running max over kernel positions (one strided slice each); the first maximum wins and
+    NaN propagates, as in PyTorch."""
     nsp = len(kernel_size)
     in_size = x.shape[-nsp:]
     out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode)
     xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)], _lowest(x.dtype))
-    win = _windows(xp, kernel_size, stride, dilation, out_size)
     lead = x.shape[:-nsp]
-    flat_win = win.reshape(lead + out_size + (_prod(kernel_size),))
-    if flat_win.shape[-1] == 0 or flat_win.size == 0:
+    if 0 in out_size or 0 in lead:
         return np.zeros(lead + out_size, dtype=np.int64)
-    best = flat_win.argmax(-1)
-    kidx = np.unravel_index(best, kernel_size)
-    return np.asarray(_window_coords(out_size, kidx, stride, padding, dilation, in_size),
-                      dtype=np.int64)
+    positions = _prod(kernel_size)
+    small = np.int16 if positions < 2 ** 15 else np.int64
+    views = [xp[(Ellipsis,) + _kernel_slices(kpos, stride, dilation, out_size)]
+             for kpos in itertools.product(*(range(k) for k in kernel_size))]
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)          # NaN propagates
+    # the first position holding the max (masked writes are slow: blend with 0/1 arithmetic)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        def hit(v):
+            return (v == best) | (np.isnan(v) & np.isnan(best))
+    else:
+        def hit(v):
+            return v == best
+    arg = np.zeros(best.shape, dtype=small)
+    for i in range(positions - 1, 0, -1):
+        arg += hit(views[i]).astype(small) * (small(i) - arg)
+    arg -= hit(views[0]).astype(small) * arg
+    # flat index = window start (per output position) + offset of the winning kernel position
+    plane_strides = [_prod(in_size[d + 1:]) for d in range(nsp)]
+    start = np.zeros(out_size, dtype=np.int64)
+    for d in range(nsp):
+        pos = (np.arange(out_size[d]) * stride[d] - padding[d]) * plane_strides[d]
+        start = start + pos.reshape((-1,) + (1,) * (nsp - 1 - d))
+    offsets = np.array([sum(k * dl * ps for k, dl, ps in zip(kpos, dilation, plane_strides))
+                        for kpos in itertools.product(*(range(k) for k in kernel_size))],
+                       dtype=np.int64)
+    return np.take(offsets, arg) + start
 
 
 def adaptive_max_pool_indices(x, output_size):
