@@ -478,5 +478,9 @@ def test_same_dtype_binary_ops_take_the_fast_path(monkeypatch):
     assert_close(a.maximum(b), np.maximum(a.numpy(), b.numpy()))
     i = corelib.tensor([1, 2]) & corelib.tensor([3, 3])
     assert i.tolist() == [1, 2]
+    assert_close(a * 2.5, a.numpy() * 2.5)       # float tensor op Python number: fast too
+    out = corelib.empty(3, 3)
+    assert corelib.add(a, b, out=out) is out     # out= of the same dtype: fast, in place
+    assert_close(out, expected[0])
     with pytest.raises(AssertionError, match="slow path"):
-        a + 1.0     # a scalar operand goes through promotion
+        corelib.tensor([1, 2]) + 1.5    # an int tensor with a float scalar needs promotion

@@ -168,10 +168,14 @@ def inplace(self, fn, *args, **kwargs):
     self's old value is cloned first (a node may need it) and self's history is rebased onto
     the new result, so earlier nodes that saved self detect the change by version counter.
     """
-    name = getattr(fn, "__name__", "op") + "_"
+    name = fn.__name__ + "_"
     check_inplace(self, name)
-    tracked = STATE.grad_enabled and (self._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+    tracked = False
+    if STATE.grad_enabled:
+        tracked = self._requires_grad
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                tracked = True
     if not tracked:
         return fn(self, *args, out=self, **kwargs)
     result = fn(self.clone(), *args, **kwargs)
@@ -301,23 +305,43 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
     # dtype categories the fast path may run on (others need the checks below)
     fast_cats = {"arith": (1, 2) if no_bool else (0, 1, 2), "integral": (0, 1)}.get(kind, ())
     fast_any = fast_cats == (0, 1, 2)   # no dtype check needed (add, mul, ...)
+    scalar_fast = kind in ("arith", "float", "float_only") and not tensor_only   # tensor op number
 
     def fn(input, other, *, out=None):
-        # fast path: two tensors of one dtype on one device (the common case, ~1 us budget)
-        if same_dtype_result and out is None and isinstance(other, Tensor) and \
-                isinstance(input, Tensor) and input.dtype is other.dtype and \
-                input.device is other.device and (fast_any or input.dtype.category in fast_cats):
-            dev = input.device
-            k = kernels.get(dev.type) or op.kernel(dev.type)
-            try:
-                data = k(input._data, other._data)
-            except (ValueError, TypeError, RuntimeError) as exc:
-                raise RuntimeError(f"{name}(): {exc}") from exc
-            t = _make(data, dev, input.dtype)
-            if (input._requires_grad or other._requires_grad) and STATE.grad_enabled and \
-                    vjp is not None and t.dtype.category == 2:
-                record(op, t, (input, other), _NO_PARAMS)
-            return t
+        # Fast path (~1 us budget): a tensor and a same-dtype tensor on one device, or a float
+        # tensor and a Python number; result into a new tensor or into ``out`` (in-place ops).
+        if isinstance(input, Tensor):
+            dt = input.dtype
+            if isinstance(other, Tensor):
+                fast = same_dtype_result and other.dtype is dt and input.device is \
+                    other.device and (fast_any or dt.category in fast_cats)
+                b = other._data
+                grad = STATE.grad_enabled and (input._requires_grad or other._requires_grad)
+            else:
+                fast = scalar_fast and dt.category == 2 and (type(other) is float or
+                                                              type(other) is int)
+                b = other
+                grad = STATE.grad_enabled and input._requires_grad
+            if fast:
+                dev = input.device
+                k = kernels.get(dev.type) or op.kernel(dev.type)
+                if out is None:
+                    try:
+                        data = k(input._data, b)
+                    except (ValueError, TypeError, RuntimeError) as exc:
+                        raise RuntimeError(f"{name}(): {exc}") from exc
+                    t = _make(data, dev, dt)
+                    if grad and vjp is not None and dt.category == 2:
+                        record(op, t, (input, other), _NO_PARAMS)
+                    return t
+                if isinstance(out, Tensor) and out.dtype is dt and out.device is dev and \
+                        not grad and not (out._requires_grad and STATE.grad_enabled):
+                    try:
+                        k(input._data, b, out=out._data)
+                    except (ValueError, TypeError, RuntimeError) as exc:
+                        raise RuntimeError(f"{name}(): {exc}") from exc
+                    out._bump_version()
+                    return out
         if tensor_only:
             for arg, a in (("input", input), ("other", other)):
                 if not isinstance(a, Tensor):
