@@ -86,7 +86,7 @@ def test_random_creation_reproducible():
     g.manual_seed(5)
     c2 = corelib.randn(100, generator=g)
     assert c1.tolist() == c2.tolist()
-    r = corelib.randint(0, 10, (1000,))
+    r = corelib.randint(10, (1000,))
     assert r.dtype is corelib.int64 and 0 <= r.numpy().min() and r.numpy().max() < 10
     u = corelib.rand(20000).numpy()
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02

@@ -321,8 +321,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
-    if high is None:
-        low, high = 0, low
+    if size is None and isinstance(high, (tuple, list)) or high is None:
+        low, high, size = 0, low, high    # randint(high, size)
     if size is None:
         raise TypeError("randint(): missing required argument 'size'")
     if low >= high:
