@@ -199,3 +199,14 @@ def test_functional_reexports_and_frontend_only(torch):
     modules = {node.module.split(".")[0] for node in ast.walk(tree)
                if isinstance(node, ast.ImportFrom) and node.module}
     assert not ({"numpy", "corelib_cpu"} & (imported | modules))
+
+
+def test_instance_norm_running_stats_match_torch(torch):
+    x = _rand(3, 2, 5)
+    rm, rv = corelib.zeros(2, dtype=corelib.float64), corelib.ones(2, dtype=corelib.float64)
+    trm, trv = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    out = F.instance_norm(corelib.tensor(x), rm, rv, momentum=0.2)
+    tout = torch.nn.functional.instance_norm(torch.tensor(x), trm, trv, momentum=0.2)
+    np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-10)

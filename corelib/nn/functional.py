@@ -836,17 +836,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = tuple(range(2, x.ndim))
     if running_mean is not None or running_var is not None:
-        folded = reshape(x, (1, n * c) + tuple(x.shape[2:]))
-        with no_grad():
-            rm = None if running_mean is None else running_mean.repeat(n) \
-                if hasattr(running_mean, "repeat") else None
-            rv = None if running_var is None else running_var.repeat(n) \
-                if hasattr(running_var, "repeat") else None
-            _update_running(rm, rv, folded, (0,) + tuple(range(2, x.ndim)), momentum)
+        with no_grad():   # running stats: batch averages of the per-instance statistics
+            count = x.numel() // max(n * c, 1)
+            m = mean(x, spatial, keepdim=True)
+            var = _sum((x - m) * (x - m), spatial) / max(count - 1, 1)
             if running_mean is not None:
-                running_mean.copy_(mean(reshape(rm, (n, c)), 0))
+                running_mean.mul_(1 - momentum).add_(mean(reshape(m, (n, c)), 0) * momentum)
             if running_var is not None:
-                running_var.copy_(mean(reshape(rv, (n, c)), 0))
+                running_var.mul_(1 - momentum).add_(mean(var, 0) * momentum)
     out = _nn.normalize_dims(x, spatial, eps)
     return _affine(out, weight, bias, _channel_shape(x, c))
 
@@ -939,16 +936,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 builtin_max = max
-
-
-def pdist(input, p=2):
-    n = input.shape[0]
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    if not pairs:
-        return input.new_zeros((0,)) if hasattr(input, "new_zeros") else input[:0, 0]
-    ii = tensor([i for i, _ in pairs])
-    jj = tensor([j for _, j in pairs])
-    return _vector_norm(input[ii] - input[jj], p, 1)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

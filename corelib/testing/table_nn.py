@@ -3,7 +3,7 @@ import numpy as np
 
 import corelib
 import corelib.nn.functional as F
-from .opinfo import OpInfo, Sample, FLOATS, make_tensor
+from .opinfo import OpInfo, Sample, make_tensor
 
 
 def _t(shape, dtype, device, **kw):
@@ -357,7 +357,8 @@ def _nll_samples(t, dtype, device):
 def _bce_samples(t, dtype, device):
     return [Sample((t(3, 4, low=0.05, high=0.95), t(3, 4, low=0, high=1)), dict(reduction=r))
             for r in ("none", "mean", "sum")] + [
-        Sample((t(5, low=0.05, high=0.95), t(5, low=0, high=1)), dict(weight=_Fixed(t(5, low=0, high=2))))]
+        Sample((t(5, low=0.05, high=0.95), t(5, low=0, high=1)),
+               dict(weight=_Fixed(t(5, low=0, high=2))))]
 
 
 def _bce_logits_samples(t, dtype, device):
@@ -421,7 +422,8 @@ def _gaussian_samples(t, dtype, device):
 
 def _unary(**kw):
     def build(t, dtype, device):
-        return [Sample((t(3, 4),), dict(kw)), Sample((t(),), dict(kw)), Sample((t(0, 2),), dict(kw)),
+        return [Sample((t(3, 4),), dict(kw)), Sample((t(),), dict(kw)),
+                Sample((t(0, 2),), dict(kw)),
                 Sample((t(2, 3, noncontiguous=True),), dict(kw))]
     return build
 
@@ -474,7 +476,8 @@ def _dropout_samples(t, dtype, device):
 
 
 def _bilinear_samples(t, dtype, device):
-    return [Sample((t(3, 2), t(3, 4), t(5, 2, 4), t(5))), Sample((t(2, 2, 3), t(2, 2, 2), t(1, 3, 2)))]
+    return [Sample((t(3, 2), t(3, 4), t(5, 2, 4), t(5))),
+            Sample((t(2, 2, 3), t(2, 2, 2), t(1, 3, 2)))]
 
 
 def _np_bilinear(x1, x2, w, b=None):
