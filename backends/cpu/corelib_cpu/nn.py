@@ -230,14 +230,22 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     nsp = len(kernel_size)
     in_size = x.shape[-nsp:]
     out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode)
-    xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)], _lowest(x.dtype))
     lead = x.shape[:-nsp]
     if 0 in out_size or 0 in lead:
         return np.zeros(lead + out_size, dtype=np.int64)
+    pads = [(p, p + e) for p, e in zip(padding, extra)]
+    # planes innermost (one transposed copy) when that makes the inner loops longer
+    planes_last = _prod(lead) > out_size[-1]
+    nlead = len(lead)
+    order = tuple(range(nlead, nlead + nsp)) + tuple(range(nlead)) if planes_last else None
+    xp = _pad(x, pads, _lowest(x.dtype), order=order)
     positions = _prod(kernel_size)
     small = np.int16 if positions < 2 ** 15 else np.int64
-    views = [xp[(Ellipsis,) + _kernel_slices(kpos, stride, dilation, out_size)]
-             for kpos in itertools.product(*(range(k) for k in kernel_size))]
+
+    def window(kpos):
+        slices = _kernel_slices(kpos, stride, dilation, out_size)
+        return xp[slices + (Ellipsis,)] if planes_last else xp[(Ellipsis,) + slices]
+    views = [window(kpos) for kpos in itertools.product(*(range(k) for k in kernel_size))]
     best = views[0].copy()
     for v in views[1:]:
         np.maximum(best, v, out=best)          # NaN propagates
@@ -261,7 +269,11 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     offsets = np.array([sum(k * dl * ps for k, dl, ps in zip(kpos, dilation, plane_strides))
                         for kpos in itertools.product(*(range(k) for k in kernel_size))],
                        dtype=np.int64)
-    return np.take(offsets, arg) + start
+    if not planes_last:
+        return np.take(offsets, arg) + start
+    flat = np.take(offsets, arg) + start.reshape(out_size + (1,) * nlead)
+    return np.ascontiguousarray(np.moveaxis(flat, tuple(range(nsp)),
+                                            tuple(range(nlead, nlead + nsp))))
 
 
 def adaptive_max_pool_indices(x, output_size):
@@ -286,10 +298,10 @@ def adaptive_max_pool_indices(x, output_size):
 
 def pool_gather(x, indices):
     """Values of ``x`` (N, C, *S) at per-plane flat ``indices`` (N, C, *O): max-pool forward."""
-    n, c = x.shape[:2]
-    planes = x.reshape(n, c, _prod(x.shape[2:]))
-    idx = indices.reshape(n, c, _prod(indices.shape[2:]))
-    return np.take_along_axis(planes, idx, axis=-1).reshape(indices.shape)
+    plane = _prod(x.shape[2:])
+    offsets = (np.arange(x.shape[0] * x.shape[1], dtype=np.int64) * plane).reshape(
+        x.shape[:2] + (1,) * (indices.ndim - 2))
+    return np.take(np.ascontiguousarray(x).reshape(-1), indices + offsets)
 
 
 def pool_scatter(g, indices, input_shape):
