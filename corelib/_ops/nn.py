@@ -121,10 +121,10 @@ def col2im(cols, output_size, kernel_size, stride, padding, dilation):
 # pooling: max pools pick per-plane flat indices, then gather (scatter is its transpose)
 _max_pool_indices = Op("max_pool_indices")
 _adaptive_max_pool_indices = Op("adaptive_max_pool_indices")
-_pool_gather = Op("pool_gather", lambda g, out, x, idx: (pool_scatter(g, idx, tuple(x.shape)),
-                                                        None), saves=((0,), (0,)))
-_pool_scatter = Op("pool_scatter", lambda gg, out, g, idx, input_shape: (
-    pool_gather(gg, idx), None), saves=((), (0,)))
+_pool_gather = Op("pool_gather", lambda g, out, x, idx, unique: (
+    pool_scatter(g, idx, tuple(x.shape), unique), None), saves=((0,), (0,)))
+_pool_scatter = Op("pool_scatter", lambda gg, out, g, idx, input_shape, unique: (
+    pool_gather(gg, idx, unique), None), saves=((), (0,)))
 
 
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -138,12 +138,15 @@ def adaptive_max_pool_indices(x, output_size):
                 {"output_size": tuple(output_size)})
 
 
-def pool_gather(x, indices):
-    return call(_pool_gather, (x, indices), x.dtype)
+def pool_gather(x, indices, unique=False):
+    """x (N, C, *S) at per-plane flat indices; ``unique``: no input position is picked twice
+    (non-overlapping windows), which lets the backward scatter assign instead of add."""
+    return call(_pool_gather, (x, indices), x.dtype, {"unique": bool(unique)})
 
 
-def pool_scatter(g, indices, input_shape):
-    return call(_pool_scatter, (g, indices), g.dtype, {"input_shape": tuple(input_shape)})
+def pool_scatter(g, indices, input_shape, unique=False):
+    return call(_pool_scatter, (g, indices), g.dtype,
+                {"input_shape": tuple(input_shape), "unique": bool(unique)})
 
 
 def _avg_pool_vjp(g, out, x_shape, **params):

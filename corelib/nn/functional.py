@@ -324,7 +324,8 @@ def _max_poolnd(nsp, op, input, kernel_size, stride, padding, dilation, ceil_mod
     k, s, p, d = _pool_args(nsp, op, kernel_size, stride, padding, dilation)
     _check_pool_size(x, k, s, p, d, ceil_mode, op)
     idx = _nn.max_pool_indices(x, k, s, p, d, ceil_mode)
-    out = _unbatch(_nn.pool_gather(x, idx), added)
+    disjoint = all(ss >= dd * (kk - 1) + 1 for kk, ss, dd in zip(k, s, d))
+    out = _unbatch(_nn.pool_gather(x, idx, disjoint), added)
     return (out, _unbatch(idx, added)) if return_indices else out
 
 

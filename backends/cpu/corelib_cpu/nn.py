@@ -296,23 +296,29 @@ def adaptive_max_pool_indices(x, output_size):
     return result
 
 
-def pool_gather(x, indices):
+def _plane_offsets(shape, ndim):
+    """Flat offset of every (n, c) plane of an array of ``shape``, broadcastable to ndim."""
+    plane = _prod(shape[2:])
+    return (np.arange(shape[0] * shape[1], dtype=np.int64) * plane).reshape(
+        tuple(shape[:2]) + (1,) * (ndim - 2))
+
+
+def pool_gather(x, indices, unique=False):
     """Values of ``x`` (N, C, *S) at per-plane flat ``indices`` (N, C, *O): max-pool forward."""
-    plane = _prod(x.shape[2:])
-    offsets = (np.arange(x.shape[0] * x.shape[1], dtype=np.int64) * plane).reshape(
-        x.shape[:2] + (1,) * (indices.ndim - 2))
-    return np.take(np.ascontiguousarray(x).reshape(-1), indices + offsets)
+    flat = indices + _plane_offsets(x.shape, indices.ndim)
+    return np.take(np.ascontiguousarray(x).reshape(-1), flat)
 
 
-def pool_scatter(g, indices, input_shape):
-    """Sum ``g`` into zeros of ``input_shape`` at per-plane flat ``indices`` (max-pool backward)."""
+def pool_scatter(g, indices, input_shape, unique=False):
+    """Sum ``g`` into zeros of ``input_shape`` at per-plane flat ``indices`` (max-pool backward);
+    with ``unique`` indices a plain assignment suffices."""
     input_shape = tuple(input_shape)
-    planes = input_shape[0] * input_shape[1]
-    plane = _prod(input_shape[2:])
-    offsets = (np.arange(planes, dtype=np.int64) * plane).reshape(
-        input_shape[:2] + (1,) * (g.ndim - 2))
-    flat = (indices + offsets).ravel()
-    acc = np.bincount(flat, weights=g.ravel(), minlength=planes * plane)
+    flat = (indices + _plane_offsets(input_shape, g.ndim)).reshape(-1)
+    if unique:
+        out = np.zeros(_prod(input_shape), dtype=g.dtype)
+        out[flat] = g.reshape(-1)
+        return out.reshape(input_shape)
+    acc = np.bincount(flat, weights=g.reshape(-1), minlength=_prod(input_shape))
     return acc.astype(g.dtype, copy=False).reshape(input_shape)
 
 
