@@ -1,9 +1,10 @@
 """CPU kernels: nn (convolution, pooling, softmax, normalization, embedding, class gathers).
 
-Convolution is im2col through ``as_strided`` windows plus one batched BLAS matmul per call
-(groups are the batch axis); its transposes (col2im) accumulate strided slices in a loop over
-kernel positions only. Spatial ops are N-d: ``padding`` arrives as ((lo, hi), ...) per spatial
-dim, ``stride``/``dilation``/``kernel_size`` as tuples.
+Convolution is im2col plus one batched BLAS matmul per call (groups are the batch axis). The
+columns are channel-major and, when the batch is larger than the output width, batch-innermost,
+so that the per-kernel-position strided copies (im2col) and adds (col2im) run long inner loops;
+Python loops only run over kernel positions. Spatial ops are N-d: ``padding`` arrives as
+((lo, hi), ...) per spatial dim, ``stride``/``dilation``/``kernel_size`` as tuples.
 """
 from __future__ import annotations
 
