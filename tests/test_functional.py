@@ -210,3 +210,11 @@ def test_instance_norm_running_stats_match_torch(torch):
     np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-10)
     np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-10)
+
+
+def test_threshold_inplace_matches_torch(torch):
+    x = _rand(4, 3)
+    c, t = corelib.tensor(x.copy()), torch.tensor(x.copy())
+    assert F.threshold_(c, 0.2, -1.0) is c
+    torch.nn.functional.threshold_(t, 0.2, -1.0)
+    np.testing.assert_array_equal(c.numpy(), t.numpy())

@@ -25,7 +25,7 @@ from .._ops.nn import softmax, log_softmax
 # this module imports before corelib's namespace is filled)
 _FROM_CORELIB = ("relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish",
                  "softplus", "softsign", "hardtanh", "hardsigmoid", "hardswish", "rrelu",
-                 "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_")
+                 "relu_", "elu_", "leaky_relu_", "hardtanh_")
 
 
 def __getattr__(name):
@@ -609,6 +609,14 @@ def hardshrink(input, lambd=0.5):
 
 def threshold(input, threshold, value, inplace=False):
     """value where input <= threshold, else input."""
+    return _threshold(input, threshold, value, inplace)
+
+
+def threshold_(input, threshold, value):
+    return _threshold(input, threshold, value, True)
+
+
+def _threshold(input, threshold, value, inplace):
     out = where(input > threshold, input, value)
     if out.dtype is not input.dtype:
         out = cast(out, input.dtype)
