@@ -8,6 +8,7 @@ Python loops only run over kernel positions. Spatial ops are N-d: ``padding`` ar
 """
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -223,6 +224,23 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+@functools.lru_cache(maxsize=256)
+def _window_tables(in_size, out_size, kernel_size, stride, padding, dilation):
+    """Flat plane index of every window's start, and of every kernel position relative to it
+    (a max-pool index is start + offset of the winning position)."""
+    nsp = len(in_size)
+    plane_strides = [_prod(in_size[d + 1:]) for d in range(nsp)]
+    start = np.zeros(out_size, dtype=np.int64)
+    for d in range(nsp):
+        pos = (np.arange(out_size[d]) * stride[d] - padding[d]) * plane_strides[d]
+        start = start + pos.reshape((-1,) + (1,) * (nsp - 1 - d))
+    offsets = np.array([sum(k * dl * ps for k, dl, ps in zip(kpos, dilation, plane_strides))
+                        for kpos in itertools.product(*(range(k) for k in kernel_size))],
+                       dtype=np.int64)
+    start.flags.writeable = offsets.flags.writeable = False
+    return start, offsets
+
+
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Flat (per-plane) input indices of the window maxima, as PyTorch's return_indices.
 
@@ -261,15 +279,8 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     for i in range(positions - 1, 0, -1):
         arg += hit(views[i]).astype(small) * (small(i) - arg)
     arg -= hit(views[0]).astype(small) * arg
-    # flat index = window start (per output position) + offset of the winning kernel position
-    plane_strides = [_prod(in_size[d + 1:]) for d in range(nsp)]
-    start = np.zeros(out_size, dtype=np.int64)
-    for d in range(nsp):
-        pos = (np.arange(out_size[d]) * stride[d] - padding[d]) * plane_strides[d]
-        start = start + pos.reshape((-1,) + (1,) * (nsp - 1 - d))
-    offsets = np.array([sum(k * dl * ps for k, dl, ps in zip(kpos, dilation, plane_strides))
-                        for kpos in itertools.product(*(range(k) for k in kernel_size))],
-                       dtype=np.int64)
+    start, offsets = _window_tables(tuple(in_size), tuple(out_size), tuple(kernel_size),
+                                    tuple(stride), tuple(padding), tuple(dilation))
     if not planes_last:
         return np.take(offsets, arg) + start
     flat = np.take(offsets, arg) + start.reshape(out_size + (1,) * nlead)
