@@ -8,11 +8,15 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-PIP=".venv/bin/python -m pip"
-$PIP install -q --disable-pip-version-check -e ".[test,demo]" -e backends/cpu 2>&1 \
-  | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import corelib, corelib_cpu" || { echo "setup failed"; exit 1; }
+pip_quiet() {  # pip install, hiding the index-location warnings of this machine's pip config
+  local log status=0
+  log=$(.venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1) || status=$?
+  grep -v "^WARNING: Location" <<<"$log" || true
+  return $status
+}
+pip_quiet -e ".[test,demo]" -e backends/cpu
+.venv/bin/python -c "import corelib, corelib_cpu"
 if [ "${CORELIB_SKIP_TORCH:-0}" != "1" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  $PIP install -q --disable-pip-version-check --only-binary=:all: "torch==2.13.0" 2>&1 \
-    | grep -v "^WARNING: Location" || echo "note: torch not installed; PyTorch comparisons will skip"
+  pip_quiet --only-binary=:all: "torch==2.13.0" \
+    || echo "note: torch not installed; PyTorch comparisons will skip"
 fi
