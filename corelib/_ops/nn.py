@@ -320,6 +320,32 @@ def class_scatter(g, target, num_classes, ignore_index):
                 {"num_classes": int(num_classes), "ignore_index": int(ignore_index)})
 
 
+def _nll_vjp(g, out, x, t, ignore_index, reduction):
+    return nll_loss_backward(g, t, x.shape[1], ignore_index, reduction), None
+
+
+_nll_loss = Op("nll_loss", _nll_vjp, saves=((0,), (0,)))
+_nll_loss_bw = Op("nll_loss_backward", lambda gg, out, g, t, num_classes, ignore_index,
+                  reduction: (nll_loss_op(gg, t, ignore_index, reduction), None),
+                  saves=((), (0,)))
+
+
+def nll_loss_op(x, target, ignore_index, reduction):
+    """Unweighted NLL of log-probabilities x (N, C, *d) at class indices target (N, *d):
+    one kernel (gather, sum, divide by the count of non-ignored targets)."""
+    return call(_nll_loss, (x, target), x.dtype,
+                {"ignore_index": int(ignore_index), "reduction": reduction})
+
+
+def nll_loss_backward(g, target, num_classes, ignore_index, reduction):
+    """The gradient of nll_loss_op: -g (divided by the count for 'mean') at the targets.
+    Both ops are linear in their first input and adjoint to each other, so each is the
+    other's derivative (double backward for free)."""
+    return call(_nll_loss_bw, (g, target), g.dtype,
+                {"num_classes": int(num_classes), "ignore_index": int(ignore_index),
+                 "reduction": reduction})
+
+
 # ---------------------------------------------------------------------------------------------
 # public names torch also has at top level: the implementations live in nn.functional
 def __getattr__(name):

@@ -1094,6 +1094,12 @@ def _nll(x, t, weight, ignore_index, reduction, squeeze):
         raise RuntimeError(f"weight tensor should be defined either for all {x.shape[1]} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(weight.shape)}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if weight is None:   # the common case: one fused kernel
+        loss = _nn.nll_loss_op(x, t, ignore_index, reduction)
+        return reshape(loss, tuple(loss.shape[1:])) if squeeze and reduction == "none" \
+            else loss
     picked = _nn.class_gather(x, t, ignore_index)
     w = _target_weights(t, weight, ignore_index, x.dtype)
     loss = -picked * w if weight is not None else -picked

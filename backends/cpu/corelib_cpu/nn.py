@@ -504,6 +504,24 @@ def class_scatter(g, target, num_classes, ignore_index):
     return out
 
 
+def nll_loss(x, target, ignore_index, reduction):
+    picked = class_gather(x, target, ignore_index)
+    if reduction == "none":
+        return np.negative(picked, out=picked)
+    total = -picked.sum(dtype=x.dtype)
+    if reduction == "mean":
+        total = total / x.dtype.type(np.count_nonzero(target != ignore_index))
+    return np.asarray(total, dtype=x.dtype)
+
+
+def nll_loss_backward(g, target, num_classes, ignore_index, reduction):
+    scale = -g
+    if reduction == "mean":
+        scale = scale / g.dtype.type(np.count_nonzero(target != ignore_index))
+    return class_scatter(np.broadcast_to(scale, target.shape), target, num_classes,
+                         ignore_index)
+
+
 def linear(x, w, b):
     out = np.matmul(x, w.T)
     if b is not None:
@@ -512,6 +530,8 @@ def linear(x, w, b):
 
 
 KERNELS = {
+    "nll_loss": nll_loss,
+    "nll_loss_backward": nll_loss_backward,
     "linear": linear,
     "convolution": convolution,
     "convolution_backward_input": convolution_backward_input,
