@@ -303,3 +303,20 @@ def test_against_torch_composite_gradients(torch):
     np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-10)
+
+
+def test_leaf_grad_never_aliases_other_buffers():
+    """Gradients stored without a copy must not share memory with anything else."""
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0, 4.0])
+    (x * w).sum().backward()
+    h = x * 2
+    h.retain_grad()
+    (h * w).sum().backward()
+    grads = [x.grad, w.grad, h.grad]
+    arrays = [g.numpy() for g in grads]
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            assert not np.shares_memory(arrays[i], arrays[j])
+    x.grad.zero_()                                  # writable and owned
+    np.testing.assert_allclose(w.grad.numpy(), [1.0 + 2.0, 2.0 + 4.0])

@@ -144,18 +144,20 @@ class AccumulateGrad(Node):
         self.next_edges = ()
         self.pre_hooks = self.hooks = None
 
-    def apply(self, grads):
-        accumulate_into(self.variable, grads[0], STATE.grad_enabled)
+    def apply(self, grads, owned=False):
+        accumulate_into(self.variable, grads[0], STATE.grad_enabled, owned)
         return ()
 
 
-def accumulate_into(t, g, create_graph):
-    """leaf.grad += g, as PyTorch does: the first gradient is stored as an owned copy (it may
-    alias another buffer), later ones are added in place unless a graph is being built."""
+def accumulate_into(t, g, create_graph, owned=False):
+    """leaf.grad += g, as PyTorch does: the first gradient is stored as is when the engine
+    knows nothing else references it (``owned``), else as a copy (it may alias another buffer
+    or be a read-only broadcast view); later ones are added in place unless a graph is being
+    built."""
     if g is None:
         return
     if t.grad is None:
-        t.grad = g if create_graph else g.detach().clone()
+        t.grad = g if create_graph else g.detach() if owned else g.detach().clone()
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + g
     else:
@@ -185,6 +187,17 @@ def _call_hooks(hooks, g):
         if r is not None:
             g = r
     return g
+
+
+def _unaliased(g, produced, received, saved):
+    """g appears once among a node's results and is neither one of its incoming gradients nor
+    a tensor it saved (so only the engine references it)."""
+    count = 0
+    for x in produced:
+        if x is g:
+            count += 1
+    return count == 1 and all(x is not g for x in received) and \
+        (saved is None or all(getattr(x, "tensor", None) is not g for x in saved))
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
@@ -221,6 +234,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
 
     # 2. seed buffers with the root gradients
     buffers: dict = {}
+    owned: dict = {}   # id -> gradient tensor referenced only by the engine (may be stolen)
 
     def add_to(node, nr, g):
         buf = buffers.get(node)
@@ -250,7 +264,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                         captured[i] = grads[nr]
             if isinstance(node, AccumulateGrad):
                 if accumulate and capture is None:
-                    node.apply(grads)
+                    node.apply(grads, owned.get(id(grads[0])) is grads[0])
                 continue
             for g in grads:
                 if g is not None:
@@ -263,6 +277,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
             if node.hooks:
                 for hook in node.hooks:
                     hook(input_grads, grads)
+            fresh = type(node) is OpNode   # its rule's results are new tensors unless aliased
+            kept = node.saved_inputs if fresh else None
             if not retain_graph:
                 node.release()
             meta = getattr(node, "input_meta", None)
@@ -277,7 +293,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                     buf = buffers.get(child)
                     if buf is None:
                         buf = buffers[child] = [None] * child.num_outputs
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    if buf[nr] is None:
+                        buf[nr] = g
+                        if fresh and g._base is None and _unaliased(g, input_grads, grads, kept):
+                            owned[id(g)] = g
+                    else:
+                        buf[nr] = buf[nr] + g
+                        owned[id(buf[nr])] = buf[nr]
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)
