@@ -26,26 +26,33 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 # ---------------------------------------------------------------------------------------------
 # linear: x @ w.T + b (all gradients are linears again)
 def _linear_vjp(g, out, x, w, b):
-    gx = None if w is None else linear_op(g, w.t())
-    gw = None
-    if x is not None:
-        gw = linear_op(_as_rows(g).t(), _as_rows(x).t())
-    return gx, gw, (g if b is not None else None)
+    gx = None if w is None else linear_backward_input(g, w)
+    gw = None if x is None else linear_backward_weight(g, x)
+    gb = None if b is None else _sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+    return gx, gw, gb
 
 
-def _as_rows(t):
-    """t as a matrix (prod of leading dims, last dim)."""
-    rows = 1
-    for n in t.shape[:-1]:
-        rows *= n
-    return reshape(t, (rows, t.shape[-1]))
-
-
-_linear = Op("linear", _linear_vjp, saves=((1,), (0,), (2,)))
+# The three linear maps are each other's derivatives: linear(x, w) = x @ w.T,
+# backward_input(g, w) = g @ w, backward_weight(g, x) = rows(g).T @ rows(x).
+_linear = Op("linear", _linear_vjp, saves=((1,), (0,), (2,)))  # b only marks its grad
+_linear_bi = Op("linear_backward_input", lambda gg, out, g, w: (
+    None if w is None else linear_op(gg, w), None if g is None else linear_backward_weight(g, gg)),
+    saves="cross")
+_linear_bw = Op("linear_backward_weight", lambda gg, out, g, x: (
+    None if x is None else linear_op(x, gg), None if g is None else linear_backward_input(g, gg)),
+    saves="cross")
 
 
 def linear_op(x, w, b=None):
     return call(_linear, (x, w, b), x.dtype)
+
+
+def linear_backward_input(g, w):
+    return call(_linear_bi, (g, w), g.dtype)
+
+
+def linear_backward_weight(g, x):
+    return call(_linear_bw, (g, x), g.dtype)
 
 
 # ---------------------------------------------------------------------------------------------

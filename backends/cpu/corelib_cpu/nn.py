@@ -522,6 +522,14 @@ def nll_loss_backward(g, target, num_classes, ignore_index, reduction):
                          ignore_index)
 
 
+def linear_backward_input(g, w):
+    return np.asarray(np.matmul(g, w))
+
+
+def linear_backward_weight(g, x):
+    return np.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+
+
 def linear(x, w, b):
     out = np.matmul(x, w.T)
     if b is not None:
@@ -533,6 +541,8 @@ KERNELS = {
     "nll_loss": nll_loss,
     "nll_loss_backward": nll_loss_backward,
     "linear": linear,
+    "linear_backward_input": linear_backward_input,
+    "linear_backward_weight": linear_backward_weight,
     "convolution": convolution,
     "convolution_backward_input": convolution_backward_input,
     "convolution_backward_weight": convolution_backward_weight,
