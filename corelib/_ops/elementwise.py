@@ -13,7 +13,7 @@ from .. import _dtype
 from .._dtype import result_type_from, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
-from .core import Op, call, method, record, scalar_types
+from .core import Op, as_tensor_arg, call, method, record, scalar_types
 
 _make = Tensor._make
 _NO_PARAMS = {}
@@ -273,9 +273,7 @@ def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=Non
     op = Op(name, vjp, saves)
 
     def fn(input, *, out=None, **params):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
-                            f"{type(input).__name__}")
+        as_tensor_arg(input, name)
         cat = input.dtype.category
         x = to_float(input) if kind == "float" else input
         if (no_bool and cat == 0) or (kind == "int_only" and cat == 2) or \
@@ -343,10 +341,8 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                     out._bump_version()
                     return out
         if tensor_only:
-            for arg, a in (("input", input), ("other", other)):
-                if not isinstance(a, Tensor):
-                    raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not "
-                                    f"{type(a).__name__}")
+            as_tensor_arg(input, name)
+            as_tensor_arg(other, name, "other")
         if kind == "logical":
             args = tuple(cast(a, _dtype.bool) if isinstance(a, Tensor) else bool(a)
                          for a in (input, other))
@@ -691,9 +687,7 @@ def _classifier(name):
     op = unary(name, kind="bool", method=False)
 
     def fn(input):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
-                            f"{type(input).__name__}")
+        as_tensor_arg(input, name)
         return op(input if input.dtype.category == 2 else cast(input, _dtype.float32))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"corelib.{name}(input): elementwise test, bool result."
@@ -1052,8 +1046,7 @@ def clamp(input, min=None, max=None, *, out=None):
     gradient passes where min <= input <= max (also at the bounds), as PyTorch."""
     if min is None and max is None:
         raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
-    if not isinstance(input, Tensor):
-        raise TypeError(f"clamp(): argument 'input' must be Tensor, not {type(input).__name__}")
+    as_tensor_arg(input, "clamp")
     present = [b for b in (min, max) if b is not None]
     args, dt = promote((input, *present), "clamp")
     if input.dtype is _dtype.bool and dt.category == 1 and \
@@ -1098,9 +1091,8 @@ _lerp = Op("lerp", _lerp_vjp)
 
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); weight is a number or a tensor (broadcast)."""
-    for arg, t in (("input", input), ("end", end)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"lerp(): argument '{arg}' must be Tensor, not {type(t).__name__}")
+    as_tensor_arg(input, "lerp")
+    as_tensor_arg(end, "lerp", "end")
     if end.dtype is not input.dtype:
         raise RuntimeError(f"lerp(): expected dtype {input.dtype} for `end` but got dtype "
                            f"{end.dtype}")
@@ -1176,18 +1168,22 @@ Tensor.__le__ = lambda self, other: le(self, other)
 Tensor.__gt__ = lambda self, other: gt(self, other)
 Tensor.__ge__ = lambda self, other: ge(self, other)
 Tensor.__hash__ = lambda self: id(self)
-Tensor.__iadd__ = lambda self, other: self.add_(other)
-Tensor.__isub__ = lambda self, other: self.sub_(other)
-Tensor.__imul__ = lambda self, other: self.mul_(other)
-Tensor.__itruediv__ = lambda self, other: self.div_(other)
-Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
-Tensor.__imod__ = lambda self, other: self.remainder_(other)
-Tensor.__ipow__ = lambda self, other: self.pow_(other)
-Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
-Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
-Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
-Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
-Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
+_INPLACE_OPERATORS = {
+    "__iadd__": "add_",
+    "__isub__": "sub_",
+    "__imul__": "mul_",
+    "__itruediv__": "div_",
+    "__ifloordiv__": "floor_divide_",
+    "__imod__": "remainder_",
+    "__ipow__": "pow_",
+    "__iand__": "bitwise_and_",
+    "__ior__": "bitwise_or_",
+    "__ixor__": "bitwise_xor_",
+    "__ilshift__": "bitwise_left_shift_",
+    "__irshift__": "bitwise_right_shift_",
+}
+for _dunder, _method in _INPLACE_OPERATORS.items():   # x += y is x.add_(y), etc.
+    setattr(Tensor, _dunder, lambda self, other, _m=_method: getattr(self, _m)(other))
 Tensor.add = lambda self, other, *, alpha=1, out=None: add(self, other, alpha=alpha, out=out)
 Tensor.add_ = lambda self, other, *, alpha=1: inplace(self, add, other, alpha=alpha)
 Tensor.sub = lambda self, other, *, alpha=1, out=None: sub(self, other, alpha=alpha, out=out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from .core import Op, call, wrap_dim
+from .core import Op, as_tensor_arg, call, wrap_dim
 from .elementwise import exp, sqrt, to_float
 from .reduction import mean, sum as _sum
 from .shape import reshape
@@ -217,9 +217,7 @@ def _softmax_dim(ndim, name):
 
 def _softmax_family(op, name):
     def fn(input, dim=None, _stacklevel=3, dtype=None):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
-                            f"{type(input).__name__}")
+        as_tensor_arg(input, name)
         x = input
         if dtype is not None:
             from .elementwise import cast
