@@ -1,9 +1,8 @@
 """Adadelta, as torch.optim.Adadelta."""
 from __future__ import annotations
 
-from .._ops.creation import zeros_like
-from .optimizer import Optimizer, addcmul_, check_hyper, evaluate_closure, no_grad_step, \
-    step_grads
+from .optimizer import (Optimizer, addcmul_, check_hyper, evaluate_closure, next_step, no_grad_step,
+                        step_grads, weight_decay_)
 
 __all__ = ["Adadelta"]
 
@@ -28,13 +27,8 @@ class Adadelta(Optimizer):
             lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], \
                 group["weight_decay"]
             for p, grad, state in step_grads(group, self.state):
-                if not state:
-                    state["step"] = 0.0
-                    state["square_avg"] = zeros_like(p)
-                    state["acc_delta"] = zeros_like(p)
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                next_step(state, p, "square_avg", "acc_delta")
+                grad = weight_decay_(p, grad, lr, weight_decay)
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
                 addcmul_(square_avg.mul_(rho), grad, grad, 1 - rho)
                 std = square_avg.add(eps).sqrt_()

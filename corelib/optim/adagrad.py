@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .._ops.creation import full_like
-from .optimizer import (Optimizer, addcdiv_, addcmul_, check_hyper, evaluate_closure,
-                        no_grad_step, step_grads)
+from .optimizer import (Optimizer, addcdiv_, addcmul_, check_hyper, evaluate_closure, no_grad_step,
+                        step_grads, weight_decay_)
 
 __all__ = ["Adagrad"]
 
@@ -46,8 +46,7 @@ class Adagrad(Optimizer):
                 if not state:   # a group added after construction
                     state = self._init_state(p, group)
                 state["step"] = step = state["step"] + 1
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = weight_decay_(p, grad, lr, weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 std = addcmul_(state["sum"], grad, grad, 1).sqrt().add_(eps)
                 addcdiv_(p, grad, std, -clr)

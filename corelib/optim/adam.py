@@ -1,9 +1,8 @@
 """Adam (and its decoupled-weight-decay form used by AdamW), as torch.optim.Adam."""
 from __future__ import annotations
 
-from .._ops.creation import zeros_like
-from .optimizer import (Optimizer, addcdiv_, addcmul_, check_betas, check_hyper,
-                        evaluate_closure, lerp_, maximum_, no_grad_step, step_grads)
+from .optimizer import (Optimizer, adam_defaults, adam_moments_, addcdiv_, evaluate_closure,
+                        maximum_, next_step, no_grad_step, step_grads, weight_decay_)
 
 __all__ = ["Adam"]
 
@@ -13,13 +12,8 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
-        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+        defaults = adam_defaults(lr, betas, eps, weight_decay, amsgrad=amsgrad, maximize=maximize,
+                                 decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     @no_grad_step
@@ -30,21 +24,10 @@ class Adam(Optimizer):
             weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
             decoupled = group["decoupled_weight_decay"]
             for p, grad, state in step_grads(group, self.state):
-                if not state:
-                    state["step"] = 0.0
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_like(p)
-                state["step"] = step = state["step"] + 1
-                if weight_decay != 0:
-                    if decoupled:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg, grad, 1 - beta1)
-                addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
+                step = next_step(state, p, "exp_avg", "exp_avg_sq",
+                                 "max_exp_avg_sq" if amsgrad else None)
+                grad = weight_decay_(p, grad, lr, weight_decay, decoupled)
+                exp_avg, exp_avg_sq = adam_moments_(state, grad, beta1, beta2)
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 if amsgrad:

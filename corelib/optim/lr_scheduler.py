@@ -91,6 +91,20 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
 
+    def _state_dict_with(self, key, save):
+        """state_dict() with the list attribute ``key`` saved item by item as ``save(item)``."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", key)}
+        state[key] = [save(item) for item in getattr(self, key)]
+        return state
+
+    def _load_state_dict_with(self, state_dict, key, load):
+        """Inverse of ``_state_dict_with``: ``load(item, saved)`` for each item of ``key``."""
+        state_dict = dict(state_dict)
+        saved_items = state_dict.pop(key)
+        self.__dict__.update(state_dict)
+        for item, saved in zip(getattr(self, key), saved_items):
+            load(item, saved)
+
     def get_last_lr(self):
         """The learning rates computed by the last ``step()``, one per param group."""
         return self._last_lr
@@ -121,6 +135,17 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _save_fn_state(fn):
+    """What a state dict keeps of a user function: None for plain functions and lambdas, the
+    ``__dict__`` of callable objects."""
+    return None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+
+
+def _load_fn_state(fn, saved):
+    if saved is not None:
+        fn.__dict__.update(saved)
+
+
 def _current_lrs(sched):
     return _group_values(sched.optimizer, "lr")
 
@@ -139,18 +164,10 @@ class _LambdaState:
             self.lr_lambdas = list(lr_lambda)
 
     def state_dict(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
+        return self._state_dict_with("lr_lambdas", _save_fn_state)
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+        self._load_state_dict_with(state_dict, "lr_lambdas", _load_fn_state)
 
 
 class LambdaLR(_LambdaState, LRScheduler):
@@ -489,17 +506,14 @@ class CyclicLR(LRScheduler):
     def state_dict(self):
         state = super().state_dict()
         fn = state.pop("_scale_fn_custom")
-        state["_scale_fn_custom"] = None
-        if fn is not None and not isinstance(fn, types.FunctionType):
-            state["_scale_fn_custom"] = fn.__dict__.copy()
+        state["_scale_fn_custom"] = None if fn is None else _save_fn_state(fn)
         return state
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         fn = state_dict.pop("_scale_fn_custom")
         super().load_state_dict(state_dict)
-        if fn is not None:
-            self._scale_fn_custom.__dict__.update(fn)
+        _load_fn_state(self._scale_fn_custom, fn)
         self._init_scale_fn()
 
 
@@ -634,16 +648,11 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+        return self._state_dict_with("_schedulers", lambda sched: sched.state_dict())
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        nested = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for sched, saved in zip(self._schedulers, nested):
-            sched.load_state_dict(saved)
+        self._load_state_dict_with(state_dict, "_schedulers",
+                                   lambda sched, saved: sched.load_state_dict(saved))
 
 
 class ChainedScheduler(LRScheduler):

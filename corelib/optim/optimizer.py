@@ -10,6 +10,7 @@ from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
+from .._ops.creation import zeros_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from .._ops import elementwise as _elementwise
@@ -292,10 +293,54 @@ def check_hyper(name, value, low=0.0, message=None):
 
 
 def check_betas(betas):
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def adam_defaults(lr, betas, eps, weight_decay, **options):
+    """Validate the Adam family's shared hyper-parameters (in PyTorch's order) and return the
+    defaults dict: lr, betas, eps, weight_decay, then ``options``."""
+    check_hyper("learning rate", lr)
+    check_hyper("epsilon value", eps)
+    check_betas(betas)
+    check_hyper("weight_decay value", weight_decay)
+    return {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, **options}
+
+
+def next_step(state, p, *buffers, **scalars):
+    """Count one more step in a param's state and return the new step number.
+
+    An empty state is first filled: 'step' = 0.0, then ``scalars``, then a zero tensor like
+    ``p`` for each name in ``buffers`` (None entries are skipped)."""
+    if not state:
+        state["step"] = 0.0
+        state.update(scalars)
+        for name in buffers:
+            if name is not None:
+                state[name] = zeros_like(p)
+    state["step"] = step = state["step"] + 1
+    return step
+
+
+def weight_decay_(p, grad, lr, weight_decay, decoupled=False):
+    """Apply weight decay; returns the gradient to use.
+
+    Decoupled decay shrinks ``p`` in place (AdamW); otherwise L2 decay returns grad + wd * p."""
+    if weight_decay != 0:
+        if decoupled:
+            p.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    return grad
+
+
+def adam_moments_(state, grad, beta1, beta2):
+    """Update Adam's first/second moment estimates in place; returns (exp_avg, exp_avg_sq)."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    lerp_(exp_avg, grad, 1 - beta1)
+    addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
+    return exp_avg, exp_avg_sq
 
 
 def step_grads(group, state):

@@ -1,9 +1,8 @@
 """RAdam (rectified Adam), as torch.optim.RAdam."""
 from __future__ import annotations
 
-from .._ops.creation import zeros_like
-from .optimizer import (Optimizer, addcmul_, check_betas, check_hyper, evaluate_closure, lerp_,
-                        no_grad_step, step_grads)
+from .optimizer import (Optimizer, adam_defaults, adam_moments_, evaluate_closure, next_step,
+                        no_grad_step, step_grads, weight_decay_)
 
 __all__ = ["RAdam"]
 
@@ -13,12 +12,8 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, maximize=False):
-        check_hyper("learning rate", lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
-        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
+        defaults = adam_defaults(lr, betas, eps, weight_decay, maximize=maximize,
+                                 decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     @no_grad_step
@@ -29,19 +24,9 @@ class RAdam(Optimizer):
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1
             for p, grad, state in step_grads(group, self.state):
-                if not state:
-                    state["step"] = 0.0
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                state["step"] = step = state["step"] + 1
-                if weight_decay != 0:
-                    if decoupled:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg, grad, 1 - beta1)
-                addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
+                step = next_step(state, p, "exp_avg", "exp_avg_sq")
+                grad = weight_decay_(p, grad, lr, weight_decay, decoupled)
+                exp_avg, exp_avg_sq = adam_moments_(state, grad, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 update = exp_avg / bias_correction1

@@ -1,9 +1,8 @@
 """RMSprop, as torch.optim.RMSprop."""
 from __future__ import annotations
 
-from .._ops.creation import zeros_like
 from .optimizer import (Optimizer, addcdiv_, addcmul_, check_hyper, evaluate_closure, lerp_,
-                        no_grad_step, step_grads)
+                        next_step, no_grad_step, step_grads, weight_decay_)
 
 __all__ = ["RMSprop"]
 
@@ -30,16 +29,9 @@ class RMSprop(Optimizer):
             weight_decay, momentum, centered = group["weight_decay"], group["momentum"], \
                 group["centered"]
             for p, grad, state in step_grads(group, self.state):
-                if not state:
-                    state["step"] = 0.0
-                    state["square_avg"] = zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = zeros_like(p)
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                next_step(state, p, "square_avg", "momentum_buffer" if momentum > 0 else None,
+                          "grad_avg" if centered else None)
+                grad = weight_decay_(p, grad, lr, weight_decay)
                 square_avg = addcmul_(state["square_avg"].mul_(alpha), grad, grad, 1 - alpha)
                 if centered:
                     grad_avg = lerp_(state["grad_avg"], grad, 1 - alpha)

@@ -1,7 +1,8 @@
 """Stochastic gradient descent (optionally with momentum / Nesterov), as torch.optim.SGD."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_hyper, evaluate_closure, no_grad_step, step_grads
+from .optimizer import (Optimizer, check_hyper, evaluate_closure, no_grad_step, step_grads,
+                        weight_decay_)
 
 __all__ = ["SGD"]
 
@@ -28,8 +29,7 @@ class SGD(Optimizer):
             weight_decay, dampening = group["weight_decay"], group["dampening"]
             nesterov = group["nesterov"]
             for p, grad, state in step_grads(group, self.state):
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
+                grad = weight_decay_(p, grad, lr, weight_decay)
                 if momentum != 0:
                     buf = state.get("momentum_buffer")
                     if buf is None:
