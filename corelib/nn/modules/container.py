@@ -12,14 +12,48 @@ from .module import Module, _addindent
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
-def _index(idx, size, kind):
+def _index(idx, size):
+    """``idx`` (negative counts from the end) as an index into ``size`` items; IndexError else."""
     idx = operator.index(idx)
     if not -size <= idx < size:
         raise IndexError(f"index {idx} is out of range")
-    return idx % size if size else idx
+    return idx % size
 
 
-class Sequential(Module):
+class _IndexedModules(Module):
+    """Base of Sequential and ModuleList: submodules in order, registered as '0', '1', ..."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def _renumber(self):
+        """Re-key the submodules '0', '1', ... in order (after a deletion)."""
+        str_indices = [str(i) for i in range(len(self._modules))]
+        self._modules = OrderedDict(zip(str_indices, self._modules.values()))
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+def _check_sequential(other):
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but "
+                         f"{type(other)} is given.")
+
+
+class Sequential(_IndexedModules):
     """Modules called in order; built from positional modules or an OrderedDict."""
 
     def __init__(self, *args):
@@ -32,11 +66,7 @@ class Sequential(Module):
                 self.add_module(str(idx), module)
 
     def _get_item_by_idx(self, iterator, idx):
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        return next(islice(iterator, idx % size, None))
+        return next(islice(iterator, _index(idx, len(self)), None))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -53,35 +83,15 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._get_item_by_idx(iter(self._modules.keys()), idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(zip(str_indices, self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        self._renumber()
 
     def __add__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+        _check_sequential(other)
         return Sequential(*self, *other)
 
     def __iadd__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
-        for layer in other:
-            self.append(layer)
-        return self
-
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+        _check_sequential(other)
+        return self.extend(other)
 
     def insert(self, index, module):
         if not isinstance(module, Module):
@@ -101,18 +111,13 @@ class Sequential(Module):
             self.append(layer)
         return self
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_IndexedModules):
     """A list of submodules, registered under their indices."""
 
     def __init__(self, modules=None):
@@ -121,7 +126,7 @@ class ModuleList(Module):
             self += modules
 
     def _get_abs_string_index(self, idx):
-        return str(_index(idx, len(self), "ModuleList"))
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -137,14 +142,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(zip(str_indices, self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        self._renumber()
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -173,22 +171,10 @@ class ModuleList(Module):
             lines.append(_addindent(local, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
     def insert(self, index, module):
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
 
     def extend(self, modules):
         if not isinstance(modules, abc.Iterable):
@@ -198,6 +184,18 @@ class ModuleList(Module):
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
         return self
+
+
+def _update_pairs(kind, pairs):
+    """Yield the (key, value) items of an ``update()`` sequence, checking each is a pair."""
+    for j, item in enumerate(pairs):
+        if not isinstance(item, abc.Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be "
+                            f"Iterable; is" + type(item).__name__)
+        if not len(item) == 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length "
+                             f"{len(item)}; 2 is required")
+        yield item[0], item[1]
 
 
 class ModuleDict(Module):
@@ -251,14 +249,8 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, abc.Iterable):
-                    raise TypeError(f"ModuleDict update sequence element #{j} should be "
-                                    f"Iterable; is" + type(m).__name__)
-                if not len(m) == 2:
-                    raise ValueError(f"ModuleDict update sequence element #{j} has length "
-                                     f"{len(m)}; 2 is required")
-                self[m[0]] = m[1]
+            for key, module in _update_pairs("ModuleDict", modules):
+                self[key] = module
 
 
 def _param_line(k, p, type_name=False):
@@ -281,7 +273,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx):
-        return str(_index(idx, len(self), "ParameterList"))
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -422,14 +414,8 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, abc.Iterable):
-                    raise TypeError(f"ParameterDict update sequence element #{j} should be "
-                                    f"Iterable; is" + type(p).__name__)
-                if not len(p) == 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length "
-                                     f"{len(p)}; 2 is required")
-                self[p[0]] = p[1]
+            for key, parameter in _update_pairs("ParameterDict", parameters):
+                self[key] = parameter
 
     def extra_repr(self):
         return "\n".join(_param_line(k, p, True) for k, p in self.items())
