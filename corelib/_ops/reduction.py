@@ -39,6 +39,14 @@ def _numel(shape, dim):
     return n
 
 
+def _publish(fn, name, doc):
+    """Name and document the factory-made ``fn`` and install it as Tensor method ``name``."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    setattr(Tensor, name, fn)
+    return fn
+
+
 def reduction(name, vjp=None, saves="meta", kind="sum", doc=None):
     """Define reduction ``name(input, dim=None, keepdim=False, *, dtype=None)``.
 
@@ -48,33 +56,19 @@ def reduction(name, vjp=None, saves="meta", kind="sum", doc=None):
     op = Op(name, vjp, saves)
 
     def fn(input, dim=None, keepdim=False, *, dtype=None, out=None):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
-                            f"{type(input).__name__}")
-        x = input
-        if dtype is not None:
-            x = cast(x, _dtype.as_dtype(dtype, name))
-        elif kind == "sum" and x.dtype.category < 2:
-            x = cast(x, _dtype.int64)
-        elif kind == "float" and x.dtype.category < 2:
+        x = _in_dtype(_tensor_arg(input, name), dtype, kind, name)
+        if dtype is None and kind == "float" and x.dtype.category < 2:
             raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be "
                                f"either a floating point or complex dtype. Got: "
                                f"{_TYPE_WORD.get(x.dtype.name, x.dtype.name)}")
-        dims = dims_arg(dim, x.ndim, name) if x.ndim else ()
-        if dim is not None and not isinstance(dim, int) and len(dim) == 0 and kind != "bool":
-            dims = tuple(range(x.ndim))   # PyTorch: an empty dim list reduces everything
+        dims = _reduce_dims(x, dim, name, empty_is_all=kind != "bool")
         result = call(op, (x,), _dtype.bool if kind == "bool" else x.dtype,
                       {"dim": dims, "keepdim": bool(keepdim)})
-        if out is not None:
-            from .elementwise import write_out
-            return write_out(result, out, name)
-        return result
+        return _finish_out(result, out, name)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc or f"corelib.{name}(input, dim=None, keepdim=False): {name} reduction."
     fn.op = op
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    doc or f"corelib.{name}(input, dim=None, keepdim=False): {name} reduction.")
 
 
 _TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
@@ -117,6 +111,24 @@ def _finish_out(result, out, name):
             write_out(r, o, name)
         return type(result)(*out)
     return write_out(result, out, name)
+
+
+def _in_dtype(x, dtype, kind, name):
+    """``x`` cast to ``dtype`` if given; otherwise ints and bool accumulate in int64 for 'sum'."""
+    if dtype is not None:
+        return cast(x, _dtype.as_dtype(dtype, name))
+    if kind == "sum" and x.dtype.category < 2:
+        return cast(x, _dtype.int64)
+    return x
+
+
+def _reduce_dims(x, dim, name, empty_is_all=True):
+    """``dim`` as a tuple of non-negative dims of ``x``; with ``empty_is_all`` an empty dim list
+    reduces everything, as in PyTorch."""
+    dims = dims_arg(dim, x.ndim, name) if x.ndim else ()
+    if empty_is_all and dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dims = tuple(range(x.ndim))
+    return dims
 
 
 def _keep_shape(shape, dims):
@@ -253,11 +265,9 @@ def _extreme(reduce, name):
         dims = dims_arg(None if every else dim, x.ndim, name) if x.ndim else ()
         _nonempty(x, dims, name)
         return reduce(x, dims if dim != () else None, keepdim, out=out)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim=(), keepdim=False): {name[1:]}imum values " \
-                 f"(gradient split evenly among ties)."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim=(), keepdim=False): {name[1:]}imum values "
+                    f"(gradient split evenly among ties).")
 
 
 amax = _extreme(_amax, "amax")
@@ -285,11 +295,9 @@ def _argext(op, name):
                 _nonempty(x, (d,), name)
                 idx = call(op, (x,), _dtype.int64, {"dim": d, "keepdim": bool(keepdim)})
         return _finish_out(idx, out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim=None, keepdim=False): index of the {name[3:]}imum " \
-                 f"(the first one among ties)."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim=None, keepdim=False): index of the {name[3:]}imum "
+                    f"(the first one among ties).")
 
 
 argmax = _argext(_argmax, "argmax")
@@ -312,11 +320,9 @@ def _max_min(name, extreme, arg_op, binary_name):
         if x.ndim:
             _nonempty(x, (wrap_dim(dim, x.ndim, name),), name)
         return _finish_out(_select(arg_op, x, dim, keepdim, name, name, keepdim=True), out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input) -> value; {name}(input, dim, keepdim=False) -> " \
-                 f"(values, indices); {name}(input, other) -> {binary_name}."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input) -> value; {name}(input, dim, keepdim=False) -> "
+                    f"(values, indices); {name}(input, other) -> {binary_name}.")
 
 
 max = _max_min("max", amax, _argmax, "maximum")
@@ -348,10 +354,8 @@ def _logical_reduction(reduce, name):
         if x.dtype is _dtype.uint8:   # PyTorch keeps uint8 for all/any of uint8
             r = cast(r, _dtype.uint8)
         return _finish_out(r, out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim=None, keepdim=False): logical {name} reduction."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim=None, keepdim=False): logical {name} reduction.")
 
 
 all = _logical_reduction(_all, "all")
@@ -403,17 +407,13 @@ def _moment(op, name):
         x = _tensor_arg(input, name)
         dim, correction = _var_args(name, dim, unbiased, correction)
         _float_only(x, name, "std and var only support floating point and complex dtypes")
-        dims = dims_arg(dim, x.ndim, name) if x.ndim else ()
-        if dim is not None and not isinstance(dim, int) and len(dim) == 0:
-            dims = tuple(range(x.ndim))
+        dims = _reduce_dims(x, dim, name)
         r = call(op, (x,), x.dtype, {"dim": dims, "keepdim": builtins.bool(keepdim),
                                      "correction": correction})
         return _finish_out(r, out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim=None, *, correction=1, keepdim=False) (legacy " \
-                 f"``unbiased=`` accepted)."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim=None, *, correction=1, keepdim=False) (legacy "
+                    f"``unbiased=`` accepted).")
 
 
 var = _moment(_var, "var")
@@ -593,22 +593,16 @@ _logcumsumexp = Op("logcumsumexp", _logcumsumexp_vjp, saves="both")
 
 def _scan(op, name, kind):
     def fn(input, dim, *, dtype=None, out=None):
-        x = _tensor_arg(input, name)
-        if dtype is not None:
-            x = cast(x, _dtype.as_dtype(dtype, name))
-        elif kind == "sum" and x.dtype.category < 2:
-            x = cast(x, _dtype.int64)
-        elif kind == "float":
+        x = _in_dtype(_tensor_arg(input, name), dtype, kind, name)
+        if dtype is None and kind == "float":
             _float_only(x, name, f"\"{name}_out_cpu\" not implemented for "
                         f"'{_TYPE_WORD.get(x.dtype.name, x.dtype.name)}'")
         d = wrap_dim(dim, x.ndim, name)
         if x.ndim == 0:
             return _finish_out(clone(x) if op is not _logcumsumexp else x * 1, out, name)
         return _finish_out(call(op, (x,), x.dtype, {"dim": d}), out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim, *, dtype=None): cumulative {name[3:]} along dim."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim, *, dtype=None): cumulative {name[3:]} along dim.")
 
 
 cumsum = _scan(_cumsum, "cumsum", "sum")
@@ -631,10 +625,8 @@ def _cum_extreme(name, largest):
         x = _tensor_arg(input, name)
         return _finish_out(_select(_cum_indices, x, dim, True, name, name, largest=largest),
                            out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim): running {name[3:]}imum values and indices."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim): running {name[3:]}imum values and indices.")
 
 
 cummax = _cum_extreme("cummax", True)
@@ -720,12 +712,10 @@ def _median(name, ignore_nan):
             _nonempty(x, (wrap_dim(dim, x.ndim, name),), name)
         return _finish_out(_select(_median_indices, x, dim, keepdim, name, name,
                                    ignore_nan=ignore_nan), out, name)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"corelib.{name}(input, dim=None, keepdim=False): lower median " \
-                 f"({'ignoring' if ignore_nan else 'propagating'} NaN); with dim: " \
-                 f"(values, indices)."
-    setattr(Tensor, name, fn)
-    return fn
+    return _publish(fn, name,
+                    f"corelib.{name}(input, dim=None, keepdim=False): lower median "
+                    f"({'ignoring' if ignore_nan else 'propagating'} NaN); with dim: "
+                    f"(values, indices).")
 
 
 median = _median("median", False)
