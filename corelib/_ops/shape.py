@@ -574,6 +574,14 @@ def _split_sizes(sizes, total, dim, op):
     return sizes
 
 
+def _split_dim(input, dim, op, message):
+    """(dim wrapped, its size) of the 1-d or larger ``input`` a split op cuts along."""
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}(): {message}")
+    d = wrap_dim(dim, input.ndim, op)
+    return d, input._data.shape[d]
+
+
 def _pieces(input, d, sizes, op="split"):
     out, start = [], 0
     with no_grad() if op else nullcontext():
@@ -632,10 +640,7 @@ class SplitBackward(Node):
 @method()
 def split(tensor, split_size_or_sections, dim=0):
     """Views of consecutive pieces: of one size (the last may be smaller) or of given sizes."""
-    if tensor.ndim == 0:
-        raise RuntimeError("split(): split expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, tensor.ndim, "split")
-    total = tensor._data.shape[d]
+    d, total = _split_dim(tensor, dim, "split", "split expects at least a 1-dimensional tensor")
     if isinstance(split_size_or_sections, (list, tuple)):
         return _pieces(tensor, d, _split_sizes(split_size_or_sections, total, d, "split"))
     size = _int_arg(split_size_or_sections, "split", "split_size")
@@ -661,10 +666,7 @@ def chunk(input, chunks, dim=0):
     chunks = _int_arg(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk(): chunk expects `chunks` to be greater than 0, got: {chunks}")
-    if input.ndim == 0:
-        raise RuntimeError("chunk(): chunk expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, input.ndim, "chunk")
-    total = input._data.shape[d]
+    d, total = _split_dim(input, dim, "chunk", "chunk expects at least a 1-dimensional tensor")
     if total == 0:
         return _pieces(input, d, [0] * chunks)
     return split(input, -(-total // chunks), d)
@@ -673,10 +675,7 @@ def chunk(input, chunks, dim=0):
 @method()
 def tensor_split(input, indices_or_sections, dim=0):
     """Views split into n near-equal sections, or at the given indices."""
-    if input.ndim == 0:
-        raise RuntimeError("tensor_split(): expected at least a 1-dimensional tensor")
-    d = wrap_dim(dim, input.ndim, "tensor_split")
-    total = input._data.shape[d]
+    d, total = _split_dim(input, dim, "tensor_split", "expected at least a 1-dimensional tensor")
     arg = indices_or_sections
     if isinstance(arg, Tensor):
         if arg.dtype.category != 1 or arg.ndim > 1:
