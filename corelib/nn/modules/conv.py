@@ -1,15 +1,10 @@
 """Convolutions: Conv1d/2d/3d and ConvTranspose1d/2d/3d."""
 from __future__ import annotations
 
-import math
-
-import corelib
-
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
 from .module import Module
-from .utils import _pair, _reverse_repeat_tuple, _single, _triple
+from .utils import (_kaiming_reset, _pair, _reverse_repeat_tuple, _single, _triple,
+                    _weight_and_bias)
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "ConvTranspose3d"]
@@ -60,20 +55,11 @@ class _ConvNd(Module):
             self._reversed_padding_repeated_twice = _reverse_repeat_tuple(self.padding, 2)
         shape = ((in_channels, out_channels // groups) if transposed else
                  (out_channels, in_channels // groups)) + tuple(kernel_size)
-        self.weight = Parameter(corelib.empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(corelib.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias, zero_bias_without_fan_in=False)
 
     def extra_repr(self):
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
