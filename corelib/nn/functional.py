@@ -142,7 +142,8 @@ def _conv_padding(padding, kernel, dilation, stride, op):
     return tuple((v, v) for v in p)
 
 
-def _convnd(nsp, op, input, weight, bias, stride, padding, dilation, groups):
+def _conv_operands(nsp, op, input, weight, bias):
+    """Check a convolution's operands; returns (input with a batch dim, whether one was added)."""
     _tensor_arg(input, op)
     _tensor_arg(weight, op, "weight")
     x, added = _batched(input, nsp, op)
@@ -151,6 +152,11 @@ def _convnd(nsp, op, input, weight, bias, stride, padding, dilation, groups):
     if weight.ndim != nsp + 2:
         raise RuntimeError(f"{op}(): Expected {nsp + 2}-dimensional weight, but got weight of "
                            f"size {list(weight.shape)}")
+    return x, added
+
+
+def _convnd(nsp, op, input, weight, bias, stride, padding, dilation, groups):
+    x, added = _conv_operands(nsp, op, input, weight, bias)
     groups = int(groups)
     if groups <= 0:
         raise RuntimeError(f"{op}(): non-positive groups is not supported")
@@ -195,14 +201,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transposend(nsp, op, input, weight, bias, stride, padding, output_padding, groups,
                       dilation):
-    _tensor_arg(input, op)
-    _tensor_arg(weight, op, "weight")
-    x, added = _batched(input, nsp, op)
-    _float_input(x, op)
-    _same_dtype(op, x, weight, bias)
-    if weight.ndim != nsp + 2:
-        raise RuntimeError(f"{op}(): Expected {nsp + 2}-dimensional weight, but got weight of "
-                           f"size {list(weight.shape)}")
+    x, added = _conv_operands(nsp, op, input, weight, bias)
     groups = int(groups)
     stride = _ntuple(stride, nsp, op, "stride")
     dilation = _ntuple(dilation, nsp, op, "dilation")
