@@ -42,6 +42,19 @@ def cnn(lib):
                          nn.Flatten(), nn.Linear(256, 10))
 
 
+def setup(benchmark, impl, group):
+    """Name the benchmark's group; (lib, x, y): the library, seeded, and the digits in it."""
+    benchmark.group = group
+    lib = library(impl)
+    lib.manual_seed(0)
+    x, y = digits(lib)
+    return lib, x, y
+
+
+def adam(lib, model):
+    return lib.optim.Adam(model.parameters(), lr=1e-3)
+
+
 def train_step(lib, model, optimizer, x, y):
     loss = lib.nn.functional.cross_entropy(model(x), y)
     optimizer.zero_grad()
@@ -52,15 +65,12 @@ def train_step(lib, model, optimizer, x, y):
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_mlp_epoch(benchmark, impl):
-    benchmark.group = "digits MLP: one epoch (1797 samples, batch 32)"
-    lib = library(impl)
-    lib.manual_seed(0)
-    x, y = digits(lib)
+    lib, x, y = setup(benchmark, impl, "digits MLP: one epoch (1797 samples, batch 32)")
     data = lib.utils.data
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=BATCH_SIZE, shuffle=True,
                              generator=lib.Generator().manual_seed(0))
     model = mlp(lib)
-    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = adam(lib, model)
 
     def epoch():
         for xb, yb in loader:
@@ -71,12 +81,9 @@ def test_mlp_epoch(benchmark, impl):
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_cnn_step(benchmark, impl):
-    benchmark.group = "digits CNN: one training step (batch 32)"
-    lib = library(impl)
-    lib.manual_seed(0)
-    x, y = digits(lib)
+    lib, x, y = setup(benchmark, impl, "digits CNN: one training step (batch 32)")
     xb, yb = x[:BATCH_SIZE], y[:BATCH_SIZE]
     model = cnn(lib)
-    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = adam(lib, model)
     train_step(lib, model, optimizer, xb, yb)   # warm up (optimizer state, caches)
     benchmark(train_step, lib, model, optimizer, xb, yb)
