@@ -13,6 +13,7 @@ from itertools import chain
 from .._ops.creation import zeros_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn.modules.module import RemovableHandle, _add_hook  # noqa: F401 (RemovableHandle: API)
 from .._ops import elementwise as _elementwise
 
 __all__ = ["Optimizer", "required"]
@@ -26,25 +27,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """Handle returned by hook registration; ``remove()`` unregisters the hook."""
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self.hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def _with_step_hooks(step):
@@ -199,15 +181,11 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs), run before step."""
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """hook(optimizer, args, kwargs) -> None, run after step."""
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     # -- state dict ---------------------------------------------------------------------------
     def state_dict(self):
