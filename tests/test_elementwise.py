@@ -178,19 +178,17 @@ def test_inplace_result_type_must_fit(torch):
 
 def test_inplace_ops_with_autograd_match_torch(torch):
     data = np.array([-1.5, -0.2, 0.0, 0.4, 2.0])
-    w = corelib.tensor(data, requires_grad=True)
-    y = w * 1.0
-    y.clamp_(-1, 1)
-    y.mul_(2)
-    y.add_(0.5).exp_()
-    y.sum().backward()
-    tw = torch.tensor(data, requires_grad=True)
-    ty = tw * 1.0
-    ty.clamp_(-1, 1)
-    ty.mul_(2)
-    ty.add_(0.5).exp_()
-    ty.sum().backward()
-    assert_close(w.grad, tw.grad.numpy())
+
+    def grad(lib):
+        w = lib.tensor(data, requires_grad=True)
+        y = w * 1.0
+        y.clamp_(-1, 1)
+        y.mul_(2)
+        y.add_(0.5).exp_()
+        y.sum().backward()
+        return w.grad
+
+    assert_close(grad(corelib), grad(torch).numpy())
 
 
 @pytest.mark.parametrize("name,kwargs", [("relu", {}), ("leaky_relu", dict(negative_slope=0.2)),

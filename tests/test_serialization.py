@@ -274,17 +274,22 @@ def _linear_nets(torch):
     return ref, ours
 
 
-def test_torch_state_dict_into_corelib_model(tmp_path, torch):
-    from safetensors.torch import save_file
-    ref, ours = _linear_nets(torch)
-    save_file(ref.state_dict(), str(tmp_path / "torch.safetensors"))
-    ours.load_state_dict(corelib.load(tmp_path / "torch.safetensors"))
-    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+def _assert_same_outputs(torch, ref, ours, seed):
+    """The torch net ``ref`` and the corelib net ``ours`` agree on one random batch."""
+    x = np.random.default_rng(seed).standard_normal((5, 4)).astype(np.float32)
     with torch.no_grad():
         expected = ref(torch.from_numpy(x)).numpy()
     with corelib.no_grad():
         got = ours(corelib.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_torch_state_dict_into_corelib_model(tmp_path, torch):
+    from safetensors.torch import save_file
+    ref, ours = _linear_nets(torch)
+    save_file(ref.state_dict(), str(tmp_path / "torch.safetensors"))
+    ours.load_state_dict(corelib.load(tmp_path / "torch.safetensors"))
+    _assert_same_outputs(torch, ref, ours, seed=0)
 
 
 def test_corelib_state_dict_into_torch_model(tmp_path, torch):
@@ -292,9 +297,4 @@ def test_corelib_state_dict_into_torch_model(tmp_path, torch):
     ref, ours = _linear_nets(torch)
     corelib.save(ours.state_dict(), tmp_path / "ours.safetensors")
     ref.load_state_dict(load_file(str(tmp_path / "ours.safetensors")))
-    x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
-    with torch.no_grad():
-        expected = ref(torch.from_numpy(x)).numpy()
-    with corelib.no_grad():
-        got = ours(corelib.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    _assert_same_outputs(torch, ref, ours, seed=1)
