@@ -19,6 +19,33 @@ def _check_padding_idx(padding_idx, num_embeddings):
     return num_embeddings + padding_idx if padding_idx < 0 else padding_idx
 
 
+def _init_weight(module, _weight, freeze, device, dtype):
+    """Set ``module.weight`` to ``_weight`` (shape-checked), or to a new table initialised by
+    ``reset_parameters()``; frozen if ``freeze``."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if _weight is None:
+        module.weight = Parameter(corelib.empty(shape, device=device, dtype=dtype),
+                                  requires_grad=not freeze)
+        module.reset_parameters()
+    else:
+        if list(_weight.shape) != list(shape):
+            raise AssertionError("Shape of weight does not match num_embeddings and "
+                                 "embedding_dim")
+        module.weight = Parameter(_weight, requires_grad=not freeze)
+
+
+def _norm_repr(module):
+    """The max_norm / norm_type / scale_grad_by_freq part of an extra_repr format string."""
+    s = ""
+    if module.max_norm is not None:
+        s += ", max_norm={max_norm}"
+    if module.norm_type != 2:
+        s += ", norm_type={norm_type}"
+    if module.scale_grad_by_freq is not False:
+        s += ", scale_grad_by_freq={scale_grad_by_freq}"
+    return s
+
+
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``."""
 
@@ -32,16 +59,7 @@ class Embedding(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if _weight is None:
-            self.weight = Parameter(corelib.empty((num_embeddings, embedding_dim),
-                                                  device=device, dtype=dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and "
-                                     "embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _init_weight(self, _weight, _freeze, device, dtype)
         self.sparse = sparse
 
     def reset_parameters(self):
@@ -61,12 +79,7 @@ class Embedding(Module):
         s = "{num_embeddings}, {embedding_dim}"
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
-        if self.max_norm is not None:
-            s += ", max_norm={max_norm}"
-        if self.norm_type != 2:
-            s += ", norm_type={norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += ", scale_grad_by_freq={scale_grad_by_freq}"
+        s += _norm_repr(self)
         if self.sparse is not False:
             s += ", sparse=True"
         return s.format(**self.__dict__)
@@ -96,15 +109,7 @@ class EmbeddingBag(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
-        if _weight is None:
-            self.weight = Parameter(corelib.empty((num_embeddings, embedding_dim),
-                                                  device=device, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and "
-                                     "embedding_dim")
-            self.weight = Parameter(_weight)
+        _init_weight(self, _weight, False, device, dtype)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
@@ -118,14 +123,7 @@ class EmbeddingBag(Module):
                                per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
-        s = "{num_embeddings}, {embedding_dim}"
-        if self.max_norm is not None:
-            s += ", max_norm={max_norm}"
-        if self.norm_type != 2:
-            s += ", norm_type={norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += ", scale_grad_by_freq={scale_grad_by_freq}"
-        s += ", mode={mode}"
+        s = "{num_embeddings}, {embedding_dim}" + _norm_repr(self) + ", mode={mode}"
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
         return s.format(**{k: repr(v) if k == "mode" else v for k, v in self.__dict__.items()})
