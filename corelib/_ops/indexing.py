@@ -222,18 +222,24 @@ def _dim(input, dim, op):
     return wrap_dim(dim, max(input.ndim, 1), op)
 
 
+def _transposed_ops(name):
+    """Op ``name`` (params dim, shape) and its transpose ``name + "_backward"`` (shape, dim):
+    the derivative of each is the other applied to the gradient."""
+    fwd = Op(name, lambda g, out, x, index, dim, shape: (
+        call(bwd, (g, index), g.dtype, {"shape": shape, "dim": dim}), None), saves=((), (0,)))
+    bwd = Op(name + "_backward", lambda g, out, gg, index, shape, dim: (
+        call(fwd, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
+        saves=((), (0,)))
+    return fwd, bwd
+
+
 def _same_dtype(input, src, op, what="src"):
     if isinstance(src, Tensor) and src.dtype is not input.dtype:
         raise RuntimeError(f"{op}(): Expected self.dtype to be equal to {what}.dtype (got "
                            f"{input.dtype} and {src.dtype})")
 
 
-_gather = Op("gather", lambda g, out, x, index, dim, shape: (
-    call(_gather_backward, (g, index), g.dtype, {"shape": shape, "dim": dim}), None),
-    saves=((), (0,)))
-_gather_backward = Op("gather_backward", lambda g, out, gg, index, shape, dim: (
-    call(_gather, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
-    saves=((), (0,)))
+_gather, _gather_backward = _transposed_ops("gather")
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
@@ -387,12 +393,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
 
 
 # index_select / index_add / index_copy / index_fill
-_index_select = Op("index_select", lambda g, out, x, index, dim, shape: (
-    call(_index_select_backward, (g, index), g.dtype, {"shape": shape, "dim": dim}), None),
-    saves=((), (0,)))
-_index_select_backward = Op("index_select_backward", lambda g, out, gg, index, shape, dim: (
-    call(_index_select, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
-    saves=((), (0,)))
+_index_select, _index_select_backward = _transposed_ops("index_select")
 
 
 def index_select(input, dim, index, *, out=None):
