@@ -228,6 +228,11 @@ OPS = [
     OpInfo("broadcast_to", corelib.broadcast_to, _unary((((2, 3, 4),), {}), shapes=((3, 1),),
                                                         nc_shape=(3, 4)),
            ref=np.broadcast_to, **V),
+    OpInfo("broadcast_tensors", corelib.broadcast_tensors, lambda dt, dev: [
+        Sample((make_tensor((3, 1), dt, dev), make_tensor((4,), dt, dev),
+                make_tensor((), dt, dev))),
+        Sample((make_tensor((2, 1, 3), dt, dev, noncontiguous=True), make_tensor((0, 1), dt, dev)))],
+        ref=np.broadcast_arrays, **V),
     OpInfo("unflatten", corelib.unflatten, _unary(((1, (2, -1)), {}), shapes=((3, 4),)),
            ref=lambda a, d, s: a.reshape(a.shape[:d] + (2, -1)), **V),
     OpInfo("squeeze", corelib.squeeze, _unary((((0, -1),), {}), shapes=((1, 3, 1),),
