@@ -388,36 +388,6 @@ class Tensor:
             return f"corelib.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
         return self.to(_dtype.as_dtype(dtype, "type"))
 
-    def float(self):
-        return self.to(_dtype.float32)
-
-    def double(self):
-        return self.to(_dtype.float64)
-
-    def half(self):
-        return self.to(_dtype.float16)
-
-    def bfloat16(self):
-        return self.to(_dtype.bfloat16)
-
-    def long(self):
-        return self.to(_dtype.int64)
-
-    def int(self):
-        return self.to(_dtype.int32)
-
-    def short(self):
-        return self.to(_dtype.int16)
-
-    def char(self):
-        return self.to(_dtype.int8)
-
-    def byte(self):
-        return self.to(_dtype.uint8)
-
-    def bool(self):
-        return self.to(_dtype.bool)
-
     def type_as(self, other):
         return self.to(other.dtype)
 
@@ -426,6 +396,14 @@ class Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                       requires_grad=requires_grad)
 
+
+# x.float(), x.long(), ...: conversion methods named after their dtype
+for _name, _target in {"float": _dtype.float32, "double": _dtype.float64, "half": _dtype.float16,
+                       "bfloat16": _dtype.bfloat16, "long": _dtype.int64, "int": _dtype.int32,
+                       "short": _dtype.int16, "char": _dtype.int8, "byte": _dtype.uint8,
+                       "bool": _dtype.bool}.items():
+    setattr(Tensor, _name, lambda self, _d=_target: self.to(_d))
+del _name, _target
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
