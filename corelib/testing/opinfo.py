@@ -9,7 +9,7 @@ non-contiguous views and broadcasting) and how to check it:
 * ``torch_ref``: the name (or callable) of the PyTorch equivalent, used when torch is
   installed; it also checks the result dtype, so promotion rules are compared too;
 * gradients: ``gradcheck`` in float64 (``grad=False`` for non-differentiable ops) and
-  ``gradgradcheck`` where ``gradgrad=True``.
+  ``gradgradcheck`` unless ``gradgrad=False``.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class OpInfo:
     ref: Callable | None = None               # NumPy reference
     torch_ref: Any = "same"                   # torch function name/callable; None to skip
     grad: bool = True
-    gradgrad: bool = False
+    gradgrad: bool = True      # gradgradcheck too (False where PyTorch has no 2nd derivative)
     grad_dtypes: tuple = ("float64",)
     atol: float = 1e-5
     rtol: float = 1.3e-6

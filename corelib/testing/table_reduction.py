@@ -337,7 +337,8 @@ OPS = [
     OpInfo("prod", corelib.prod, reduce_samples(ONE_DIMS, low=-2, high=2), dtypes=ALL,
            ref=_np_red(np.prod), gradgrad=True),
     OpInfo("prod", corelib.prod, zeros_samples(dict(dim=1), dict(dim=0), dict()),
-           dtypes=FLOATS, ref=_np_red(np.prod), variant="zeros"),
+           dtypes=FLOATS, ref=_np_red(np.prod), variant="zeros",
+           gradgrad=False),   # second derivative with zeros: first order only (see reduction.py)
     OpInfo("amax", corelib.amax, reduce_samples(DIMS, distinct=True), dtypes=ALL,
            ref=_np_red(np.amax), gradgrad=True),
     OpInfo("amin", corelib.amin, reduce_samples(DIMS, distinct=True), dtypes=ALL,
@@ -399,7 +400,7 @@ OPS = [
                                                      distinct=False),
            dtypes=FLOAT_INTS, ref=_np_scan(np.cumprod), gradgrad=True),
     OpInfo("cumprod", corelib.cumprod, zeros_samples(dict(dim=1), dict(dim=0)), dtypes=FLOATS,
-           ref=_np_scan(np.cumprod), variant="zeros"),
+           ref=_np_scan(np.cumprod), variant="zeros", gradgrad=False),
     OpInfo("logcumsumexp", corelib.logcumsumexp, along_samples(dict(dim=1), dict(dim=0),
                                                                distinct=False),
            dtypes=ALL_FLOATS, ref=_np_scan(np.logaddexp.accumulate), gradgrad=True),
