@@ -6,7 +6,6 @@ NumPy is the interchange format between devices and with user data (``tensor(lis
 from __future__ import annotations
 
 import builtins
-import math
 
 import numpy as np
 
@@ -241,14 +240,6 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     dtype = _dtype.as_dtype(dtype, "arange")
     return _factory(_arange, {"start": vals[0], "end": vals[1], "step": vals[2]}, dtype, device,
                     requires_grad)
-
-
-def range_(start, end, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Deprecated torch.range: includes ``end``."""
-    dtype = _dtype_or_default(dtype, "range")
-    n = builtins.int(math.floor((end - start) / step)) + 1
-    return _factory(_linspace, {"start": start, "end": start + (n - 1) * step, "steps": n},
-                    dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
