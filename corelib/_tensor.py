@@ -342,32 +342,12 @@ class Tensor:
     # -- device / dtype movement -----------------------------------------------------------
     def to(self, *args, **kwargs):
         """to(device=None, dtype=None, non_blocking=False, copy=False) or to(other)."""
-        device, dtype, copy = None, None, kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, _dtype.dtype):
-                dtype = a
-            elif a is not None:
-                try:
-                    dtype = _dtype.as_dtype(a, "to") if not isinstance(a, str) else None
-                except TypeError:
-                    dtype = None
-                if dtype is None:
-                    device = a
-        device = kwargs.pop("device", device)
-        dtype = kwargs.pop("dtype", dtype)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        device, dtype, copy = parse_to_args(args, kwargs)
         from ._ops.creation import to_device
         from ._ops.elementwise import cast
         t = self
-        if dtype is not None:
-            dtype = _dtype.as_dtype(dtype, "to")
-            if dtype is not t.dtype:
-                t = cast(t, dtype)
+        if dtype is not None and dtype is not t.dtype:
+            t = cast(t, dtype)
         if device is not None:
             device = canonical(device)
             if device is not t.device:
@@ -411,6 +391,33 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "bfloat16": "BFloat16Tensor"}
 
 _new = object.__new__
+
+
+def parse_to_args(args, kwargs):
+    """(device, dtype, copy) from the arguments of Tensor.to / Module.to, as PyTorch parses
+    them: to(device, dtype), to(dtype), to(tensor), keywords device=, dtype=, copy=."""
+    kwargs = dict(kwargs)
+    device, dtype, copy = None, None, kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, _dtype.dtype):
+            dtype = a
+        elif a is not None:
+            try:
+                dtype = _dtype.as_dtype(a, "to") if not isinstance(a, str) else None
+            except TypeError:
+                dtype = None
+            if dtype is None:
+                device = a
+    device = kwargs.pop("device", device)
+    dtype = kwargs.pop("dtype", dtype)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: unexpected "
+                        f"keyword arguments {sorted(kwargs)}")
+    return device, (None if dtype is None else _dtype.as_dtype(dtype, "to")), copy
 
 
 def _wrap_dim(dim, ndim, op):

@@ -6,7 +6,7 @@ import weakref
 from collections import OrderedDict, namedtuple
 
 from ... import _dtype
-from ..._tensor import Tensor
+from ..._tensor import Tensor, parse_to_args
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
 
@@ -403,25 +403,9 @@ class Module:
 
     def to(self, *args, **kwargs):
         """to(device=None, dtype=None, non_blocking=False), to(dtype) or to(tensor)."""
-        device, dtype = None, None
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, _dtype.dtype):
-                dtype = a
-            elif a is not None:
-                device = a
-        device = kwargs.pop("device", device)
-        dtype = kwargs.pop("dtype", dtype)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: unexpected "
-                            f"keyword arguments {sorted(kwargs)}")
-        if dtype is not None:
-            dtype = _dtype.as_dtype(dtype, "to")
-            if not dtype.is_floating_point:
-                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, "
+        device, dtype, _ = parse_to_args(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, "
                                 f"but got desired dtype={dtype}")
 
         def convert(t):
