@@ -39,29 +39,13 @@ def numel(input):
     return input.numel()
 
 
-class _DeviceModule:
-    """corelib.cuda / corelib.<device>: availability queries for one device type."""
-
-    def __init__(self, device_type):
-        self.device_type = device_type
-
-    def is_available(self):
-        try:
-            return registry.backend(self.device_type).device_count() > 0
-        except BackendNotFoundError:
-            return False
-
-    def device_count(self):
-        return registry.backend(self.device_type).device_count() if self.is_available() else 0
-
-    def manual_seed(self, seed):
-        from ._random import default_generator
-        default_generator(self.device_type).manual_seed(seed)
-
-    manual_seed_all = manual_seed
-
-    def synchronize(self, device=None):
-        pass
+from . import cuda  # noqa: E402
+from ._device_module import get_device_module  # noqa: E402
 
 
-cuda = _DeviceModule("cuda")
+def __getattr__(name):
+    """``corelib.<device>``: the device module of any installed backend's device type."""
+    registry.load()
+    if name in registry.backends:
+        return get_device_module(name)
+    raise AttributeError(f"module 'corelib' has no attribute {name!r}")

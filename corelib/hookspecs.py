@@ -37,6 +37,16 @@ class BackendSpec:
     device_count: how many devices of this type exist (0 means unavailable).
     make_generator: seed -> random state object passed to random kernels.
     dtypes: dtype names this backend stores.
+    runtime: device-runtime functions behind ``corelib.<device>`` (all optional):
+      ``unavailable_reason()`` (why device_count is 0), ``synchronize(index)``,
+      ``set_device(index)``, ``device_name(index)``, ``memory_allocated(index)``,
+      ``max_memory_allocated(index)``, ``memory_reserved(index)``,
+      ``reset_peak_memory_stats(index)``, ``empty_cache()``, ``pin(ndarray)`` (a page-locked
+      host copy), streams (``stream_create(index, priority)``, ``default_stream(index)``,
+      ``set_stream(h)``, ``stream_synchronize(h)``, ``stream_query(h)``,
+      ``stream_wait_event(h, e)``) and events (``event_create(enable_timing, blocking)``,
+      ``event_record(e, stream_h)``, ``event_synchronize(e)``, ``event_query(e)``,
+      ``event_elapsed_time(start, end)`` in ms).
     """
     device_type: str
     kernels: Mapping[str, Callable[..., Any]]
@@ -47,6 +57,7 @@ class BackendSpec:
     dtypes: frozenset = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64",
                                    "float16", "float32", "float64"})
     distribution: str = field(default="")
+    runtime: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 @hookspec

@@ -129,7 +129,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--device", default="cpu",
+                        help="any installed device: cpu, cuda (CORELIB_CUDA_SIMULATE=1 runs it "
+                             "on the CPU simulator), or a third-party backend's device")
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     return parser.parse_args(argv)
@@ -137,9 +139,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.device == "cuda" and not corelib.cuda.is_available():
-        sys.exit("error: --device cuda needs a CUDA backend, but corelib.cuda.is_available() "
-                 "is False here; use --device cpu")
+    device_type = corelib.device(args.device).type
+    if device_type != "cpu" and not corelib.get_device_module(device_type).is_available():
+        sys.exit(f"error: --device {args.device} is not available: "
+                 f"{corelib.get_device_module(device_type).unavailable_reason()}")
     args.out.mkdir(parents=True, exist_ok=True)
     (x_train, y_train), test_data = load_data(args.device)
     train_set = TensorDataset(x_train, y_train)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install corelib, its CPU backend and the test/demo extras (editable).
+# Create .venv and install corelib, its CPU and CUDA backends and the test/demo extras (editable).
+# The CUDA backend installs without a GPU (CuPy + NVRTC wheels); its tests run on the simulator.
 # PyTorch (a reference for tests and benchmarks) is installed when available; set
 # CORELIB_SKIP_TORCH=1 to skip it (the PyTorch comparisons then skip).
 set -euo pipefail
@@ -14,8 +15,8 @@ pip_quiet() {  # pip install, hiding the index-location warnings of this machine
   grep -v "^WARNING: Location" <<<"$log" || true
   return $status
 }
-pip_quiet -e ".[test,demo]" -e backends/cpu
-.venv/bin/python -c "import corelib, corelib_cpu"
+pip_quiet -e ".[test,demo]" -e backends/cpu -e backends/cuda
+.venv/bin/python -c "import corelib, corelib_cpu, corelib_cuda"
 if [ "${CORELIB_SKIP_TORCH:-0}" != "1" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   pip_quiet --only-binary=:all: "torch==2.13.0" \
     || echo "note: torch not installed; PyTorch comparisons will skip"

@@ -6,11 +6,13 @@ NumPy is the interchange format between devices and with user data (``tensor(lis
 from __future__ import annotations
 
 import builtins
+import weakref
 
 import numpy as np
 
 from .. import _dtype
 from .._device import canonical, CPU
+from .._device_module import check_available
 from .._random import default_generator
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
@@ -24,7 +26,13 @@ _make = Tensor._make
 
 
 def _device(device):
-    return CPU if device is None else canonical(device)
+    """The canonical device of a ``device=`` argument, checked to exist (cpu: no check)."""
+    if device is None:
+        return CPU
+    d = canonical(device)
+    if d is not CPU:
+        check_available(d)
+    return d
 
 
 def _finish(t, requires_grad):
@@ -154,7 +162,7 @@ _to_device = Op("to_device", _to_device_vjp, saves=None, has_kernel=False)
 
 def to_device(x, device):
     """Copy ``x`` to ``device`` through the NumPy interchange (differentiable)."""
-    device = canonical(device)
+    device = _device(device)
     src_spec = registry.backend(x.device.type)
     host = src_spec.to_numpy(x._data)
     out = _from_numpy_array(np.array(host, copy=True), x.dtype, device)
@@ -374,3 +382,35 @@ Tensor.new_empty = lambda self, *size, dtype=None, device=None, requires_grad=Fa
 Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, requires_grad=False: \
     full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
          requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# page-locked host memory
+_PINNED = weakref.WeakValueDictionary()   # id -> tensor (tensors compare elementwise, not by id)
+
+
+def _pin_memory(self, device=None):
+    """A copy of this CPU tensor in page-locked memory, for fast (``non_blocking``) copies to
+    the accelerator ``device`` (default 'cuda'), whose backend allocates it."""
+    if self.device is not CPU:
+        raise RuntimeError(f"pin_memory(): cannot pin '{self.device.type}' memory: only "
+                           f"dense CPU tensors can be pinned")
+    if self.is_pinned():
+        return self
+    from .._device_module import get_device_module
+    module = get_device_module(device)
+    module.init()
+    pin = module._runtime().get("pin")
+    host = registry.backend("cpu").to_numpy(self.detach()._data)
+    out = _from_numpy_array(pin(host) if pin else np.array(host, copy=True), self.dtype, CPU)
+    _PINNED[id(out)] = out
+    return out
+
+
+def _is_pinned(self, device=None):
+    """True if this tensor lives in page-locked host memory (made by ``pin_memory``)."""
+    return _PINNED.get(id(self)) is self
+
+
+Tensor.pin_memory = _pin_memory
+Tensor.is_pinned = _is_pinned

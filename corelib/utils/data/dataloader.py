@@ -2,14 +2,17 @@
 
 Loading happens in the main process. ``num_workers > 0`` is accepted for compatibility and
 runs in-process as well (so ``get_worker_info()`` is always None and an IterableDataset is
-iterated once, not once per worker); ``worker_init_fn`` is never called (there are no workers)
-and ``pin_memory`` is a no-op.
+iterated once, not once per worker); ``worker_init_fn`` is never called (there are no workers).
+``pin_memory=True`` pins each batch's CPU tensors for ``pin_memory_device`` (default 'cuda');
+without that device it warns once and yields unpinned batches, as PyTorch does.
 
 With the default collate function, batches of a TensorDataset (also under Subsets, as from
 ``random_split``) are gathered with one indexing per tensor instead of per-sample indexing and
 ``stack``: the same batches, much less per-sample overhead.
 """
 from __future__ import annotations
+
+import warnings
 
 import corelib
 
@@ -143,6 +146,29 @@ def _tensor_dataset_root(dataset):
     return dataset, maps
 
 
+def _pin_device(loader):
+    """The device to pin batches for, or None (with a warning) if it is not available."""
+    device = loader.pin_memory_device or "cuda"
+    if corelib.get_device_module(device).is_available():
+        return device
+    warnings.warn(f"'pin_memory' argument is set as true but no accelerator ({device}) is "
+                  f"available, then device pinned memory won't be used.", UserWarning,
+                  stacklevel=3)
+    return None
+
+
+def _pin(batch, device):
+    """``batch`` with every CPU tensor in it pinned (structure kept)."""
+    if isinstance(batch, corelib.Tensor):
+        return batch.pin_memory(device) if batch.device.type == "cpu" else batch
+    if isinstance(batch, (list, tuple)):
+        pinned = [_pin(b, device) for b in batch]
+        return type(batch)(*pinned) if hasattr(batch, "_fields") else type(batch)(pinned)
+    if isinstance(batch, dict):
+        return type(batch)((k, _pin(v, device)) for k, v in batch.items())
+    return batch
+
+
 class _LoaderIter:
     """One pass over a DataLoader (``iter(loader)``)."""
 
@@ -152,6 +178,7 @@ class _LoaderIter:
         self._collate = loader.collate_fn
         self._auto_collation = loader._auto_collation
         self._length = None
+        self._pin_device = _pin_device(loader) if loader.pin_memory else None
         if loader._is_iterable:
             self._stream = iter(loader.dataset)
             self._next = self._next_from_stream
@@ -172,7 +199,8 @@ class _LoaderIter:
         return len(self._loader)
 
     def __next__(self):
-        return self._next()
+        batch = self._next()
+        return _pin(batch, self._pin_device) if self._pin_device else batch
 
     def _next_from_map(self):
         index = next(self._indices)

@@ -1,0 +1,1 @@
+"""Kernel families of the CUDA backend; each module exports ``KERNELS`` (op name -> kernel)."""
