@@ -8,9 +8,20 @@ its distribution name and the others still load.
 Kernel lookup is a dict hit: ``kernel(op, device_type)`` resolves once through the backend's
 table (plus any wrapper hooks) and caches; registering or unregistering a plugin clears the
 cache.
+
+Which plugin owns a device, when two installed plugins claim the same name:
+
+1. ``CORELIB_DEVICE_<TYPE>=<distribution>`` (e.g. ``CORELIB_DEVICE_CUDA=corelib-cuda``) picks
+   the owner; the others are not registered.
+2. Otherwise the higher ``BackendSpec.priority`` wins.
+3. Otherwise neither is chosen by accident of install order: the device is unusable and its
+   error names both plugins and the variable that settles it.
+
+``CORELIB_BLOCK_PLUGINS=name,name`` (entry-point or distribution names) skips plugins at load.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from importlib import metadata
 
@@ -20,6 +31,10 @@ from . import hookspecs
 from .hookspecs import BackendSpec
 
 __all__ = ["registry", "Registry", "BackendNotFoundError"]
+
+
+# the project's own backends, named in "install ..." hints (no package names are invented)
+KNOWN_DISTRIBUTIONS = {"cpu": "corelib-cpu", "cuda": "corelib-cuda"}
 
 
 class BackendNotFoundError(RuntimeError):
@@ -32,6 +47,7 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self.backends: dict[str, BackendSpec] = {}
         self.failures: dict[str, str] = {}   # distribution -> error text
+        self.clashes: dict[str, str] = {}    # device type -> why no plugin owns it
         self.cache: dict[tuple[str, str], object] = {}
         self._loaded = False
         self.device_of_plugin: dict[str, str] = {}
@@ -43,39 +59,78 @@ class Registry:
         if self._loaded:
             return
         self._loaded = True
+        blocked = {n.strip() for n in os.environ.get("CORELIB_BLOCK_PLUGINS", "").split(",")}
         for ep in metadata.entry_points(group=hookspecs.PROJECT):
             dist = ep.dist.name if ep.dist is not None else ep.value
-            if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name):
+            if self.pm.get_plugin(ep.name) is not None or self.pm.is_blocked(ep.name) or \
+                    ep.name in blocked or dist in blocked:
                 continue
             try:
-                self.register(ep.load(), name=ep.name, distribution=dist)
+                self.register(ep.load(), name=ep.name, distribution=dist, from_entry_point=True)
             except Exception as exc:  # report, keep loading the others
                 self.failures[dist] = f"{type(exc).__name__}: {exc}"
                 warnings.warn(f"corelib: plugin {ep.name!r} from distribution {dist!r} failed "
                               f"to load: {type(exc).__name__}: {exc}", RuntimeWarning,
                               stacklevel=2)
 
-    def register(self, plugin, name=None, distribution=""):
-        """Register a plugin object; its backend (if any) claims its device name."""
+    def register(self, plugin, name=None, distribution="", from_entry_point=False):
+        """Register a plugin object; its backend (if any) claims its device name.
+
+        A plugin with no corelib hooks is refused. A second claim on a device is an error for
+        an explicit registration; between entry points the rule in this module's doc decides.
+        """
         name = self.pm.register(plugin, name=name)
         try:
+            if not any(impl.plugin is plugin for caller in self.pm.get_hookcallers(plugin) or ()
+                       for impl in caller.get_hookimpls()):
+                raise RuntimeError(f"plugin {name!r} ({distribution or 'registered in-process'}) "
+                                   f"implements no corelib hook (see corelib.hookspecs)")
             impls = [i for i in self.pm.hook.corelib_backend.get_hookimpls()
                      if i.plugin is plugin]
             spec = impls[0].function() if impls else None
             if spec is not None:
                 spec.distribution = spec.distribution or distribution or name
-                owner = self.backends.get(spec.device_type)
-                if owner is not None:
-                    raise RuntimeError(
-                        f"device {spec.device_type!r} is already provided by "
-                        f"{owner.distribution!r}; {spec.distribution!r} cannot claim it too")
-                self.backends[spec.device_type] = spec
-                self.device_of_plugin[name] = spec.device_type
+                if self._claim(spec, from_entry_point):
+                    self.backends[spec.device_type] = spec
+                    self.device_of_plugin[name] = spec.device_type
+                else:
+                    self.pm.unregister(plugin)
+                    return None
         except Exception:
-            self.pm.unregister(plugin)
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(plugin)
             raise
         self.changed()
         return name
+
+    def _claim(self, spec, from_entry_point):
+        """Whether ``spec`` may own its device; displaces a weaker entry-point owner."""
+        device = spec.device_type
+        owner = self.backends.get(device)
+        if owner is None:
+            return device not in self.clashes
+        if not from_entry_point:
+            raise RuntimeError(f"device {device!r} is already provided by "
+                               f"{owner.distribution!r}; {spec.distribution!r} cannot claim "
+                               f"it too")
+        variable = f"CORELIB_DEVICE_{device.upper()}"
+        chosen = os.environ.get(variable)
+        if chosen in (owner.distribution, spec.distribution):
+            winner = spec if chosen == spec.distribution else owner
+        elif spec.priority != owner.priority:
+            winner = spec if spec.priority > owner.priority else owner
+        else:
+            self.clashes[device] = (f"both {owner.distribution!r} and {spec.distribution!r} "
+                                    f"provide device {device!r} with equal priority; set "
+                                    f"{variable}=<distribution> to choose one, or block one "
+                                    f"with CORELIB_BLOCK_PLUGINS")
+            self.unregister(name=next(n for n, d in self.device_of_plugin.items()
+                                      if d == device))
+            return False
+        if winner is spec:
+            self.unregister(name=next(n for n, d in self.device_of_plugin.items()
+                                      if d == device))
+        return winner is spec
 
     def unregister(self, plugin=None, name=None):
         name = name or self.pm.get_name(plugin)
@@ -99,12 +154,19 @@ class Registry:
             self.load()
             spec = self.backends.get(device_type)
             if spec is None:
-                hint = "corelib-cpu" if device_type == "cpu" else f"corelib-{device_type}"
-                raise BackendNotFoundError(
-                    f"no backend provides device {device_type!r}; install one, e.g. "
-                    f"`pip install {hint}` (installed backends: "
-                    f"{sorted(self.backends) or 'none'})")
+                raise BackendNotFoundError(self._missing_device_message(device_type))
         return spec
+
+    def _missing_device_message(self, device_type):
+        if device_type in self.clashes:
+            return f"no backend owns device {device_type!r}: {self.clashes[device_type]}"
+        text = f"no backend provides device {device_type!r}"
+        if self.failures:
+            failed = "; ".join(f"{dist}: {err}" for dist, err in self.failures.items())
+            text += f" (plugins that failed to load: {failed})"
+        elif device_type in KNOWN_DISTRIBUTIONS:
+            text += f"; install one, e.g. `pip install {KNOWN_DISTRIBUTIONS[device_type]}`"
+        return f"{text} (installed backends: {sorted(self.backends) or 'none'})"
 
     def kernel(self, op: str, device_type: str):
         """The kernel for (op, device), resolved once and cached."""

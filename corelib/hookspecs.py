@@ -37,6 +37,8 @@ class BackendSpec:
     device_count: how many devices of this type exist (0 means unavailable).
     make_generator: seed -> random state object passed to random kernels.
     dtypes: dtype names this backend stores.
+    priority: decides between two installed plugins claiming one device (higher wins; see
+      corelib.dispatch for the override variable).
     runtime: device-runtime functions behind ``corelib.<device>`` (all optional):
       ``unavailable_reason()`` (why device_count is 0), ``synchronize(index)``,
       ``set_device(index)``, ``device_name(index)``, ``memory_allocated(index)``,
@@ -57,6 +59,7 @@ class BackendSpec:
     dtypes: frozenset = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64",
                                    "float16", "float32", "float64"})
     distribution: str = field(default="")
+    priority: int = 0
     runtime: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
