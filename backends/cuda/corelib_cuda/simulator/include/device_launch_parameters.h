@@ -1,0 +1,2 @@
+// device_launch_parameters.h: empty stub for the corelib CUDA simulator (everything lives in cuda_sim.h).
+#pragma once
