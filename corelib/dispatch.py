@@ -52,6 +52,7 @@ class Registry:
         self._loaded = False
         self.device_of_plugin: dict[str, str] = {}
         self.listeners: list = []   # called when plugins change (caches elsewhere)
+        self.kernel_listeners: list = []   # called when resolved kernels are forgotten
 
     # -- discovery ---------------------------------------------------------------------
     def load(self):
@@ -143,8 +144,18 @@ class Registry:
 
     def changed(self):
         """Forget every resolved kernel and per-device state (a plugin came or went)."""
-        self.cache.clear()
+        self.invalidate_kernels()
         for listener in self.listeners:
+            listener()
+
+    def invalidate_kernels(self):
+        """Forget every resolved kernel, and nothing else (random states, devices stay).
+
+        For plugins whose ``corelib_wrap_kernel`` / ``corelib_missing_kernel`` answers change
+        at run time (a profiler switched on or off): the next call of each op resolves again.
+        """
+        self.cache.clear()
+        for listener in self.kernel_listeners:
             listener()
 
     # -- lookup ------------------------------------------------------------------------

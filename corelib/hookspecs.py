@@ -73,7 +73,9 @@ def corelib_wrap_kernel(op: str, device_type: str, kernel: Callable) -> Callable
     """Return a callable that wraps ``kernel`` (profiling, checking, fallback), or None.
 
     Called once per (op, device) when the registry resolves a kernel, never per op call, so a
-    process without wrapper plugins pays nothing. Wrappers apply in registration order.
+    process without wrapper plugins pays nothing. Wrappers apply in registration order. A
+    plugin whose answer changes at run time (switched on or off) calls
+    ``registry.invalidate_kernels()`` so the change takes effect at the next op call.
     """
 
 
