@@ -8,10 +8,12 @@ def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)
     if session is None or session.disabled or not session.benchmarks:
         return
-    groups = {}
+    groups, extras = {}, {}
     for bench in session.benchmarks:
         impl = bench.name[bench.name.find("[") + 1:].split("-")[0].rstrip("]")
         groups.setdefault(bench.group, {})[impl] = bench.stats.median
+        if impl == "corelib" and bench.extra_info:
+            extras[bench.group] = ", ".join(f"{k} {v}" for k, v in bench.extra_info.items())
     terminalreporter.section("corelib time / reference time (median, same run)")
     for group, times in sorted(groups.items()):
         ours = times.get("corelib")
@@ -19,7 +21,8 @@ def pytest_terminal_summary(terminalreporter, config):
             continue
         ratios = ", ".join(f"vs {impl}: {ours / t:.2f}x" for impl, t in sorted(times.items())
                            if impl != "corelib")
-        terminalreporter.write_line(f"{group:40s} corelib {ours * 1e6:10.2f} us   {ratios}")
+        extra = f"   ({extras[group]})" if group in extras else ""
+        terminalreporter.write_line(f"{group:40s} corelib {ours * 1e6:10.2f} us   {ratios}{extra}")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Every layer against PyTorch: same weights (via state_dict), same inputs -> same outputs,
-same input and parameter gradients, identical state_dict keys. float64 throughout."""
+same input and parameter gradients, identical state_dict keys. float64 throughout, on every
+installed device (the corelib module and inputs live there; PyTorch runs on its CPU)."""
 from __future__ import annotations
 
 import numpy as np
@@ -180,48 +181,48 @@ CASES = [
 ]
 
 
-def _build(torch, case):
+def _build(torch, case, device="cpu"):
     torch.manual_seed(0)
     t_mod = getattr(torch.nn, case.name)(*case.args, **case.kwargs).double()
     c_mod = getattr(cnn, case.name)(*case.args, **case.kwargs).double()
     t_mod.train(case.train)
     c_mod.train(case.train)
     copy_torch_state(t_mod, c_mod)
-    return t_mod, c_mod
+    return t_mod, c_mod.to(device)
 
 
-def _make_inputs(torch, case):
+def _make_inputs(torch, case, device="cpu"):
     t_in, c_in = [], []
     for i, x in enumerate(case.inputs):
         if isinstance(x, tuple):
-            pair = [_tensor_pair(torch, a, i not in case.no_grad) for a in x]
+            pair = [_tensor_pair(torch, a, i not in case.no_grad, device) for a in x]
             t_in.append(tuple(p[0] for p in pair))
             c_in.append(tuple(p[1] for p in pair))
         else:
-            t, c = _tensor_pair(torch, x, i not in case.no_grad)
+            t, c = _tensor_pair(torch, x, i not in case.no_grad, device)
             t_in.append(t)
             c_in.append(c)
     t_kw, c_kw = {}, {}
     for k, v in case.call_kwargs.items():
         if isinstance(v, np.ndarray):
-            t_kw[k], c_kw[k] = torch.from_numpy(v.copy()), corelib.tensor(v)
+            t_kw[k], c_kw[k] = torch.from_numpy(v.copy()), corelib.tensor(v, device=device)
         else:
             t_kw[k] = c_kw[k] = v
     return t_in, c_in, t_kw, c_kw
 
 
-def _tensor_pair(torch, arr, grad):
+def _tensor_pair(torch, arr, grad, device="cpu"):
     arr = np.asarray(arr)
     floating = arr.dtype.kind == "f"
     t = torch.tensor(arr, requires_grad=grad and floating)
-    c = corelib.tensor(arr, requires_grad=grad and floating)
+    c = corelib.tensor(arr, requires_grad=grad and floating, device=device)
     return t, c
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_layer_matches_torch(torch, case):
-    t_mod, c_mod = _build(torch, case)
-    t_in, c_in, t_kw, c_kw = _make_inputs(torch, case)
+def test_layer_matches_torch(torch, case, device):
+    t_mod, c_mod = _build(torch, case, device)
+    t_in, c_in, t_kw, c_kw = _make_inputs(torch, case, device)
     t_out = flat_tensors(t_mod(*t_in, **t_kw))
     c_out = flat_tensors(c_mod(*c_in, **c_kw))
     assert len(t_out) == len(c_out)
@@ -235,7 +236,7 @@ def test_layer_matches_torch(torch, case):
     weights = [rng.standard_normal(tuple(t.shape)) for t in t_out]
     t_loss = sum((t * torch.from_numpy(w)).sum() for t, w in zip(t_out, weights)
                  if t.requires_grad)
-    c_loss = sum((c * corelib.tensor(w)).sum() for c, w in zip(c_out, weights)
+    c_loss = sum((c * corelib.tensor(w, device=device)).sum() for c, w in zip(c_out, weights)
                  if c.requires_grad)
     if not isinstance(t_loss, int):
         t_loss.backward()

@@ -18,10 +18,10 @@ def loss_fn(w, v):
     return ((v - w ** 2) ** 2 + (1 - w) ** 2 * 0.5).sum() + (v * w * 0.25).sum()
 
 
-def make_params(lib, arrays, dtype=None):
+def make_params(lib, arrays, dtype=None, device="cpu"):
     """Leaf tensors of ``lib`` (corelib or torch) holding copies of ``arrays``."""
     dtype = dtype or lib.float64
-    return [lib.tensor(arrays[name].copy(), dtype=dtype, requires_grad=True)
+    return [lib.tensor(arrays[name].copy(), dtype=dtype, requires_grad=True, device=device)
             for name in SHAPES]
 
 
@@ -50,12 +50,13 @@ def run(lib, opt, params, steps, closure_style=False):
     return losses
 
 
-def optimizer_pair(name, kwargs, torch, arrays=None, groups=None):
-    """(corelib optimizer, its params, torch optimizer, its params) from the same init."""
+def optimizer_pair(name, kwargs, torch, arrays=None, groups=None, device="cpu"):
+    """(corelib optimizer, its params, torch optimizer, its params) from the same init; the
+    corelib parameters live on ``device`` (torch's on its CPU)."""
     arrays = arrays or initial_arrays()
     out = []
     for lib, module in ((corelib, corelib.optim), (torch, torch.optim)):
-        params = make_params(lib, arrays)
+        params = make_params(lib, arrays, device=device if lib is corelib else "cpu")
         spec = params if groups is None else [dict(g, params=[params[i] for i in g["params"]])
                                               for g in groups]
         out += [getattr(module, name)(spec, **kwargs), params]

@@ -56,8 +56,8 @@ def torch_float64():
 
 
 @pytest.mark.parametrize("name,kwargs", CASES)
-def test_trajectory_matches_torch(name, kwargs):
-    ours, our_params, theirs, their_params = optimizer_pair(name, kwargs, torch)
+def test_trajectory_matches_torch(name, kwargs, device):
+    ours, our_params, theirs, their_params = optimizer_pair(name, kwargs, torch, device=device)
     our_losses = run(corelib, ours, our_params, 12)
     their_losses = run(torch, theirs, their_params, 12)
     assert np.isfinite(their_losses).all()
