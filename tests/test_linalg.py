@@ -10,6 +10,14 @@ L = corelib.linalg
 rng = np.random.default_rng(7)
 
 
+@pytest.fixture(autouse=True)
+def on_device(device):
+    """Every test runs on each installed device (tensors made without device= land there)."""
+    corelib.set_default_device(device)
+    yield
+    corelib.set_default_device(None)
+
+
 def T(*shape, dtype="float64", requires_grad=False):
     return corelib.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
 
@@ -37,7 +45,7 @@ def test_matmul_errors_match_torch_types():
     torch = pytest.importorskip("torch")
     for x, y in [(T(2, 3), T(3, 2, dtype="float32")), (T(), T(3))]:
         with pytest.raises(RuntimeError):
-            torch.matmul(torch.from_numpy(x.numpy()), torch.from_numpy(y.numpy()))
+            torch.matmul(torch.from_numpy(x.cpu().numpy()), torch.from_numpy(y.cpu().numpy()))
         with pytest.raises(RuntimeError):
             corelib.matmul(x, y)
     with pytest.raises(RuntimeError, match="mm"):
@@ -68,11 +76,11 @@ def test_matmul_int_and_operator_variants():
     b = corelib.tensor(rng.integers(-5, 5, (4, 2)))
     r = a @ b
     assert r.dtype is corelib.int64
-    np.testing.assert_array_equal(r.numpy(), a.numpy() @ b.numpy())
-    np.testing.assert_array_equal(b.__rmatmul__(a).numpy(), r.numpy())
+    np.testing.assert_array_equal(r.cpu().numpy(), a.cpu().numpy() @ b.cpu().numpy())
+    np.testing.assert_array_equal(b.__rmatmul__(a).cpu().numpy(), r.cpu().numpy())
     out = corelib.empty(0, dtype=corelib.int64)
     corelib.matmul(a, b, out=out)
-    np.testing.assert_array_equal(out.numpy(), r.numpy())
+    np.testing.assert_array_equal(out.cpu().numpy(), r.cpu().numpy())
 
 
 def test_decomposition_fields():
@@ -85,14 +93,14 @@ def test_decomposition_fields():
     U, S, Vh = L.svd(T(4, 3), full_matrices=False)
     assert U.shape == (4, 3) and S.shape == (3,) and Vh.shape == (3, 3)
     w, V = L.eigh(A)
-    assert_close((V * w.unsqueeze(-2)) @ V.mT, A.numpy(), atol=1e-10)
+    assert_close((V * w.unsqueeze(-2)) @ V.mT, A.cpu().numpy(), atol=1e-10)
     assert L.eigh(A).eigenvalues is not None and L.qr(A).R is not None
 
 
 def test_legacy_svd_returns_v():
     A = T(4, 3)
     U, S, V = corelib.svd(A)
-    assert_close((U * S.unsqueeze(-2)) @ V.mT, A.numpy(), atol=1e-10)
+    assert_close((U * S.unsqueeze(-2)) @ V.mT, A.cpu().numpy(), atol=1e-10)
     U2, S2, V2 = corelib.svd(A, some=False)
     assert U2.shape == (4, 4) and V2.shape == (3, 3)
 
@@ -100,28 +108,28 @@ def test_legacy_svd_returns_v():
 def test_lstsq_fields_match_torch():
     torch = pytest.importorskip("torch")
     A, B = T(5, 3), T(5, 2)
-    tA, tB = torch.from_numpy(A.numpy()), torch.from_numpy(B.numpy())
+    tA, tB = torch.from_numpy(A.cpu().numpy()), torch.from_numpy(B.cpu().numpy())
     for driver in (None, "gelsd"):
         ours = L.lstsq(A, B, driver=driver)
         theirs = torch.linalg.lstsq(tA, tB, driver=driver)
         for o, t in zip(ours, theirs):
-            assert_close(o, t.numpy(), rtol=1e-8, atol=1e-10, check_dtype=True)
+            assert_close(o, t.cpu().numpy(), rtol=1e-8, atol=1e-10, check_dtype=True)
 
 
 def test_matrix_power_and_aliases():
     A = spd(3)
-    assert_close(L.matrix_power(A, -2), np.linalg.matrix_power(A.numpy(), -2), rtol=1e-9)
+    assert_close(L.matrix_power(A, -2), np.linalg.matrix_power(A.cpu().numpy(), -2), rtol=1e-9)
     assert_close(corelib.matrix_power(A, 0), np.eye(3))
-    assert_close(corelib.inverse(A), np.linalg.inv(A.numpy()), rtol=1e-9)
-    assert_close(corelib.logdet(A), np.linalg.slogdet(A.numpy())[1], rtol=1e-9)
-    assert_close(A.det(), np.linalg.det(A.numpy()), rtol=1e-9)
+    assert_close(corelib.inverse(A), np.linalg.inv(A.cpu().numpy()), rtol=1e-9)
+    assert_close(corelib.logdet(A), np.linalg.slogdet(A.cpu().numpy())[1], rtol=1e-9)
+    assert_close(A.det(), np.linalg.det(A.cpu().numpy()), rtol=1e-9)
     B = T(4, 3)
-    assert_close(corelib.pinverse(B), np.linalg.pinv(B.numpy()), rtol=1e-9, atol=1e-12)
+    assert_close(corelib.pinverse(B), np.linalg.pinv(B.cpu().numpy()), rtol=1e-9, atol=1e-12)
 
 
 def test_matrix_norms_from_singular_values():
     A = T(2, 4, 3)
-    s = np.linalg.svd(A.numpy(), compute_uv=False)
+    s = np.linalg.svd(A.cpu().numpy(), compute_uv=False)
     assert_close(L.matrix_norm(A, "nuc"), s.sum(-1), rtol=1e-10)
     assert_close(L.matrix_norm(A, 2), s[..., 0], rtol=1e-10)
     assert_close(L.norm(A[0], -2), s[0, -1], rtol=1e-10)
@@ -129,8 +137,8 @@ def test_matrix_norms_from_singular_values():
 
 def test_cross_default_dim_is_first_of_size_3():
     a, b = T(3, 4), T(3, 4)
-    assert_close(corelib.cross(a, b), np.cross(a.numpy(), b.numpy(), axis=0))
-    assert_close(L.cross(a.mT, b.mT), np.cross(a.numpy().T, b.numpy().T))
+    assert_close(corelib.cross(a, b), np.cross(a.cpu().numpy(), b.cpu().numpy(), axis=0))
+    assert_close(L.cross(a.mT, b.mT), np.cross(a.cpu().numpy().T, b.cpu().numpy().T))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +148,7 @@ def test_einsum_list_operands_ellipsis_and_path_cache():
     a, b, c = T(2, 3, 4), T(2, 4, 5), T(5, 6)
     r1 = corelib.einsum("...ij,...jk,kl->...il", a, b, c)
     r2 = corelib.einsum("...ij,...jk,kl->...il", [a, b, c])
-    expected = np.einsum("...ij,...jk,kl->...il", a.numpy(), b.numpy(), c.numpy())
+    expected = np.einsum("...ij,...jk,kl->...il", a.cpu().numpy(), b.cpu().numpy(), c.cpu().numpy())
     assert_close(r1, expected, rtol=1e-10)
     assert_close(r2, expected, rtol=1e-10)
     assert any(key[1] == ((2, 3, 4), (2, 4, 5), (5, 6)) for key in ops._PATHS)
@@ -160,11 +168,11 @@ def test_einsum_gradients_match_torch():
     eq = "bij,jk,bk->bi"
     xs = [T(2, 3, 4, requires_grad=True), T(4, 5, requires_grad=True),
           T(2, 5, requires_grad=True)]
-    txs = [torch.tensor(x.detach().numpy(), requires_grad=True) for x in xs]
+    txs = [torch.tensor(x.detach().cpu().numpy(), requires_grad=True) for x in xs]
     corelib.einsum(eq, *xs).sum().backward()
     torch.einsum(eq, *txs).sum().backward()
     for x, t in zip(xs, txs):
-        assert_close(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        assert_close(x.grad, t.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +201,7 @@ def test_matmul_gradient_shapes_with_broadcast_batches():
     v = T(4, requires_grad=True)
     ((a @ b).sum() + (a @ v).sum() + (v @ b).sum()).backward()
     assert a.grad.shape == a.shape and b.grad.shape == b.shape and v.grad.shape == v.shape
-    an, bn, vn = a.detach().numpy(), b.detach().numpy(), v.detach().numpy()
+    an, bn, vn = a.detach().cpu().numpy(), b.detach().cpu().numpy(), v.detach().cpu().numpy()
     # d/db[z, j, k] of sum(a @ b) + sum(v @ b) = sum_{x, i} a[x, 0, i, j] + v[j]
     assert_close(b.grad, np.broadcast_to((an.sum((0, 1, 2)) + vn)[:, None], (5, 4, 2)),
                  rtol=1e-10, atol=1e-10)

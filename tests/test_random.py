@@ -7,6 +7,14 @@ import pytest
 import corelib
 
 
+@pytest.fixture(autouse=True)
+def on_device(device):
+    """Every test runs on each installed device (tensors made without device= land there)."""
+    corelib.set_default_device(device)
+    yield
+    corelib.set_default_device(None)
+
+
 def _draws():
     """One draw from every sampler, all from the default generator."""
     x = corelib.empty(50)
@@ -27,32 +35,32 @@ def test_manual_seed_reproduces_every_sampler():
     corelib.manual_seed(124)
     third = _draws()
     for a, b in zip(first, second):
-        assert np.array_equal(a.numpy(), b.numpy())
-    assert sum(not np.array_equal(a.numpy(), c.numpy()) for a, c in zip(first, third)) >= 11
+        assert np.array_equal(a.cpu().numpy(), b.cpu().numpy())
+    assert sum(not np.array_equal(a.cpu().numpy(), c.cpu().numpy()) for a, c in zip(first, third)) >= 11
 
 
 def test_generators_are_independent_of_the_default_and_each_other():
-    g1, g2 = corelib.Generator().manual_seed(7), corelib.Generator().manual_seed(7)
+    g1, g2 = corelib.Generator(corelib.get_default_device()).manual_seed(7), corelib.Generator(corelib.get_default_device()).manual_seed(7)
     a = corelib.empty(100).normal_(generator=g1)
     corelib.manual_seed(0)
     corelib.empty(100).normal_()          # default generator draws do not disturb g2
     b = corelib.empty(100).normal_(generator=g2)
-    assert np.array_equal(a.numpy(), b.numpy())
+    assert np.array_equal(a.cpu().numpy(), b.cpu().numpy())
     c = corelib.empty(100).normal_(generator=g1)   # g1 advanced
-    assert not np.array_equal(a.numpy(), c.numpy())
-    h = corelib.Generator().manual_seed(8)
+    assert not np.array_equal(a.cpu().numpy(), c.cpu().numpy())
+    h = corelib.Generator(corelib.get_default_device()).manual_seed(8)
     d = corelib.multinomial(corelib.ones(10), 10, generator=h)
-    e = corelib.multinomial(corelib.ones(10), 10, generator=corelib.Generator().manual_seed(8))
-    assert np.array_equal(d.numpy(), e.numpy())
+    e = corelib.multinomial(corelib.ones(10), 10, generator=corelib.Generator(corelib.get_default_device()).manual_seed(8))
+    assert np.array_equal(d.cpu().numpy(), e.cpu().numpy())
 
 
 def test_generator_state_round_trip():
-    g = corelib.Generator().manual_seed(5)
+    g = corelib.Generator(corelib.get_default_device()).manual_seed(5)
     state = g.get_state()
     a = corelib.bernoulli(corelib.full((30,), 0.5), generator=g)
     g.set_state(state)
     b = corelib.bernoulli(corelib.full((30,), 0.5), generator=g)
-    assert np.array_equal(a.numpy(), b.numpy())
+    assert np.array_equal(a.cpu().numpy(), b.cpu().numpy())
 
 
 @pytest.mark.parametrize("fill,mean,var", [
@@ -66,7 +74,7 @@ def test_generator_state_round_trip():
 ])
 def test_moments_of_inplace_samplers(fill, mean, var):
     corelib.manual_seed(1)
-    x = fill(corelib.empty(200_000, dtype=corelib.float64)).numpy()
+    x = fill(corelib.empty(200_000, dtype=corelib.float64)).cpu().numpy()
     n = x.size
     assert abs(x.mean() - mean) < 5 * math.sqrt(var / n)
     assert abs(x.var() - var) < 0.05 * var
@@ -75,13 +83,13 @@ def test_moments_of_inplace_samplers(fill, mean, var):
 def test_functional_samplers_statistics():
     corelib.manual_seed(2)
     p = corelib.tensor([0.1, 0.9] * 50_000)
-    b = corelib.bernoulli(p).numpy()
+    b = corelib.bernoulli(p).cpu().numpy()
     assert abs(b[0::2].mean() - 0.1) < 0.01 and abs(b[1::2].mean() - 0.9) < 0.01
     y = corelib.normal(corelib.tensor([[-5.0], [5.0]]), corelib.tensor([0.5, 2.0]))
     assert y.shape == (2, 2)   # mean and std broadcast
-    big = corelib.normal(corelib.full((100_000,), 3.0), corelib.full((100_000,), 2.0)).numpy()
+    big = corelib.normal(corelib.full((100_000,), 3.0), corelib.full((100_000,), 2.0)).cpu().numpy()
     assert abs(big.mean() - 3) < 0.03 and abs(big.std() - 2) < 0.03
-    pois = corelib.poisson(corelib.full((100_000,), 4.0)).numpy()
+    pois = corelib.poisson(corelib.full((100_000,), 4.0)).cpu().numpy()
     assert abs(pois.mean() - 4) < 0.04 and abs(pois.var() - 4) < 0.15
     assert np.all(pois == np.round(pois))
 
@@ -96,21 +104,21 @@ def test_multinomial_frequencies(replacement):
     probs = np.array([0.1, 0.2, 0.3, 0.4])
     corelib.manual_seed(3)
     if replacement:
-        draws = corelib.multinomial(corelib.tensor(probs), 40_000, True).numpy()
+        draws = corelib.multinomial(corelib.tensor(probs), 40_000, True).cpu().numpy()
         counts = np.bincount(draws, minlength=4)
         # 3 degrees of freedom: P(chi2 > 16.3) ~ 0.001
         assert _chi_square(counts, probs) < 16.3
     else:
         rows = corelib.tensor(np.tile(probs, (20_000, 1)))
-        first = corelib.multinomial(rows, 1).numpy().ravel()
+        first = corelib.multinomial(rows, 1).cpu().numpy().ravel()
         assert _chi_square(np.bincount(first, minlength=4), probs) < 16.3
-        full = corelib.multinomial(rows[:100], 4).numpy()
+        full = corelib.multinomial(rows[:100], 4).cpu().numpy()
         assert np.all(np.sort(full, axis=1) == np.arange(4))   # no repeats without replacement
 
 
 def test_multinomial_zero_probability_never_drawn_and_errors():
     corelib.manual_seed(4)
-    d = corelib.multinomial(corelib.tensor([0.0, 1.0, 0.0, 2.0]), 1000, True).numpy()
+    d = corelib.multinomial(corelib.tensor([0.0, 1.0, 0.0, 2.0]), 1000, True).cpu().numpy()
     assert set(np.unique(d)) <= {1, 3}
     with pytest.raises(RuntimeError, match="multinomial"):
         corelib.multinomial(corelib.tensor([0.5, 0.5]), 3)

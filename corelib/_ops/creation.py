@@ -20,15 +20,29 @@ from ..dispatch import registry
 from .core import Op, call, record
 
 # public API, re-exported by corelib/__init__.py
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "full", "zeros", "ones", "empty", "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like"]
+__all__ = ["set_default_device", "get_default_device", "tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "full", "zeros", "ones", "empty", "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like"]
 
 _make = Tensor._make
+
+
+_DEFAULT_DEVICE = [CPU]
+
+
+def set_default_device(device):
+    """Make ``device`` the device of tensors created without ``device=`` (None: back to cpu),
+    as ``torch.set_default_device``."""
+    _DEFAULT_DEVICE[0] = CPU if device is None else _device(device)
+
+
+def get_default_device():
+    """The device tensors are created on when no ``device=`` is given."""
+    return _DEFAULT_DEVICE[0]
 
 
 def _device(device):
     """The canonical device of a ``device=`` argument, checked to exist (cpu: no check)."""
     if device is None:
-        return CPU
+        return _DEFAULT_DEVICE[0]
     d = canonical(device)
     if d is not CPU:
         check_available(d)
@@ -153,7 +167,7 @@ def from_dlpack(ext):
 
 # ---------------------------------------------------------------------------------------------
 # device transfer
-def _to_device_vjp(g, out, src):
+def _to_device_vjp(g, out, x, src):
     return (to_device(g, src),)
 
 

@@ -86,7 +86,9 @@ KERNELS = {
     "full": lambda shape, value, dtype: np.full(shape, value, dtype=dtype),
     "empty": lambda shape, dtype: np.empty(shape, dtype=dtype),
     "arange": lambda start, end, step, dtype: np.arange(start, end, step, dtype=dtype),
-    "linspace": lambda start, end, steps, dtype: np.linspace(start, end, steps, dtype=dtype),
+    # computed in float64, then cast: integer results truncate toward zero as PyTorch's
+    # (np.linspace(dtype=int) floors)
+    "linspace": lambda start, end, steps, dtype: np.linspace(start, end, steps).astype(dtype),
     "eye": lambda n, m, dtype: np.eye(n, m, dtype=dtype),
     "uniform": _float_draw(_uniform),
     "normal": _float_draw(_normal),
