@@ -128,3 +128,34 @@ def test_third_party_backend_is_discovered_after_pip_install(venv, tmp_path):
     lines = proc.stdout.splitlines()
     assert lines[0] == "[6.0, 6.0, 6.0] toy:0"
     assert "op 'exp' has no kernel for device 'toy'" in lines[1] and "corelib-toy" in lines[1]
+
+
+def test_cuda_backend_installs_without_changing_cpu_and_uninstalls_cleanly(venv):
+    """corelib-cuda without CuPy or a GPU: cuda unavailable with the reason, cpu unchanged;
+    after ``pip uninstall corelib-cuda`` everything else still works."""
+    for backend in ("cpu", "cuda"):
+        proc = run([venv, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "-e", str(ROOT / "backends" / backend)])
+        assert proc.returncode == 0, proc.stderr
+    check = """
+        import corelib
+        print((corelib.ones(2) * 3).tolist(), corelib.cuda.is_available())
+        try:
+            corelib.ones(2).to("cuda")
+        except RuntimeError as exc:
+            print("ERROR:", exc)
+    """
+    env_free = {k: v for k, v in os.environ.items() if k != "CORELIB_CUDA_SIMULATE"}
+    proc = subprocess.run([venv, "-c", textwrap.dedent(check)], capture_output=True, text=True,
+                          env=env_free, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    first, error = proc.stdout.splitlines()
+    assert first == "[3.0, 3.0] False"
+    assert "cuda is not available: CuPy is not importable" in error
+    proc = run([venv, "-m", "pip", "uninstall", "-y", "-q", "corelib-cuda"])
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([venv, "-c", textwrap.dedent(check)], capture_output=True, text=True,
+                          env=env_free, timeout=600)
+    first, error = proc.stdout.splitlines()
+    assert first == "[3.0, 3.0] False"
+    assert "no backend provides device 'cuda'" in error and "pip install corelib-cuda" in error

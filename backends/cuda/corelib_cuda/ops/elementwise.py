@@ -112,7 +112,7 @@ UNARY = [
     Elementwise("isposinf", "isinf_(x) && x > T(0)", ALL, bool_out=True),
     Elementwise("isneginf", "isinf_(x) && x < T(0)", ALL, bool_out=True),
     Elementwise("logical_not", "x == T(0)", ALL, bool_out=True),
-    Elementwise("bitwise_not", "(T)(~x)", INTS),
+    Elementwise("bitwise_not", "(T)(~x)", INTEGRAL),
     Elementwise("relu", "x < T(0) ? T(0) : x", NO_BOOL),
     Elementwise("leaky_relu", "x > T(0) ? x : x * T(p0)", params=(("negative_slope", 0.01),)),
     Elementwise("elu", "T(p1) * (x > T(0) ? x : T(p0) * expm1(x * T(p2)))",
@@ -298,6 +298,9 @@ def _where(cond, a, b, out=...):
 
 def copy_into(dst, src):
     """Write ``src`` (broadcast to dst's shape, any dtype) into the strided array ``dst``."""
+    if np.broadcast_shapes(src.shape, dst.shape) != dst.shape:
+        raise ValueError(f"cannot copy an array of shape {src.shape} into one of shape "
+                         f"{dst.shape}")
     n = dst.size
     if n:
         ndim, meta = layout(dst.shape, (src, dst))
