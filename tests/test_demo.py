@@ -74,3 +74,24 @@ def test_unavailable_device_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="--device tpu is not available: no backend provides"):
         demo.main(["--device", "tpu", "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not corelib.cuda.is_available(), reason="no cuda device (or simulator)")
+def test_demo_trains_both_models_to_97_percent_on_cuda(tmp_path):
+    """The full demo on ``--device cuda`` (the simulator without a GPU); the checkpoints are then
+    evaluated on cpu, independently of the demo's own accuracy code."""
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--device", "cuda", "--out", str(out)],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    demo = load_demo()
+    _, (x_test, y_test) = demo.load_data("cpu")
+    for name in ("mlp", "cnn"):
+        model = demo.MODELS[name]()
+        model.load_state_dict(corelib.load(out / f"{name}.safetensors")["model"])
+        model.eval()
+        with corelib.no_grad():
+            logits = model(x_test).numpy()
+        accuracy = (logits.argmax(axis=1) == y_test.numpy()).mean()
+        assert accuracy >= 0.97, f"{name}: {accuracy:.4f}"
