@@ -46,12 +46,14 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        spec = registry.backend(self.device.type)
-        return spec.kernels["generator_get_state"](self.state)
+        """A copy of the generator's state (backend-defined), for ``set_state``."""
+        from ._ops.random import generator_get_state
+        return generator_get_state.kernel(self.device.type)(self.state)
 
     def set_state(self, state):
-        spec = registry.backend(self.device.type)
-        spec.kernels["generator_set_state"](self.state, state)
+        """Restore a state returned by ``get_state``."""
+        from ._ops.random import generator_set_state
+        generator_set_state.kernel(self.device.type)(self.state, state)
 
     def __repr__(self):
         return f"<corelib.Generator object on {self.device}>"

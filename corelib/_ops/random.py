@@ -15,6 +15,9 @@ from .elementwise import cast, to_float, write_out
 # public API, re-exported by corelib/__init__.py
 __all__ = ["bernoulli", "multinomial", "normal", "poisson"]
 
+# generator state is backend state: read and restored through dispatch like any kernel
+generator_get_state = Op("generator_get_state")
+generator_set_state = Op("generator_set_state")
 _bernoulli = Op("bernoulli")
 _multinomial = Op("multinomial")
 _normal_tensor = Op("normal_tensor")
