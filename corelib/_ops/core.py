@@ -62,7 +62,7 @@ def _forget_kernels():
         op.kernels.clear()
 
 
-registry.listeners.append(_forget_kernels)
+registry.kernel_listeners.append(_forget_kernels)
 
 
 def device_of(args, op_name):
