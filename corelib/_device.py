@@ -28,9 +28,14 @@ class device:
             raise ValueError(f"device(): invalid device string {type_or_str!r}")
         if index is not None and (not isinstance(index, int) or index < 0):
             raise ValueError(f"device(): index must be a non-negative int, got {index!r}")
-        self = object.__new__(cls)
-        object.__setattr__(self, "type", kind)
-        object.__setattr__(self, "index", index)
+        # one object per (type, index), however it was spelled ("cuda:0", ("cuda", 0)): the
+        # frontend compares tensors' devices by identity
+        self = cls._interned.get((kind, index))
+        if self is None:
+            self = object.__new__(cls)
+            object.__setattr__(self, "type", kind)
+            object.__setattr__(self, "index", index)
+            cls._interned[(kind, index)] = self
         cls._interned[key] = self
         return self
 

@@ -209,7 +209,7 @@ def _resolve_device(saved, map_location):
 
 def _check_device(device):
     kind = corelib.device(device).type
-    if kind != "cpu" and not getattr(corelib, kind).is_available():
+    if kind != "cpu" and not corelib.get_device_module(kind).is_available():
         raise RuntimeError(f"load(): attempting to load a tensor on a {kind!r} device but "
                            f"corelib.{kind}.is_available() is False. Pass "
                            f"map_location='cpu' to load it on the CPU.")
@@ -223,13 +223,13 @@ class _Builder:
         self.map_location = map_location
 
     def tensor(self, arr, saved_device="cpu", requires_grad=False):
-        t = corelib.tensor(arr)   # a copy: the loaded buffer is read-only
         target = _resolve_device(saved_device, self.map_location)
-        if callable(target):
-            t = target(t, saved_device)
-        elif target != "cpu":
-            _check_device(target)
-            t = t.to(target)
+        if callable(target):   # gets the tensor on the cpu, as PyTorch's gets cpu storage
+            t = target(corelib.tensor(arr, device="cpu"), saved_device)
+        else:
+            if target != "cpu":
+                _check_device(target)
+            t = corelib.tensor(arr, device=target)   # a copy: the loaded buffer is read-only
         if requires_grad:
             t.requires_grad_(True)
         return t

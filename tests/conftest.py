@@ -20,10 +20,34 @@ from corelib.testing import installed_devices  # noqa: E402
 
 DEVICES = installed_devices()
 
+# The borrowed device (tests/borrowed_device.py): every CPU kernel under the device name "npx",
+# with data NumPy cannot see, so device-generic code runs on a device other than "cpu" even
+# without a GPU. CORELIB_TEST_BORROWED_DEVICE: 1 (default) every test taking ``device`` but
+# those marked ``cpu_kernels_only`` (slow checks of kernel numerics, which npx shares with cpu);
+# full: those too; 0: no npx.
+BORROWED = os.environ.get("CORELIB_TEST_BORROWED_DEVICE", "1")
+BORROWED_DEVICE = None
+if BORROWED != "0":
+    from corelib.dispatch import registry  # noqa: E402
+
+    import borrowed_device  # noqa: E402
+
+    BORROWED_DEVICE = borrowed_device.DEVICE_TYPE
+    registry.register(borrowed_device.make_plugin(), name=BORROWED_DEVICE)
+    DEVICES = DEVICES + [BORROWED_DEVICE]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cpu_kernels_only: with a `device` argument, not run on "
+                            "the borrowed npx device unless CORELIB_TEST_BORROWED_DEVICE=full")
+
 
 def pytest_generate_tests(metafunc):
     if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", DEVICES or [pytest.param("none", marks=pytest.mark.skip(
+        devices = DEVICES
+        if BORROWED != "full" and metafunc.definition.get_closest_marker("cpu_kernels_only"):
+            devices = [d for d in devices if d != BORROWED_DEVICE]
+        metafunc.parametrize("device", devices or [pytest.param("none", marks=pytest.mark.skip(
             reason="no backend installed"))])
 
 

@@ -129,8 +129,13 @@ def _from_numpy_array(arr, dtype, device):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor (a copy) from Python data, a NumPy array or a tensor."""
+    """A new tensor (a copy) from Python data, a NumPy array or a tensor (which keeps its
+    device unless ``device`` is given, as in PyTorch)."""
     dtype = None if dtype is None else _dtype.as_dtype(dtype, "tensor")
+    if isinstance(data, Tensor):
+        out = data.detach().to(data.device if device is None else _device(device), dtype,
+                               copy=True)
+        return _finish(out, requires_grad)
     arr, dtype = _infer_numpy(data, dtype)
     arr = np.array(arr, copy=True)
     return _finish(_from_numpy_array(arr, dtype, _device(device)), requires_grad)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 
 from .. import _dtype
+from .._device import CPU
 from .._dtype import result_type_from, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
-from .core import Op, as_tensor_arg, call, method, record, scalar_types
+from .core import Op, as_tensor_arg, call, device_of, method, record, scalar_types
 
 _make = Tensor._make
 _NO_PARAMS = {}
@@ -78,22 +79,56 @@ def _scalar_as(value, dtype):
     return bool(value)
 
 
+def join_devices(args, op_name):
+    """PyTorch's cpu scalars: a 0-d cpu tensor operand of an elementwise op on another device
+    is moved there (differentiably), like a Python number; any other mix of devices raises."""
+    dev = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if dev is None:
+                dev = a.device
+            elif a.device is not dev:
+                break
+    else:
+        return args   # one device (the common case)
+    dev = None
+    for a in args:
+        if isinstance(a, Tensor) and not (a.device is CPU and not a._data.shape):
+            if dev is None:
+                dev = a.device
+            elif a.device is not dev:
+                device_of(args, op_name)   # raises: two devices besides cpu scalars
+    if dev is None:
+        return args
+    from .creation import to_device
+    return tuple(to_device(a, dev) if isinstance(a, Tensor) and a.device is not dev else a
+                 for a in args)
+
+
 def promote(args, op_name):
-    """Cast tensor args to their common dtype; convert scalars. Returns (args, dtype)."""
+    """Cast tensor args to their common dtype and device (``join_devices``); convert scalars.
+    Returns (args, dtype)."""
     first = None
     same = True
+    dev = None
+    mixed = False
     for a in args:
         if isinstance(a, Tensor):
             if first is None:
-                first = a.dtype
-            elif a.dtype is not first:
-                same = False
+                first, dev = a.dtype, a.device
+            else:
+                if a.dtype is not first:
+                    same = False
+                if a.device is not dev:
+                    mixed = True
         elif not isinstance(a, scalar_types):
             if a is None or not hasattr(a, "__float__"):
                 raise TypeError(f"{op_name}(): expected Tensor or number as argument, got "
                                 f"{type(a).__name__}")
     if first is None:
         raise TypeError(f"{op_name}(): expected at least one Tensor argument")
+    if mixed:
+        args = join_devices(args, op_name)
     if same:
         # only one tensor dtype: scalars matter only if they are of a higher category
         cats = [_scat(a) for a in args if not isinstance(a, Tensor)]
@@ -134,6 +169,9 @@ def write_out(result, out, op_name):
     if not _dtype.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"{op_name}(): result type {result.dtype} can't be cast to the "
                            f"desired output type {out.dtype}")
+    if out.device is not result.device:
+        raise RuntimeError(f"{op_name}(): Expected out tensor to have device {result.device}, "
+                           f"but got {out.device} instead")
     if out.shape != result.shape:
         if out.numel() != 0:
             raise RuntimeError(f"{op_name}(): out= tensor has shape {tuple(out.shape)}, but the "
@@ -241,7 +279,8 @@ def copy_(self, src, non_blocking=False):
 def _finish(op, args, dtype, out, name, params=_NO_PARAMS):
     if out is None:
         return call(op, args, dtype, params)
-    if isinstance(out, Tensor) and out.dtype is dtype and not (STATE.grad_enabled and (
+    if isinstance(out, Tensor) and out.dtype is dtype and out.device is next(
+            a.device for a in args if isinstance(a, Tensor)) and not (STATE.grad_enabled and (
             out._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))):
         from .shape import broadcast_shape
         shape = broadcast_shape(*(a._data.shape for a in args if isinstance(a, Tensor)))
@@ -348,13 +387,14 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                          for a in (input, other))
             if not any(isinstance(a, Tensor) for a in args):
                 raise TypeError(f"{name}(): expected at least one Tensor argument")
+            args = join_devices(args, name)
             dt = _dtype.bool
         else:
             args, dt = promote((input, other), name)
             if kind == "float" and dt.category != 2:
                 ft = get_default_dtype()
                 args = tuple(cast(a, ft) if isinstance(a, Tensor) else float(a)
-                             for a in (input, other))
+                             for a in join_devices((input, other), name))
                 dt = ft
             if (kind == "integral" and dt.category == 2) or \
                     (kind == "float_only" and dt.category != 2) or (no_bool and dt.category == 0):
@@ -1018,7 +1058,7 @@ def where(condition, input=None, other=None, *, out=None):
         a, b = _scalar_as(input, dt), _scalar_as(other, dt)
     else:
         (a, b), dt = promote((input, other), "where")
-    return _finish(_where, (cond, a, b), dt, out, "where")
+    return _finish(_where, join_devices((cond, a, b), "where"), dt, out, "where")
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
@@ -1105,7 +1145,7 @@ def lerp(input, end, weight, *, out=None):
         w = cast(weight, input.dtype)
     else:
         w = float(weight)
-    return _finish(_lerp, (input, end, w), input.dtype, out, "lerp")
+    return _finish(_lerp, join_devices((input, end, w), "lerp"), input.dtype, out, "lerp")
 
 
 _install("lerp", lerp, True)

@@ -4,10 +4,11 @@ in-place write through a view enters the base's autograd history."""
 from __future__ import annotations
 
 from .. import _dtype
+from .._device import CPU
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, edge_of
-from .core import Op, call, method
+from .core import Op, call, device_of, method
 from .elementwise import assign, cast, check_inplace
 
 # public API, re-exported by corelib/__init__.py
@@ -18,25 +19,31 @@ __all__ = ["index_put", "gather", "take_along_dim", "scatter", "scatter_add", "s
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
-def _normalize_key(key, op):
-    """Tuple key with Tensors kept as Tensors and lists/bools turned into tensors."""
+def _normalize_key(key, op, device):
+    """Tuple key with Tensors kept as Tensors and lists/bools turned into tensors, all on
+    ``device`` (the indexed tensor's): cpu index tensors are moved there, as in PyTorch."""
     if not isinstance(key, tuple):
         key = (key,)
     out = []
     for k in key:
         if isinstance(k, bool):
             from .creation import tensor
-            out.append(tensor(k))
+            out.append(tensor(k, device=device))
         elif isinstance(k, _BASIC):
             out.append(k)
         elif isinstance(k, Tensor):
             if k.dtype.category == 2:
                 raise IndexError(f"{op}(): tensors used as indices must be long, int, byte or "
                                  f"bool tensors, got {k.dtype}")
+            if k.device is not device:
+                if k.device is not CPU:
+                    raise RuntimeError(f"{op}(): indices should be either on cpu or on the "
+                                       f"same device as the indexed tensor ({device})")
+                k = k.to(device)
             out.append(k)
         elif isinstance(k, (list, tuple)) or hasattr(k, "__array__"):
             from .creation import tensor
-            out.append(tensor(k))
+            out.append(tensor(k, device=device))
         elif hasattr(k, "__index__"):
             out.append(k.__index__())
         else:
@@ -75,16 +82,12 @@ def _index_backward(g, shape, key):
 
 
 def getitem(x, key):
-    key = _normalize_key(key, "getitem")
+    key = _normalize_key(key, "getitem", x.device)
     raw = _raw_key(key)
     if _is_basic(key):
         from .shape import make_view
         out = call(_getitem, (x,), x.dtype, {"key": raw})
         return make_view(out, x, lambda b: getitem(b, key))
-    for k in key:
-        if isinstance(k, Tensor) and k.device is not x.device:
-            raise RuntimeError(f"getitem(): indices should be either on cpu or on the same "
-                               f"device as the indexed tensor ({x.device})")
     try:
         return call(_index, (x,), x.dtype, {"key": raw})
     except IndexError as exc:
@@ -122,14 +125,18 @@ def index_put_raw(x, raw_key, value, accumulate):
     if not isinstance(value, Tensor):
         from .creation import full
         value = full((), value, dtype=x.dtype, device=x.device)
+    elif value.device is not x.device and value.device is CPU and not value.ndim:
+        value = value.to(x.device)   # a cpu scalar, as in PyTorch
     value = cast(value, x.dtype)
     return call(_index_put, (x, value), x.dtype, {"key": raw_key, "accumulate": accumulate})
 
 
 def setitem(x, key, value):
-    key = _normalize_key(key, "setitem")
+    key = _normalize_key(key, "setitem", x.device)
     raw = _raw_key(key)
     check_inplace(x, "setitem")
+    if isinstance(value, Tensor) and value.device is not x.device:
+        value = value.to(x.device)   # x[key] = value copies, across devices too
     tracked = STATE.grad_enabled and (x._requires_grad or (
         isinstance(value, Tensor) and value._requires_grad))
     if tracked:
@@ -140,8 +147,6 @@ def setitem(x, key, value):
         assign(x, value)
         return
     if isinstance(value, Tensor):
-        if value.device is not x.device:
-            value = value.to(x.device)
         v = cast(value, x.dtype)._data
     else:
         v = value
@@ -158,13 +163,13 @@ Tensor.__setitem__ = setitem
 @method()
 def index_put_(self, indices, values, accumulate=False):
     check_inplace(self, "index_put_")
-    raw = _raw_key(_normalize_key(tuple(indices), "index_put_"))
+    raw = _raw_key(_normalize_key(tuple(indices), "index_put_", self.device))
     assign(self, index_put_raw(self, raw, values, accumulate))
     return self
 
 
 def index_put(input, indices, values, accumulate=False):
-    raw = _raw_key(_normalize_key(tuple(indices), "index_put"))
+    raw = _raw_key(_normalize_key(tuple(indices), "index_put", input.device))
     return index_put_raw(input, raw, values, accumulate)
 
 
@@ -511,6 +516,7 @@ def masked_select(input, mask, *, out=None):
     """The 1-d tensor of input's entries where the (broadcast) mask is True."""
     from .shape import broadcast_tensors
     _bool_mask(mask, "masked_select")
+    device_of((input, mask), "masked_select")
     x, m = broadcast_tensors(input, mask)
     result = call(_index, (x,), x.dtype, {"key": (m._data,)})
     return result if out is None else _write_out(result, out, "masked_select")
@@ -521,6 +527,7 @@ def masked_scatter(input, mask, source):
     from .shape import broadcast_shape, expand, reshape
     _bool_mask(mask, "masked_scatter")
     _same_dtype(input, source, "masked_scatter", "source")
+    device_of((input, mask, source), "masked_scatter")
     shape = broadcast_shape(input._data.shape, mask._data.shape)
     x, m = expand(input, shape), expand(mask, shape)
     n = int(m.sum().item())
@@ -535,6 +542,7 @@ def take(input, index):
     """Entries of the flattened input at ``index`` (negative indices count from the end)."""
     from .shape import reshape
     _long_index(index, "take")
+    device_of((input, index), "take")   # unlike x[index], no cpu indices (as PyTorch)
     try:
         return getitem(reshape(input, (-1,)), index)
     except IndexError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
-from .core import Op, as_tensor_arg, call, wrap_dim
+from .core import Op, as_tensor_arg, call, device_of, wrap_dim
 from .elementwise import exp, sqrt, to_float
 from .reduction import mean, sum as _sum
 from .shape import reshape
@@ -298,6 +298,7 @@ def embedding_backward(g, indices, num_weights, padding_idx):
 
 def embedding_renorm_(weight, indices, max_norm, norm_type):
     """Rescale in place the rows of ``weight`` that ``indices`` use (no autograd)."""
+    device_of((weight, indices), "embedding_renorm_")
     _embedding_renorm.kernel(weight.device.type)(weight._data, indices._data,
                                                  max_norm=float(max_norm),
                                                  norm_type=float(norm_type))

@@ -36,8 +36,7 @@ def _numerical_jacobian(fn, inputs, idx, out_index, eps):
             flat[j] = value
         return _outputs(fn, inputs)[out_index].detach().double().reshape(-1).clone()
 
-    for j in range(flat.numel()):
-        orig = flat[j].item()
+    for j, orig in enumerate(flat.tolist()):   # one device-to-host copy, not one per element
         plus, minus = evaluate(orig + eps), evaluate(orig - eps)
         with no_grad():
             flat[j] = orig
@@ -64,6 +63,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     for o_index in range(n_outputs):
         # finite differences first: they write into the inputs (bumping their versions)
         numeric = {i: _numerical_jacobian(func, inputs, i, o_index, eps) for i in diff}
+        numeric = {i: [col.tolist() for col in cols] for i, cols in numeric.items()}  # host
         out = _outputs(func, inputs)[o_index]
         if not getattr(out, "requires_grad", False):
             continue
@@ -76,9 +76,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                                      allow_unused=True)
             for i, a in zip(diff, analytic):
                 a = zeros_like(inputs[i]) if a is None else a
-                a = a.detach().double().reshape(-1)
+                a = a.detach().double().reshape(-1).tolist()
                 for j, col in enumerate(numeric[i]):
-                    n_val, a_val = col[k].item(), a[j].item()
+                    n_val, a_val = col[k], a[j]
                     if abs(n_val - a_val) > atol + rtol * abs(n_val):
                         msg = (f"Jacobian mismatch for output {o_index} with respect to input "
                                f"{i}: d out[{k}] / d in[{j}] numerical {n_val:.6g} vs "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 import corelib
+from corelib._device import canonical
 
 from .compare import assert_close
-from .opinfo import flatten_outputs, to_numpy, to_torch
+from .opinfo import flatten_outputs, seed_samples, to_numpy, to_torch
 
 
 def _torch():
@@ -26,10 +27,26 @@ def _tol(info, dtype):
     return dict(rtol=info.rtol, atol=info.atol)
 
 
+def samples(info, dtype, device):
+    """The entry's samples for (dtype, device): the same data on every device."""
+    seed_samples(f"{info.id}-{dtype}")
+    return info.samples(dtype, device)
+
+
+def check_device(info, sample, out, device):
+    """Every tensor an op returns lives on the device under test."""
+    expected = canonical(device)
+    for o in flatten_outputs(out):
+        if isinstance(o, corelib.Tensor):
+            assert o.device == expected, \
+                f"{info.id} {sample}: output on {o.device}, expected {expected}"
+
+
 def check_forward(info, device, dtype):
-    """Forward against the NumPy reference."""
-    for sample in info.samples(dtype, device):
+    """Forward against the NumPy reference (and outputs on the device under test)."""
+    for sample in samples(info, dtype, device):
         out = info.op(*sample.args, **sample.kwargs)
+        check_device(info, sample, out, device)
         if info.ref is None:
             continue
         expected = info.ref(*to_numpy(sample.args), **to_numpy(sample.kwargs))
@@ -57,11 +74,12 @@ def torch_fn(info, torch):
 
 
 def check_torch(info, device, dtype):
-    """Forward values and result dtypes against PyTorch."""
+    """Forward values and result dtypes against PyTorch (and outputs on the device)."""
     torch = _torch()
     fn = torch_fn(info, torch)
-    for sample in info.samples(dtype, device):
+    for sample in samples(info, dtype, device):
         out = info.op(*sample.args, **sample.kwargs)
+        check_device(info, sample, out, device)
         expected = fn(*to_torch(sample.args, torch), **to_torch(sample.kwargs, torch))
         outs, exps = flatten_outputs(out), flatten_outputs(expected)
         assert len(outs) == len(exps), f"{info.id} {sample}: {len(outs)} outputs vs {len(exps)}"
@@ -69,9 +87,8 @@ def check_torch(info, device, dtype):
             if not isinstance(e, torch.Tensor):
                 assert o == e, f"{info.id} {sample}: {o} vs torch {e}"
                 continue
-            e_np = e.detach().numpy()
-            assert_close(o, e_np, check_dtype=info.check_dtype, **_tol(info, dtype),
-                         msg=f"{info.id} {sample} vs PyTorch:")
+            assert_close(o, e.detach().cpu().numpy(), check_dtype=info.check_dtype,
+                         **_tol(info, dtype), msg=f"{info.id} {sample} vs PyTorch:")
 
 
 def _with_grad(sample):
@@ -110,7 +127,7 @@ def _differentiable_outputs(out):
 
 def check_gradients(info, device, dtype="float64", second_order=False):
     """gradcheck (and gradgradcheck) on every sample with non-empty float inputs."""
-    for sample in info.samples(dtype, device):
+    for sample in samples(info, dtype, device):
         args, kwargs, leaves = _with_grad(sample)
         if not leaves or all(t.numel() == 0 for t in leaves) or \
                 sum(t.numel() for t in leaves) > 200:
@@ -130,7 +147,7 @@ def check_gradients_torch(info, device, dtype="float64"):
     """Gradients of sum(out * w) against PyTorch's."""
     torch = _torch()
     fn = torch_fn(info, torch)
-    for sample in info.samples(dtype, device):
+    for sample in samples(info, dtype, device):
         args, kwargs, leaves = _with_grad(sample)
         if not leaves:
             continue
@@ -150,12 +167,16 @@ def check_gradients_torch(info, device, dtype="float64"):
         t_outs = [o for o in flatten_outputs(fn(*t_args, **t_kwargs))
                   if isinstance(o, torch.Tensor) and o.requires_grad]
         weights = [np.random.default_rng(0).standard_normal(o.shape) for o in outs]
-        loss = sum((o * corelib.tensor(w, dtype=o.dtype)).sum() for o, w in zip(outs, weights))
+        loss = sum((o * corelib.tensor(w, dtype=o.dtype, device=o.device)).sum()
+                   for o, w in zip(outs, weights))
         grads = corelib.autograd.grad(loss, leaves, allow_unused=True)
         t_loss = sum((o * torch.tensor(w, dtype=o.dtype)).sum() for o, w in zip(t_outs, weights))
         t_grads = torch.autograd.grad(t_loss, t_leaves, allow_unused=True)
-        for g, tg in zip(grads, t_grads):
+        for g, tg, leaf in zip(grads, t_grads, leaves):
             if tg is None:
                 continue
             assert g is not None, f"{info.id} {sample}: gradient missing (torch has one)"
-            assert_close(g, tg.detach().numpy(), rtol=1e-6, atol=1e-7, msg=f"{info.id} {sample} grad:")
+            assert g.device == leaf.device, \
+                f"{info.id} {sample}: gradient on {g.device}, its input on {leaf.device}"
+            assert_close(g, tg.detach().cpu().numpy(), rtol=1e-6, atol=1e-7,
+                         msg=f"{info.id} {sample} grad:")

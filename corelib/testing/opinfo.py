@@ -10,10 +10,15 @@ non-contiguous views and broadcasting) and how to check it:
   installed; it also checks the result dtype, so promotion rules are compared too;
 * gradients: ``gradcheck`` in float64 (``grad=False`` for non-differentiable ops) and
   ``gradgradcheck`` unless ``gradgrad=False``.
+
+Sample factories build every tensor (inputs, indices, masks, weights, constants) on the device
+they are given, never on the cpu unless a sample means to mix devices the way PyTorch allows
+(a 0-d cpu operand, cpu indices); references get NumPy arrays (``to_numpy``).
 """
 from __future__ import annotations
 
 import itertools
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -71,7 +76,25 @@ class OpInfo:
 
 # ---------------------------------------------------------------------------------------------
 # sample builders
-_rng = np.random.default_rng(1234)
+_GENERATORS = []
+
+
+def sample_rng(seed):
+    """A NumPy generator for sample data (``seed_samples`` restarts it)."""
+    rng = np.random.default_rng(seed)
+    _GENERATORS.append((rng, seed))
+    return rng
+
+
+def seed_samples(key):
+    """Restart every sample generator from ``key`` (e.g. "add-float32"): an entry's samples
+    are then the same data on every device, whichever tests ran before."""
+    base = zlib.crc32(key.encode())
+    for rng, seed in _GENERATORS:
+        rng.bit_generator.state = np.random.default_rng([base, seed]).bit_generator.state
+
+
+_rng = sample_rng(1234)
 
 
 def make_tensor(shape, dtype, device="cpu", *, low=None, high=None, requires_grad=False,
@@ -138,6 +161,12 @@ def binary_samples(low=None, high=None, scalars=(2.5, -3), exclude_zero=False, *
                 continue
             out.append(Sample((make_tensor((3, 4), dtype, device, low=low, high=high), s),
                               dict(kwargs)))
+        if corelib.device(device).type != "cpu":
+            # a 0-d cpu tensor operand joins the device's tensor, as a Python scalar would
+            out.append(Sample((make_tensor((3, 4), dtype, device, low=low, high=high),
+                               make_tensor((), dtype, "cpu", low=low, high=high,
+                                           exclude_zero=exclude_zero)), dict(kwargs),
+                              name="cpu_scalar"))
         return out
     return samples
 

@@ -353,13 +353,14 @@ BINARY = [
 
 def _close_samples(dtype, device):
     a = make_tensor((3, 4), dtype, device)
-    near = a + corelib.tensor(1e-6, dtype=a.dtype) if a.dtype.is_floating_point else a
+    near = a + corelib.tensor(1e-6, dtype=a.dtype, device=device) \
+        if a.dtype.is_floating_point else a
     far = make_tensor((3, 4), dtype, device)
     out = [Sample((a, near)), Sample((a, far)), Sample((a, a.clone())),
            Sample((a, near), dict(rtol=0.0, atol=0.0)), Sample((a, far), dict(atol=10.0)),
            Sample((make_tensor((0,), dtype, device), make_tensor((0,), dtype, device)))]
     if dtype in FLOATS:
-        nan = corelib.tensor([float("nan"), 1.0, float("inf")], dtype=a.dtype)
+        nan = corelib.tensor([float("nan"), 1.0, float("inf")], dtype=a.dtype, device=device)
         out += [Sample((nan, nan.clone())), Sample((nan, nan.clone()), dict(equal_nan=True))]
     return out
 
@@ -387,7 +388,8 @@ def _clamp_samples(dtype, device, bounds=False):
     x = make_tensor((3, 4), dtype, device)
     lo = make_tensor((4,), dtype, device, low=-3, high=0)
     hi = make_tensor((3, 1), dtype, device, low=0, high=3)
-    on_bound = corelib.tensor([-1.0, 0.0, 1.0, 2.0], dtype=x.dtype) if dtype in FLOATS \
+    on_bound = corelib.tensor([-1.0, 0.0, 1.0, 2.0], dtype=x.dtype, device=device) \
+        if dtype in FLOATS \
         else make_tensor((4,), dtype, device)
     return [Sample((x,), dict(min=-1, max=1)), Sample((x,), dict(min=0.5)),
             Sample((x,), dict(max=-0.5)), Sample((x, lo, hi)), Sample((x,), dict(min=lo)),

@@ -5,31 +5,37 @@ import corelib
 from .opinfo import OpInfo, Sample, ALL, FLOATS, NUMERIC, make_tensor
 
 
-def _idx(values):
-    return corelib.tensor(np.asarray(values, dtype=np.int64))
+def _idx(values, device):
+    return corelib.tensor(np.asarray(values, dtype=np.int64), device=device)
 
 
-def _mask(shape, seed=0):
+def _mask(shape, device, seed=0):
     rng = np.random.default_rng(seed)
-    return corelib.tensor(rng.random(shape) > 0.5)
+    return corelib.tensor(rng.random(shape) > 0.5, device=device)
 
 
 def _samples(build):
+    """A sample factory from ``build(t)``: ``t(shape, nc=False)`` makes an input of the dtype
+    under test, ``t.idx(values)`` an int64 index and ``t.mask(shape, seed)`` a bool mask, all
+    on the device under test."""
     def samples(dtype, device):
         def t(shape, nc=False, **kw):
             return make_tensor(shape, dtype, device, noncontiguous=nc, **kw)
+        t.idx = lambda values: _idx(values, device)
+        t.mask = lambda shape, seed=0: _mask(shape, device, seed)
+        t.cpu_idx = lambda values: _idx(values, "cpu")   # indexing accepts cpu indices
         return [s if isinstance(s, Sample) else Sample(*s) for s in build(t)]
     return samples
 
 
 # --- gather / take_along_dim: indices may repeat; index smaller than input in other dims
 def _gather_samples(t):
-    return [((t((3, 4)), 0, _idx([[0, 1, 2, 0], [2, 2, 1, 0]])), {}),
-            ((t((3, 4), nc=True), 1, _idx([[3, 0], [1, 1], [0, 2]])), {}),
-            ((t((3, 4)), -1, _idx([[1], [0]])), {}),
-            ((t((2, 3, 2)), 1, _idx(np.zeros((2, 2, 2)))), {}),
-            ((t(()), 0, _idx(0)), {}),
-            ((t((3, 4)), 0, _idx(np.zeros((0, 4)))), {})]
+    return [((t((3, 4)), 0, t.idx([[0, 1, 2, 0], [2, 2, 1, 0]])), {}),
+            ((t((3, 4), nc=True), 1, t.idx([[3, 0], [1, 1], [0, 2]])), {}),
+            ((t((3, 4)), -1, t.idx([[1], [0]])), {}),
+            ((t((2, 3, 2)), 1, t.idx(np.zeros((2, 2, 2)))), {}),
+            ((t(()), 0, t.idx(0)), {}),
+            ((t((3, 4)), 0, t.idx(np.zeros((0, 4)))), {})]
 
 
 def _np_gather(a, dim, index):
@@ -41,10 +47,10 @@ def _np_gather(a, dim, index):
 
 
 def _take_along_samples(t):
-    return [((t((3, 4)), _idx([[0, -1, 2, 0]]), 0), {}),
-            ((t((3, 4), nc=True), _idx([[3], [0], [-2]]), 1), {}),
-            ((t((3, 4)), _idx([5, 11, 0])), {}),
-            ((t((2, 1, 3)), _idx(np.ones((1, 4, 3))), 2), {})]
+    return [((t((3, 4)), t.idx([[0, -1, 2, 0]]), 0), {}),
+            ((t((3, 4), nc=True), t.idx([[3], [0], [-2]]), 1), {}),
+            ((t((3, 4)), t.idx([5, 11, 0])), {}),
+            ((t((2, 1, 3)), t.idx(np.ones((1, 4, 3))), 2), {})]
 
 
 def _np_take_along(a, indices, dim=None):
@@ -66,11 +72,11 @@ _REPEATED = [[0, 2, 0, 2], [0, 0, 1, 0]]
 
 
 def _scatter_samples(t):
-    return [((t((3, 4)), 0, _idx(_DISTINCT), t((2, 4))), {}),
-            ((t((3, 4), nc=True), 1, _idx([[3, 0], [1, 2]]), t((2, 2))), {}),
-            ((t((3, 4)), -1, _idx([[1], [0]]), 2), {}),
-            ((t(()), 0, _idx(0), t(())), {}),
-            ((t((3, 4)), 0, _idx(np.zeros((0, 4))), t((0, 4))), {})]
+    return [((t((3, 4)), 0, t.idx(_DISTINCT), t((2, 4))), {}),
+            ((t((3, 4), nc=True), 1, t.idx([[3, 0], [1, 2]]), t((2, 2))), {}),
+            ((t((3, 4)), -1, t.idx([[1], [0]]), 2), {}),
+            ((t(()), 0, t.idx(0), t(())), {}),
+            ((t((3, 4)), 0, t.idx(np.zeros((0, 4))), t((0, 4))), {})]
 
 
 def _np_scatter(a, dim, index, src, reduce=None, include_self=True):
@@ -101,51 +107,51 @@ def _np_scatter(a, dim, index, src, reduce=None, include_self=True):
 
 
 def _scatter_add_samples(t):
-    return [((t((3, 4)), 0, _idx(_REPEATED), t((2, 4))), {}),
-            ((t((3, 4), nc=True), 1, _idx([[3, 3], [1, 1]]), t((2, 2))), {}),
-            ((t(()), 0, _idx(0), t(())), {})]
+    return [((t((3, 4)), 0, t.idx(_REPEATED), t((2, 4))), {}),
+            ((t((3, 4), nc=True), 1, t.idx([[3, 3], [1, 1]]), t((2, 2))), {}),
+            ((t(()), 0, t.idx(0), t(())), {})]
 
 
 def _scatter_reduce_samples(reduce):
     def build(t):
         kw = dict(low=0.5, high=3.0) if reduce == "prod" else {}
-        return [((t((3, 4), **kw), 0, _idx(_REPEATED), t((2, 4), **kw), reduce), {}),
-                ((t((3, 4), nc=True, **kw), 1, _idx([[3, 3], [1, 1]]), t((2, 2), **kw),
+        return [((t((3, 4), **kw), 0, t.idx(_REPEATED), t((2, 4), **kw), reduce), {}),
+                ((t((3, 4), nc=True, **kw), 1, t.idx([[3, 3], [1, 1]]), t((2, 2), **kw),
                   reduce), dict(include_self=False)),
-                ((t((3, 4), **kw), -1, _idx([[0, 1, 0]]), t((1, 3), **kw), reduce),
+                ((t((3, 4), **kw), -1, t.idx([[0, 1, 0]]), t((1, 3), **kw), reduce),
                  dict(include_self=False))]
     return _samples(build)
 
 
 def _scatter_legacy_samples(t):
-    return [((t((3, 4)), 0, _idx(_REPEATED), t((2, 4))), dict(reduce="add")),
-            ((t((3, 4), low=0.5, high=2.0), 1, _idx([[3, 3], [1, 1]]), 1.5),
+    return [((t((3, 4)), 0, t.idx(_REPEATED), t((2, 4))), dict(reduce="add")),
+            ((t((3, 4), low=0.5, high=2.0), 1, t.idx([[3, 3], [1, 1]]), 1.5),
              dict(reduce="multiply"))]
 
 
 # --- index_* ops along one dim
 def _index_select_samples(t):
-    return [((t((3, 4)), 0, _idx([2, 0, 2])), {}), ((t((3, 4), nc=True), -1, _idx([3, 1])), {}),
-            ((t((3, 4)), 1, _idx([])), {}), ((t(()), 0, _idx([0])), {}),
-            ((t((2, 3, 2)), 1, _idx(1)), {})]
+    return [((t((3, 4)), 0, t.idx([2, 0, 2])), {}), ((t((3, 4), nc=True), -1, t.idx([3, 1])), {}),
+            ((t((3, 4)), 1, t.idx([])), {}), ((t(()), 0, t.idx([0])), {}),
+            ((t((2, 3, 2)), 1, t.idx(1)), {})]
 
 
 def _index_add_samples(t):
-    return [((t((3, 4)), 0, _idx([2, 0, 2]), t((3, 4))), {}),
-            ((t((3, 4), nc=True), -1, _idx([3, 1]), t((3, 2))), dict(alpha=2)),
-            ((t((3, 4)), 1, _idx([]), t((3, 0))), {})]
+    return [((t((3, 4)), 0, t.idx([2, 0, 2]), t((3, 4))), {}),
+            ((t((3, 4), nc=True), -1, t.idx([3, 1]), t((3, 2))), dict(alpha=2)),
+            ((t((3, 4)), 1, t.idx([]), t((3, 0))), {})]
 
 
 def _index_copy_samples(t):
-    return [((t((3, 4)), 0, _idx([2, 0]), t((2, 4))), {}),
-            ((t((3, 4), nc=True), -1, _idx([3, 1]), t((3, 2))), {}),
-            ((t((3, 4)), 1, _idx([]), t((3, 0))), {})]
+    return [((t((3, 4)), 0, t.idx([2, 0]), t((2, 4))), {}),
+            ((t((3, 4), nc=True), -1, t.idx([3, 1]), t((3, 2))), {}),
+            ((t((3, 4)), 1, t.idx([]), t((3, 0))), {})]
 
 
 def _index_fill_samples(t):
-    return [((t((3, 4)), 0, _idx([2, 0, 2]), 1), {}), ((t((3, 4), nc=True), -1, _idx([3, 1]),
+    return [((t((3, 4)), 0, t.idx([2, 0, 2]), 1), {}), ((t((3, 4), nc=True), -1, t.idx([3, 1]),
                                                         t(())), {}),
-            ((t((3, 4)), 1, _idx([]), 0), {})]
+            ((t((3, 4)), 1, t.idx([]), 0), {})]
 
 
 def _np_index_add(a, dim, index, src, alpha=1):
@@ -168,9 +174,10 @@ def _np_index_fill(a, dim, index, value):
 
 # --- masks and flat indices
 def _masked_fill_samples(t):
-    return [((t((3, 4)), _mask((3, 4)), 1), {}), ((t((3, 4), nc=True), _mask((4,), 1), t(())), {}),
-            ((t(()), _mask(()), 0), {}), ((t((0, 4)), _mask((0, 4)), 1), {}),
-            ((t((3, 1)), _mask((2, 3, 4), 2), 1), {})]
+    return [((t((3, 4)), t.mask((3, 4)), 1), {}),
+            ((t((3, 4), nc=True), t.mask((4,), 1), t(())), {}),
+            ((t(()), t.mask(()), 0), {}), ((t((0, 4)), t.mask((0, 4)), 1), {}),
+            ((t((3, 1)), t.mask((2, 3, 4), 2), 1), {})]
 
 
 def _np_masked_fill(a, mask, value):
@@ -178,8 +185,8 @@ def _np_masked_fill(a, mask, value):
 
 
 def _masked_select_samples(t):
-    return [((t((3, 4)), _mask((3, 4))), {}), ((t((3, 4), nc=True), _mask((4,), 1)), {}),
-            ((t(()), _mask(())), {}), ((t((0, 4)), _mask((0, 4))), {})]
+    return [((t((3, 4)), t.mask((3, 4))), {}), ((t((3, 4), nc=True), t.mask((4,), 1)), {}),
+            ((t(()), t.mask(())), {}), ((t((0, 4)), t.mask((0, 4))), {})]
 
 
 def _np_masked_select(a, mask):
@@ -188,9 +195,9 @@ def _np_masked_select(a, mask):
 
 
 def _masked_scatter_samples(t):
-    return [((t((3, 4)), _mask((3, 4)), t((12,))), {}),
-            ((t((3, 4), nc=True), _mask((4,), 1), t((4, 4))), {}),
-            ((t((0, 4)), _mask((0, 4)), t((2,))), {})]
+    return [((t((3, 4)), t.mask((3, 4)), t((12,))), {}),
+            ((t((3, 4), nc=True), t.mask((4,), 1), t((4, 4))), {}),
+            ((t((0, 4)), t.mask((0, 4)), t((2,))), {})]
 
 
 def _np_masked_scatter(a, mask, source):
@@ -201,14 +208,14 @@ def _np_masked_scatter(a, mask, source):
 
 
 def _take_samples(t):
-    return [((t((3, 4)), _idx([[0, -1], [11, 3]])), {}), ((t((3, 4), nc=True), _idx([5, 5])), {}),
-            ((t(()), _idx(0)), {}), ((t((3, 4)), _idx([])), {})]
+    return [((t((3, 4)), t.idx([[0, -1], [11, 3]])), {}), ((t((3, 4), nc=True), t.idx([5, 5])), {}),
+            ((t(()), t.idx(0)), {}), ((t((3, 4)), t.idx([])), {})]
 
 
 def _put_samples(t):
-    return [((t((3, 4)), _idx([0, -1, 5]), t((3,))), {}),
-            ((t((3, 4), nc=True), _idx([[1, 1], [2, 1]]), t((2, 2))), dict(accumulate=True)),
-            ((t(()), _idx([0]), t((1,))), {})]
+    return [((t((3, 4)), t.idx([0, -1, 5]), t((3,))), {}),
+            ((t((3, 4), nc=True), t.idx([[1, 1], [2, 1]]), t((2, 2))), dict(accumulate=True)),
+            ((t(()), t.idx([0]), t((1,))), {})]
 
 
 def _np_put(a, index, source, accumulate=False):
@@ -227,13 +234,14 @@ def _nonzero_samples(t):
 
 # --- advanced indexing reads
 def _getitem_samples(t):
-    return [((t((4, 3)), _idx([0, 2, 2, -1])), {}),
-            ((t((4, 3), nc=True), (_idx([[0, 1], [3, 3]]), slice(None, 2))), {}),
-            ((t((4, 3)), (slice(1, None), _idx([2, 0]))), {}),
-            ((t((4, 3)), _mask((4, 3))), {}),
-            ((t((4, 3)), (_mask((4,), 3), 1)), {}),
-            ((t((2, 3, 4)), (_idx([1, 0]), Ellipsis, _idx([3, 3]))), {}),
-            ((t((4, 3)), (None, _idx([1]))), {})]
+    return [((t((4, 3)), t.idx([0, 2, 2, -1])), {}),
+            ((t((4, 3), nc=True), (t.idx([[0, 1], [3, 3]]), slice(None, 2))), {}),
+            ((t((4, 3)), (slice(1, None), t.idx([2, 0]))), {}),
+            ((t((4, 3)), t.mask((4, 3))), {}),
+            ((t((4, 3)), (t.mask((4,), 3), 1)), {}),
+            ((t((2, 3, 4)), (t.idx([1, 0]), Ellipsis, t.idx([3, 3]))), {}),
+            ((t((4, 3)), (None, t.idx([1]))), {}),
+            ((t((4, 3)), (t.cpu_idx([3, 0]), t.idx([1, 2]))), {})]
 
 
 def _np_getitem(a, key):
@@ -241,10 +249,10 @@ def _np_getitem(a, key):
 
 
 def _index_put_samples(t):
-    return [((t((4, 3)), (_idx([0, 2, 2]),), t((3, 3))), dict(accumulate=True)),
-            ((t((4, 3), nc=True), (_idx([3, 1]), _idx([0, 0])), t((2,))), {}),
-            ((t((4, 3)), (_mask((4, 3)),), t(())), {}),
-            ((t((4, 3)), (_idx([1, 1]), _idx([2, 2])), t(())), dict(accumulate=True))]
+    return [((t((4, 3)), (t.idx([0, 2, 2]),), t((3, 3))), dict(accumulate=True)),
+            ((t((4, 3), nc=True), (t.idx([3, 1]), t.idx([0, 0])), t((2,))), {}),
+            ((t((4, 3)), (t.mask((4, 3)),), t(())), {}),
+            ((t((4, 3)), (t.idx([1, 1]), t.idx([2, 2])), t(())), dict(accumulate=True))]
 
 
 def _np_index_put(a, indices, values, accumulate=False):

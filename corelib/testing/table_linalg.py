@@ -8,10 +8,10 @@ OpInfos do. Wrappers take the module (corelib or torch) so one definition serves
 import numpy as np
 
 import corelib
-from .opinfo import OpInfo, Sample, FLOATS, make_tensor
+from .opinfo import OpInfo, Sample, FLOATS, make_tensor, sample_rng
 
 MATMUL_DTYPES = FLOATS + ("int32", "int64")
-_rng = np.random.default_rng(4321)
+_rng = sample_rng(4321)
 
 
 def _t(shape, dtype, device, transposed=False, **kw):
@@ -298,7 +298,8 @@ def _sym(mod, A):
 def _cholesky_of(mod):
     def fn(A, upper=False):
         n = A.shape[-1]
-        return mod.linalg.cholesky(A @ A.mT + n * mod.eye(n, dtype=A.dtype), upper=upper)
+        return mod.linalg.cholesky(A @ A.mT + n * mod.eye(n, dtype=A.dtype, device=A.device),
+                                   upper=upper)
     return fn
 
 

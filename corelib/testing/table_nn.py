@@ -3,7 +3,7 @@ import numpy as np
 
 import corelib
 import corelib.nn.functional as F
-from .opinfo import OpInfo, Sample, make_tensor
+from .opinfo import OpInfo, Sample, make_tensor, to_numpy
 
 
 def _t(shape, dtype, device, **kw):
@@ -245,8 +245,8 @@ def _instance_norm_samples(t, dtype, device):
 
 
 def _bn(input, weight=None, bias=None, *, stats=None, training=False, momentum=0.1):
-    rm = corelib.tensor(stats[0], dtype=input.dtype)
-    rv = corelib.tensor(stats[1], dtype=input.dtype)
+    rm = corelib.tensor(stats[0], dtype=input.dtype, device=input.device)
+    rv = corelib.tensor(stats[1], dtype=input.dtype, device=input.device)
     return F.batch_norm(input, rm, rv, weight, bias, training, momentum)
 
 
@@ -511,7 +511,7 @@ def _with_fixed(fn, convert):
 
 def _as_torch(t):
     import torch
-    return torch.from_numpy(np.array(t.numpy()))
+    return torch.from_numpy(np.array(to_numpy(t)))
 
 
 def _nondiff(name, ref=None, **kw):
@@ -520,7 +520,7 @@ def _nondiff(name, ref=None, **kw):
         import torch
         return _with_fixed(getattr(torch.nn.functional, name), _as_torch)(*args, **kwargs)
     if ref is not None:
-        kw["ref"] = _with_fixed(ref, lambda t: t.numpy())
+        kw["ref"] = _with_fixed(ref, to_numpy)
     return dict(op=_with_fixed(getattr(F, name), lambda t: t), torch_ref=torch_ref, **kw)
 
 

@@ -5,9 +5,9 @@ import numpy as np
 
 import corelib
 from .opinfo import (OpInfo, Sample, FLOATS, ALL_FLOATS, INTS, ALL_NUMERIC, ALL, make_tensor,
-                     reduction_samples)
+                     reduction_samples, sample_rng, to_numpy)
 
-_rng = np.random.default_rng(4321)
+_rng = sample_rng(4321)
 
 
 def distinct_tensor(shape, dtype, device="cpu", *, noncontiguous=False, nan_at=()):
@@ -64,7 +64,7 @@ def reduce_samples(dims, distinct=False, low=None, high=None, empty=True, scalar
 def zeros_samples(*kwarg_sets):
     """Products with one and with two zeros in a slice (exact gradients needed there)."""
     def samples(dtype, device):
-        base = make_tensor((3, 4), dtype, device, low=0.5, high=2.0).numpy()
+        base = to_numpy(make_tensor((3, 4), dtype, device, low=0.5, high=2.0))
         base[0, 1] = 0
         base[1, 0] = base[1, 2] = 0
         t = corelib.tensor(base, device=device)
@@ -284,7 +284,8 @@ def _unique_samples(dtype, device):
             Sample((t,), dict(return_inverse=True, dim=1)),
             Sample((t[:, ::2],), dict(return_inverse=True)),
             Sample((make_tensor((0,), dtype, device),)),
-            Sample((corelib.tensor(np.asarray(2).astype(dtype)),), dict(return_counts=True))]
+            Sample((corelib.tensor(np.asarray(2).astype(dtype), device=device),),
+                   dict(return_counts=True))]
 
 
 def _unique_consecutive_samples(dtype, device):

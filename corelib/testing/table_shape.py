@@ -8,10 +8,11 @@ from .opinfo import OpInfo, Sample, ALL, NUMERIC, make_tensor
 
 def _samples(build):
     """A sample factory from ``build(t)``, where ``t(shape, noncontiguous=False)`` makes an
-    input tensor of the dtype and device under test."""
+    input tensor of the dtype and device under test (``t.repeats(values)``: an int64 one)."""
     def samples(dtype, device):
         def t(shape, nc=False, **kw):
             return make_tensor(shape, dtype, device, noncontiguous=nc, **kw)
+        t.repeats = lambda values: corelib.tensor(values, device=device)   # int64 on device
         return [s if isinstance(s, Sample) else Sample(*s) for s in build(t)]
     return samples
 
@@ -218,8 +219,9 @@ OPS = [
                   nc_shape=(2, 3)),
            ref=_np_repeat_interleave, **V),
     OpInfo("repeat_interleave", corelib.repeat_interleave,
-           _unary(((corelib.tensor([1, 0, 2]), 0), {}), ((corelib.tensor([2]), 1), {}),
-                  shapes=((3, 2),), nc_shape=(3, 2)),
+           _samples(lambda t: [((t((3, 2), nc=nc), t.repeats([1, 0, 2]), 0), {})
+                               for nc in (False, True)] +
+                    [((t((3, 2), nc=nc), t.repeats([2]), 1), {}) for nc in (False, True)]),
            ref=lambda a, r, dim: np.repeat(a, r, axis=dim), variant="tensor", **V),
     OpInfo("meshgrid", corelib.meshgrid, _samples(_meshgrid_samples), ref=_np_meshgrid, **V),
     OpInfo("movedim", corelib.movedim, _samples(_movement), ref=np.moveaxis, **V),
