@@ -1,4 +1,5 @@
 """Op definitions, one module per family. Import order matters only for method installation."""
 from . import core, elementwise, shape, reduction, creation, indexing, random, linalg, nn  # noqa
+from . import rnn  # noqa
 
-MODULES = (elementwise, shape, reduction, creation, indexing, random, linalg, nn)
+MODULES = (elementwise, shape, reduction, creation, indexing, random, linalg, nn, rnn)

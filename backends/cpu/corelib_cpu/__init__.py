@@ -6,10 +6,10 @@ import numpy as np
 
 from corelib.hookspecs import BackendSpec, hookimpl
 
-from . import elementwise, factories, linalg, nn, reduction, shape
+from . import elementwise, factories, linalg, nn, reduction, rnn, shape
 
 KERNELS = {}
-for _module in (elementwise, factories, linalg, nn, reduction, shape):
+for _module in (elementwise, factories, linalg, nn, reduction, rnn, shape):
     overlap = KERNELS.keys() & _module.KERNELS.keys()
     assert not overlap, f"kernels defined twice: {sorted(overlap)}"
     KERNELS.update(_module.KERNELS)

@@ -1,15 +1,17 @@
 """CPU kernels: nn (convolution, pooling, softmax, normalization, embedding, class gathers).
 
-Convolution is im2col plus one batched BLAS matmul per call (groups are the batch axis). The
-columns are channel-major and, when the batch is larger than the output width, batch-innermost,
-so that the per-kernel-position strided copies (im2col) and adds (col2im) run long inner loops;
-Python loops only run over kernel positions. Spatial ops are N-d: ``padding`` arrives as
-((lo, hi), ...) per spatial dim, ``stride``/``dilation``/``kernel_size`` as tuples.
+Convolution is columns plus BLAS matmuls (see the convolution section: stride-1 columns are
+contiguous shifted runs of the padded image, the input gradient at stride 1 is a convolution
+too, scratch buffers are per-thread workspaces). The strided input gradient and F.fold sum
+channel-major columns onto the image, one strided add per kernel position. Spatial ops are
+N-d: ``padding`` arrives as ((lo, hi), ...) per spatial dim, ``stride``/``dilation``/
+``kernel_size`` as tuples.
 """
 from __future__ import annotations
 
 import functools
 import itertools
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -90,29 +92,143 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation, batch_last=Fal
     return np.ascontiguousarray(acc[(Ellipsis,) + sl])
 
 
+# ---------------------------------------------------------------------------------------------
+# workspaces: per-thread scratch buffers (padded inputs, columns, GEMM results) reused from
+# call to call instead of fresh allocations (and their page faults); never handed out
+_LOCAL = threading.local()
+_WORKSPACE_MAX = 8 << 20       # larger scratch is allocated per call, not kept
+_COLUMN_BUDGET = 2 << 20       # columns per batch chunk: small enough to stay in cache
+
+
+def _workspace(role, shape, dtype):
+    cache = getattr(_LOCAL, "buffers", None)
+    if cache is None:
+        cache = _LOCAL.buffers = {}
+    nbytes = _prod(shape) * dtype.itemsize
+    buf = cache.get(role)
+    if buf is None or buf.nbytes < nbytes:
+        if nbytes > _WORKSPACE_MAX:
+            return np.empty(shape, dtype)
+        buf = cache[role] = np.empty(max(nbytes, 1), np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# convolution and its two transposes
+#
+# Columns are channel-major, (C, K, N, L): C channels, K kernel positions, N images of a batch
+# chunk, L output positions, so that one GEMM (O, C*K) x (C*K, N*L) per group covers the
+# chunk. With stride 1 the columns of kernel position k are contiguous runs of the
+# zero-padded image shifted by k's flat offset ("flat shift"): the output is computed on a
+# grid as wide as the padded image (L = out[0] * prod(padded[1:])) and the extra positions are
+# cropped, so building columns is one long copy per (channel, position, image) instead of a
+# strided gather per output row. Other strides gather windows (one strided copy per kernel
+# position). The input gradient at stride 1 runs the same machinery backwards when the input
+# has fewer channels than the output (GEMM to columns, then each position's columns added
+# onto the padded gradient with one shifted add), and otherwise is itself a convolution (of
+# the output gradient with the flipped, transposed kernel). 1x1 convolutions are plain GEMMs.
+class _Plan:
+    __slots__ = ("nsp", "kernel", "stride", "padding", "dilation", "out", "padded", "flat",
+                 "wide", "L", "shifts", "positions", "plane")
+
+    def __init__(self, x_shape, kernel, stride, padding, dilation):
+        nsp = self.nsp = len(kernel)
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], padding))
+        self.plane = _prod(self.padded)
+        self.out = tuple(_conv_out(self.padded[i], kernel[i], stride[i], dilation[i])
+                         for i in range(nsp))
+        self.positions = list(itertools.product(*(range(k) for k in kernel)))
+        p = _prod(self.out)
+        self.flat = all(s == 1 for s in stride) and nsp > 0
+        if self.flat:
+            st = [_prod(self.padded[i + 1:]) for i in range(nsp)]
+            self.wide = (self.out[0],) + self.padded[1:]
+            self.flat = _prod(self.wide) <= 1.6 * p or nsp == 1
+        if self.flat:
+            self.shifts = [sum(k * d * s for k, d, s in zip(kpos, dilation, st))
+                           for kpos in self.positions]
+        else:
+            self.wide = self.out
+        self.L = _prod(self.wide)
+
+    def crop(self, lead):
+        """Index of the valid outputs in an array of ``lead`` leading dims, then ``wide``."""
+        return (slice(None),) * (lead + 1) + tuple(slice(0, o) for o in self.out[1:])
+
+    def interior(self, lead):
+        """Index of the unpadded input in an array of ``lead`` leading dims, then ``padded``."""
+        return (slice(None),) * lead + tuple(slice(lo, p - hi) for (lo, hi), p in
+                                             zip(self.padding, self.padded))
+
+    def slack(self):
+        return max(self.shifts) + self.L - self.plane if self.flat else 0
+
+    def chunk(self, n, rows, itemsize):
+        per_image = max(rows * len(self.positions) * self.L * itemsize, 1)
+        return max(1, min(n, _COLUMN_BUDGET // per_image))
+
+    def shifted(self, buf, shift, c, nb, writeable=False):
+        """The (C, nb, L) run of every (channel, image) plane of ``buf`` (flat, channel-major
+        padded planes) starting ``shift`` elements in."""
+        it = buf.itemsize
+        return as_strided(buf[shift:], (c, nb, self.L), (nb * self.plane * it, self.plane * it,
+                                                         it), writeable=writeable)
+
+
+def _zero_border(xp, lead, padding, in_size):
+    """Zero the padding frame of xp (*lead dims, *padded)."""
+    for i, ((lo, hi), s) in enumerate(zip(padding, in_size)):
+        pre = (slice(None),) * (lead + i)
+        if lo:
+            xp[pre + (slice(0, lo),)] = 0
+        if hi:
+            xp[pre + (slice(lo + s, None),)] = 0
+
+
+def _columns(x, n0, nb, plan):
+    """Channel-major columns (C, K, nb, L) of images n0:n0+nb of x (N, C, *S)."""
+    c = x.shape[1]
+    dt = x.dtype
+    kcount = len(plan.positions)
+    xs = x[n0:n0 + nb].swapaxes(0, 1)
+    cols = _workspace("cols", (c, kcount, nb, plan.L), dt)
+    if plan.flat:
+        size = c * nb * plan.plane
+        buf = _workspace("pad", (size + plan.slack(),), dt)
+        xp = buf[:size].reshape((c, nb) + plan.padded)
+        _zero_border(xp, 2, plan.padding, x.shape[2:])
+        buf[size:] = 0
+        xp[plan.interior(2)] = xs
+        for k, shift in enumerate(plan.shifts):
+            cols[:, k] = plan.shifted(buf, shift, c, nb)
+        return cols
+    if any(lo or hi for lo, hi in plan.padding):
+        xp = _workspace("pad", (c, nb) + plan.padded, dt)
+        _zero_border(xp, 2, plan.padding, x.shape[2:])
+        xp[plan.interior(2)] = xs
+    else:
+        xp = xs
+    shaped = cols.reshape((c, kcount, nb) + plan.out)
+    for k, kpos in enumerate(plan.positions):
+        shaped[:, k] = xp[(slice(None), slice(None)) + _kernel_slices(
+            kpos, plan.stride, plan.dilation, plan.out)]
+    return cols
+
+
+def _wide_grad(g, n0, nb, plan):
+    """g[n0:n0+nb] (nb, O, *out) channel-major on the wide grid, (O, nb, *wide), with zeros at
+    the cropped positions (a view of g when nothing is cropped and nb == 1... else a copy)."""
+    o = g.shape[1]
+    gw = _workspace("gwide", (o, nb) + plan.wide, g.dtype)
+    for i in range(1, plan.nsp):
+        gw[(slice(None),) * (2 + i) + (slice(plan.out[i], None),)] = 0
+    gw[plan.crop(2)] = g[n0:n0 + nb].swapaxes(0, 1)
+    return gw
+
+
 def _conv_out(size, k, s, d):
     return max((size - d * (k - 1) - 1) // s + 1, 0)
-
-
-def _im2col(x, kernel, stride, padding, dilation, out_size=None, batch_last=False):
-    """Channel-major columns (C, *kernel, N, *out) -- (C, *kernel, *out, N) when ``batch_last``
-    -- of the padded input's sliding windows, one strided copy per kernel position."""
-    n, c = x.shape[:2]
-    nsp = len(kernel)
-    if out_size is None:
-        out_size = tuple(_conv_out(x.shape[2 + i] + sum(padding[i]), kernel[i], stride[i],
-                                   dilation[i]) for i in range(nsp))
-    spatial = tuple(range(2, 2 + nsp))
-    if batch_last:
-        src = _pad(x, padding, order=(1,) + spatial + (0,))       # (C, *Sp, N)
-        cols = np.empty((c,) + tuple(kernel) + tuple(out_size) + (n,), dtype=x.dtype)
-    else:
-        src = _pad(x, padding, order=(1, 0) + spatial)            # (C, N, *Sp)
-        cols = np.empty((c,) + tuple(kernel) + (n,) + tuple(out_size), dtype=x.dtype)
-    for kpos in itertools.product(*(range(k) for k in kernel)):
-        slices = _kernel_slices(kpos, stride, dilation, out_size)
-        cols[(slice(None),) + kpos] = src[_window_index(slices, batch_last)]
-    return cols, tuple(out_size)
 
 
 def _prod(xs):
@@ -122,8 +238,132 @@ def _prod(xs):
     return p
 
 
-# ---------------------------------------------------------------------------------------------
-# convolution and its two transposes: columns (G, Cg*K, N*P), weights (G, Og, Cg*K)
+def _pointwise(kernel, stride, padding):
+    return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and \
+        not any(lo or hi for lo, hi in padding)
+
+
+def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
+                weight_shape=None):
+    """N-d convolution; the shapes are for the derivative rule and unused here."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    kernel = tuple(w.shape[2:])
+    plan = _Plan(x.shape, kernel, stride, padding, dilation)
+    dt = x.dtype
+    out = np.empty((n, o) + plan.out, dt)
+    og, ck = o // groups, w[0].size
+    wm = w.reshape(groups, og, ck)
+    p = _prod(plan.out)
+    if out.size == 0:
+        return out
+    if ck == 0:
+        out[...] = 0 if b is None else b.reshape((o,) + (1,) * plan.nsp)
+        return out
+    if _pointwise(kernel, stride, padding):
+        np.matmul(wm, x.reshape(n, groups, c // groups, p), out=out.reshape(n, groups, og, p))
+        if b is not None:
+            out.reshape(n, o, p)[...] += b.reshape(o, 1)
+        return out
+    nb = plan.chunk(n, c, dt.itemsize)
+    for n0 in range(0, n, nb):
+        m = min(nb, n - n0)
+        cols = _columns(x, n0, m, plan)
+        gemm = _workspace("gemm", (groups, og, m * plan.L), dt)
+        np.matmul(wm, cols.reshape(groups, ck, m * plan.L), out=gemm)
+        if b is not None:
+            gemm.reshape(o, -1)[...] += b.reshape(o, 1)
+        out[n0:n0 + m] = gemm.reshape((o, m) + plan.wide)[plan.crop(2)].swapaxes(0, 1)
+    return out
+
+
+def _flip_transpose(w, groups):
+    """(O, C/G, *K) -> (C, O/G, *K) with the kernel flipped: the weight of the transposed
+    convolution at stride 1."""
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    wg = w.reshape((groups, o // groups, cg) + kernel).swapaxes(1, 2)
+    wg = wg[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)]
+    return np.ascontiguousarray(wg).reshape((groups * cg, o // groups) + kernel)
+
+
+def convolution_backward_input(g, w, input_shape, stride, padding, dilation, groups):
+    """Gradient of conv w.r.t. its input (= transposed convolution of ``g`` with ``w``)."""
+    n, o = g.shape[:2]
+    input_shape = tuple(input_shape)
+    c = input_shape[1]
+    out_size = tuple(g.shape[2:])
+    kernel = tuple(w.shape[2:])
+    dt = g.dtype
+    plan = _Plan(input_shape, kernel, stride, padding, dilation)
+    if plan.flat and plan.out == out_size and n and c and o and _prod(input_shape[2:]):
+        reach = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        if o < c and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
+            # fewer output channels: a convolution of g with the flipped kernel
+            pads = tuple((r - lo, r - hi) for (lo, hi), r in zip(padding, reach))
+            return convolution(g, _flip_transpose(w, groups), None, stride, pads, dilation,
+                               groups)
+        # columns = W^T g, each kernel position's columns added onto the padded gradient
+        og, cg = o // groups, w.shape[1]
+        wt = w.reshape(groups, og, cg * len(plan.positions)).swapaxes(1, 2)
+        gx = np.empty(input_shape, dt)
+        nb = plan.chunk(n, c, dt.itemsize)
+        size_per = c * plan.plane
+        for n0 in range(0, n, nb):
+            m = min(nb, n - n0)
+            gw = _wide_grad(g, n0, m, plan)
+            cols = _workspace("cols", (groups, cg * len(plan.positions), m * plan.L), dt)
+            np.matmul(wt, gw.reshape(groups, og, m * plan.L), out=cols)
+            cols = cols.reshape((c, len(plan.positions), m, plan.L))
+            size = size_per * m
+            acc = _workspace("pad", (size + plan.slack(),), dt)
+            acc[...] = 0
+            for k, shift in enumerate(plan.shifts):
+                view = plan.shifted(acc, shift, c, m, writeable=True)
+                view += cols[:, k]
+            gx[n0:n0 + m] = acc[:size].reshape((c, m) + plan.padded)[
+                plan.interior(2)].swapaxes(0, 1)
+        return gx
+    # strided: one GEMM to columns, then the columns summed onto the image
+    last = _batch_last(n, out_size)
+    wm = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)              # (G, Cg*K, Og)
+    cols = np.matmul(wm, _grad_matrix(g, groups, last))                     # (G, Cg*K, N*P)
+    lead = (groups * w.shape[1],) + kernel
+    cols = cols.reshape(lead + out_size + (n,) if last else lead + (n,) + out_size)
+    return _col2im(cols, input_shape, kernel, stride, padding, dilation, last)
+
+
+def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, groups):
+    """Gradient of conv w.r.t. its weight: windows of ``x`` contracted with ``g``."""
+    n, c = x.shape[:2]
+    o = g.shape[1]
+    kernel = tuple(weight_shape[2:])
+    plan = _Plan(x.shape, kernel, stride, padding, dilation)
+    dt = x.dtype
+    og, ck = o // groups, _prod(weight_shape[1:])
+    p = _prod(plan.out)
+    gw = np.zeros((groups, og, ck), dt)
+    if n == 0 or p == 0 or ck == 0:
+        return gw.reshape(weight_shape)
+    if _pointwise(kernel, stride, padding):
+        prods = np.matmul(g.reshape(n, groups, og, p),
+                          x.reshape(n, groups, c // groups, p).swapaxes(-1, -2))
+        return prods.sum(0).reshape(weight_shape)
+    nb = plan.chunk(n, c, dt.itemsize)
+    for n0 in range(0, n, nb):
+        m = min(nb, n - n0)
+        cols = _columns(x, n0, m, plan)
+        if plan.L != p:
+            gs = _wide_grad(g, n0, m, plan)
+        else:
+            gs = _workspace("gwide", (o, m, p), dt)
+            gs[...] = g[n0:n0 + m].reshape(m, o, p).swapaxes(0, 1)
+        gw += np.matmul(gs.reshape(groups, og, m * plan.L),
+                        cols.reshape(groups, ck, m * plan.L).swapaxes(-1, -2))
+    return gw.reshape(weight_shape)
+
+
+# the strided input gradient: channel-major columns (G, Cg*K, N*P) summed onto the image
 def _grad_matrix(g, groups, batch_last):
     """g (N, O, *out) as (G, Og, N*P), or (G, Og, P*N) when ``batch_last``."""
     n, o = g.shape[:2]
@@ -131,51 +371,6 @@ def _grad_matrix(g, groups, batch_last):
     order = (1, 2, 3, 0) if batch_last else (1, 2, 0, 3)
     return g.reshape(n, groups, o // groups, p).transpose(order).reshape(
         groups, o // groups, n * p)
-
-
-def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
-                weight_shape=None):
-    """N-d convolution; the shapes are for the derivative rule and unused here."""
-    n = x.shape[0]
-    o = w.shape[0]
-    kernel = tuple(w.shape[2:])
-    out_size = tuple(_conv_out(x.shape[2 + i] + sum(padding[i]), kernel[i], stride[i],
-                               dilation[i]) for i in range(len(kernel)))
-    last = _batch_last(n, out_size)
-    cols, _ = _im2col(x, kernel, stride, padding, dilation, out_size, last)
-    p = _prod(out_size)
-    ck = w[0].size
-    cols = cols.reshape(groups, ck, n * p)
-    out = np.matmul(w.reshape(groups, o // groups, ck), cols)              # (G, Og, N*P)
-    out = out.reshape((o, p, n) if last else (o, n, p))
-    if b is not None:
-        out += b.reshape(o, 1, 1)
-    out = out.transpose(2, 0, 1) if last else out.swapaxes(0, 1)
-    return np.ascontiguousarray(out).reshape((n, o) + out_size)
-
-
-def convolution_backward_input(g, w, input_shape, stride, padding, dilation, groups):
-    """Gradient of conv w.r.t. its input (= transposed convolution of ``g`` with ``w``)."""
-    n, o = g.shape[:2]
-    out_size = tuple(g.shape[2:])
-    kernel = tuple(w.shape[2:])
-    last = _batch_last(n, out_size)
-    wm = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)              # (G, Cg*K, Og)
-    cols = np.matmul(wm, _grad_matrix(g, groups, last))                     # (G, Cg*K, N*P)
-    lead = (groups * w.shape[1],) + kernel
-    cols = cols.reshape(lead + out_size + (n,) if last else lead + (n,) + out_size)
-    return _col2im(cols, tuple(input_shape), kernel, stride, padding, dilation, last)
-
-
-def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, groups):
-    """Gradient of conv w.r.t. its weight: windows of ``x`` contracted with ``g``."""
-    n = x.shape[0]
-    out_size = tuple(g.shape[2:])
-    last = _batch_last(n, out_size)
-    cols, _ = _im2col(x, tuple(weight_shape[2:]), stride, padding, dilation, out_size, last)
-    cols = cols.reshape(groups, _prod(weight_shape[1:]), n * _prod(out_size))
-    gw = np.matmul(_grad_matrix(g, groups, last), cols.transpose(0, 2, 1))  # (G, Og, Cg*K)
-    return gw.reshape(weight_shape)
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
@@ -244,48 +439,42 @@ def _window_tables(in_size, out_size, kernel_size, stride, padding, dilation):
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Flat (per-plane) input indices of the window maxima, as PyTorch's return_indices.
 
-    A running max over kernel positions (one strided slice each); the first maximum wins and
-    NaN propagates, as in PyTorch."""
+    Each kernel position's candidates are first copied into one contiguous (K, *out) block
+    (ufuncs on strided views are several times slower than on contiguous ones); then a running
+    max over positions where a later candidate wins only if strictly greater (the first maximum
+    wins), with the winning position blended in arithmetically (masked writes are slow). NaN
+    wins, at its first position, as in PyTorch."""
     nsp = len(kernel_size)
     in_size = x.shape[-nsp:]
     out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode)
     lead = x.shape[:-nsp]
     if 0 in out_size or 0 in lead:
         return np.zeros(lead + out_size, dtype=np.int64)
-    pads = [(p, p + e) for p, e in zip(padding, extra)]
-    # planes innermost (one transposed copy) when that makes the inner loops longer
-    planes_last = _prod(lead) > out_size[-1]
-    nlead = len(lead)
-    order = tuple(range(nlead, nlead + nsp)) + tuple(range(nlead)) if planes_last else None
-    xp = _pad(x, pads, _lowest(x.dtype), order=order)
-    positions = _prod(kernel_size)
-    small = np.int16 if positions < 2 ** 15 else np.int64
-
-    def window(kpos):
-        slices = _kernel_slices(kpos, stride, dilation, out_size)
-        return xp[slices + (Ellipsis,)] if planes_last else xp[(Ellipsis,) + slices]
-    views = [window(kpos) for kpos in itertools.product(*(range(k) for k in kernel_size))]
-    best = views[0].copy()
-    for v in views[1:]:
-        np.maximum(best, v, out=best)          # NaN propagates
-    # the first position holding the max (masked writes are slow: blend with 0/1 arithmetic)
-    if x.dtype.kind == "f" and np.isnan(best).any():
-        def hit(v):
-            return (v == best) | (np.isnan(v) & np.isnan(best))
-    else:
-        def hit(v):
-            return v == best
-    arg = np.zeros(best.shape, dtype=small)
-    for i in range(positions - 1, 0, -1):
-        arg += hit(views[i]).astype(small) * (small(i) - arg)
-    arg -= hit(views[0]).astype(small) * arg
+    xp = _pad(x, [(p, p + e) for p, e in zip(padding, extra)], _lowest(x.dtype))
+    positions = list(itertools.product(*(range(k) for k in kernel_size)))
+    shape = lead + out_size
+    cands = _workspace("pool", (len(positions),) + shape, x.dtype)
+    for k, kpos in enumerate(positions):
+        cands[k] = xp[(Ellipsis,) + _kernel_slices(kpos, stride, dilation, out_size)]
+    small = np.int8 if len(positions) < 128 else np.int16 if len(positions) < 2 ** 15 \
+        else np.int64
+    best = cands[0].copy()
+    arg = np.zeros(shape, small)
+    mask = np.empty(shape, bool)
+    step = np.empty(shape, small)
+    for i in range(1, len(positions)):
+        np.greater(cands[i], best, out=mask)
+        np.maximum(best, cands[i], out=best)
+        np.subtract(small(i), arg, out=step)
+        step *= mask
+        arg += step
+    if x.dtype.kind == "f":
+        nan = np.isnan(best)
+        if nan.any():
+            arg = np.where(nan, np.argmax(np.isnan(cands), axis=0).astype(small), arg)
     start, offsets = _window_tables(tuple(in_size), tuple(out_size), tuple(kernel_size),
                                     tuple(stride), tuple(padding), tuple(dilation))
-    if not planes_last:
-        return np.take(offsets, arg) + start
-    flat = np.take(offsets, arg) + start.reshape(out_size + (1,) * nlead)
-    return np.ascontiguousarray(np.moveaxis(flat, tuple(range(nsp)),
-                                            tuple(range(nlead, nlead + nsp))))
+    return np.take(offsets, arg) + start
 
 
 def adaptive_max_pool_indices(x, output_size):
@@ -384,11 +573,43 @@ def avg_pool_backward(g, input_shape, kernel_size, stride, padding, ceil_mode,
 
 # ---------------------------------------------------------------------------------------------
 # softmax family
+# Sums over trailing dims of float32/float64 arrays are matrix-vector products with a vector of
+# ones (BLAS): NumPy's reduction over a short last axis pays per row and is several times
+# slower on the (rows, features) shapes of attention and layer norm.
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype):
+    v = np.ones(n, dtype)
+    v.flags.writeable = False
+    return v
+
+
+def _sum_keep(x, dim):
+    """x.sum(dim, keepdims=True)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    nd = x.ndim
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and dims and \
+            sorted(d % nd for d in dims) == list(range(nd - len(dims), nd)):
+        inner = _prod(x.shape[nd - len(dims):])
+        if inner and x.size and (x.flags.c_contiguous or nd == 1):
+            shape = x.shape[:nd - len(dims)] + (1,) * len(dims)
+            return np.matmul(x.reshape(-1, inner), _ones(inner, x.dtype)).reshape(shape)
+    return x.sum(dims, keepdims=True)
+
+
+def _mean_keep(x, dim):
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    count = _prod(x.shape[d] for d in dims)
+    total = _sum_keep(x, dims)
+    total /= x.dtype.type(count) if count else x.dtype.type(np.nan)
+    return total
+
+
 def softmax(x, dim):
     if x.size == 0:
         return x.copy()
-    e = np.exp(x - x.max(dim, keepdims=True))
-    e /= e.sum(dim, keepdims=True)
+    e = np.subtract(x, x.max(dim, keepdims=True))
+    np.exp(e, out=e)
+    e /= _sum_keep(e, dim)
     return e
 
 
@@ -396,25 +617,30 @@ def log_softmax(x, dim):
     if x.size == 0:
         return x.copy()
     shifted = x - x.max(dim, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(dim, keepdims=True))
+    shifted -= np.log(_sum_keep(np.exp(shifted), dim))
     return shifted
 
 
 def softmax_backward_data(g, out, dim):
-    return out * (g - (g * out).sum(dim, keepdims=True))
+    gy = np.multiply(g, out)                    # out * (g - sum(g * out))
+    gy -= out * _sum_keep(gy, dim)
+    return gy
 
 
 def log_softmax_backward_data(g, out, dim):
-    return g - np.exp(out) * g.sum(dim, keepdims=True)
+    e = np.exp(out)
+    e *= _sum_keep(g, dim)
+    return np.subtract(g, e, out=e)
 
 
 # ---------------------------------------------------------------------------------------------
 # normalization: (x - mean) / sqrt(var + eps) over ``dim``
 def _moments(x, dim, eps):
-    mean = x.mean(dim, keepdims=True)
-    xc = x - mean
-    var = np.square(xc).mean(dim, keepdims=True)
-    return xc, 1.0 / np.sqrt(var + x.dtype.type(eps))
+    xc = x - _mean_keep(x, dim)
+    var = _mean_keep(np.square(xc), dim)
+    var += x.dtype.type(eps)
+    np.sqrt(var, out=var)
+    return xc, np.reciprocal(var, out=var)
 
 
 def normalize(x, dim, eps):
@@ -428,9 +654,15 @@ def normalize(x, dim, eps):
 def normalize_backward(g, x, dim, eps):
     if x.size == 0:
         return g.copy()
-    xc, rstd = _moments(x, dim, eps)
-    xhat = xc * rstd
-    return rstd * (g - g.mean(dim, keepdims=True) - xhat * (g * xhat).mean(dim, keepdims=True))
+    xhat, rstd = _moments(x, dim, eps)
+    xhat *= rstd
+    gx = np.multiply(g, xhat)
+    mgx = _mean_keep(gx, dim)
+    np.multiply(xhat, mgx, out=gx)
+    gx += _mean_keep(g, dim)
+    np.subtract(g, gx, out=gx)
+    gx *= rstd
+    return gx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,8 +754,17 @@ def nll_loss_backward(g, target, num_classes, ignore_index, reduction):
                          ignore_index)
 
 
+def _stack_matmul(a, b):
+    """a (..., k) @ b (k, m) as one GEMM on the flattened stack (NumPy's matmul of an N-d
+    stack is one small GEMM per matrix, several times slower); non-contiguous stacks (e.g.
+    batch-first sequences seen time-major) are copied once."""
+    if a.ndim > 2 and a.size:
+        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+    return np.asarray(np.matmul(a, b))
+
+
 def linear_backward_input(g, w):
-    return np.asarray(np.matmul(g, w))
+    return _stack_matmul(g, w)
 
 
 def linear_backward_weight(g, x):
@@ -531,10 +772,10 @@ def linear_backward_weight(g, x):
 
 
 def linear(x, w, b):
-    out = np.matmul(x, w.T)
+    out = _stack_matmul(x, w.T)
     if b is not None:
         out += b
-    return np.asarray(out)
+    return out
 
 
 KERNELS = {

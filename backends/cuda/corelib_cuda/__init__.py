@@ -13,7 +13,7 @@ from corelib.hookspecs import BackendSpec, hookimpl
 from . import device, runtime
 
 FAMILIES = ("elementwise", "reduction", "norm", "nn", "shape", "indexing", "factories", "random",
-            "linalg")
+            "linalg", "rnn")
 
 KERNELS = {}
 for _family in FAMILIES:

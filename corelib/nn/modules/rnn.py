@@ -7,6 +7,7 @@ import warnings
 
 import corelib
 
+from ..._ops.rnn import rnn_sequence
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -18,6 +19,8 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 # -- one time step of each cell type, on pre-computed input projections -------------------
+# ``x_proj`` holds the input projection of the step (and, in a layer, already both biases);
+# ``b_hh`` is None there. Each step is a handful of ops on (N, gates * H) rows.
 def _rnn_step(activation):
     def step(x_proj, state, w_hh, b_hh):
         return activation(x_proj + F.linear(state, w_hh, b_hh))
@@ -38,7 +41,7 @@ def _gru_step(x_proj, h, w_hh, b_hh):
     r = corelib.sigmoid(x_r + h_r)
     z = corelib.sigmoid(x_z + h_z)
     n = corelib.tanh(x_n + r * h_n)
-    return (1 - z) * n + z * h
+    return n + z * (h - n)
 
 
 def _step_fn(mode):
@@ -49,15 +52,38 @@ def _step_fn(mode):
     return _rnn_step(corelib.tanh if mode == "RNN_TANH" else corelib.relu)
 
 
-def _run_direction(step, x, state, w_ih, w_hh, b_ih, b_hh, reverse, is_lstm):
-    """Run one layer in one direction over x (L, N, H_in); returns (outputs list, state)."""
-    x_proj = F.linear(x, w_ih, b_ih)   # all time steps' input projections at once
-    steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-    outputs = [None] * x.shape[0]
-    for t in steps:
-        state = step(x_proj[t], state, w_hh, b_hh)
+def _run_direction(step, x, state, w_ih, w_hh, b_ih, b_hh, reverse, is_lstm, is_gru):
+    """Run one layer in one direction over x (L, N, H_in); returns (outputs (L, N, H), state).
+
+    The input projections of all time steps are one matmul; the per-step rows come from one
+    ``unbind`` and the per-step outputs are joined by one ``stack``, so backward moves O(L)
+    data (one stack of the row gradients, one cat of the outputs' gradient) rather than a
+    full-size gradient per step. Both biases go into the projection when they commute with
+    the step (all but GRU, whose hidden bias sits inside ``r * (W_hn h + b_hn)``)."""
+    if b_ih is not None and not is_gru:
+        x_proj = F.linear(x, w_ih, b_ih + b_hh)
+        b_hh = None
+    else:
+        x_proj = F.linear(x, w_ih, b_ih)
+    rows = x_proj.unbind(0)
+    outputs = [None] * len(rows)
+    for t in (range(len(rows) - 1, -1, -1) if reverse else range(len(rows))):
+        state = step(rows[t], state, w_hh, b_hh)
         outputs[t] = state[0] if is_lstm else state
-    return outputs, state
+    return corelib.stack(outputs, 0), state
+
+
+def _run_fused(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """One layer-direction as the rnn_sequence primitive: the input projections of all steps
+    as one matmul (with both biases where they commute with the step), then the whole
+    recurrence and its backward (through time) as one kernel each."""
+    if b_ih is not None and mode != "GRU":
+        x_proj, b_hh = F.linear(x, w_ih, b_ih + b_hh), None
+    else:
+        x_proj = F.linear(x, w_ih, b_ih)
+    h0, c0 = state if mode == "LSTM" else (state, None)
+    result = rnn_sequence(x_proj, h0, c0, w_hh, b_hh, mode, reverse)
+    return result[0], (tuple(result[1:]) if mode == "LSTM" else result[1])
 
 
 class RNNBase(Module):
@@ -195,10 +221,15 @@ class RNNBase(Module):
             outs = []
             for direction in range(num_directions):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, direction)
-                layer_step = step if w_hr is None else _projected(step, w_hr)
-                outputs, final = _run_direction(layer_step, x, states[len(finals)], w_ih,
-                                                w_hh, b_ih, b_hh, direction == 1, is_lstm)
-                outs.append(corelib.stack(outputs, 0))
+                if w_hr is None:
+                    output, final = _run_fused(self.mode, x, states[len(finals)], w_ih, w_hh,
+                                               b_ih, b_hh, direction == 1)
+                else:
+                    output, final = _run_direction(_projected(step, w_hr), x,
+                                                   states[len(finals)], w_ih, w_hh, b_ih,
+                                                   b_hh, direction == 1, is_lstm,
+                                                   self.mode == "GRU")
+                outs.append(output)
                 finals.append(final)
             x = outs[0] if num_directions == 1 else corelib.cat(outs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
