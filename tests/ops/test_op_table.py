@@ -22,6 +22,8 @@ def test_forward_torch(info, dtype, device, torch):
     conformance.check_torch(info, device, dtype)
 
 
+# finite differences: slow, and their device-genericity is what test_gradients_torch checks
+@pytest.mark.cpu_kernels_only
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE if i.grad])
 def test_gradcheck(info, device):
     conformance.check_gradients(info, device, second_order=info.gradgrad)
