@@ -142,8 +142,8 @@ GROUPS = {"lstm": "model: LSTM 2x128, batch 32, seq 50, step",
           "mlp": "model: MLP 64-256-256-10 digits, epoch"}
 
 
-@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("impl", IMPLS)
 def test_model(benchmark, model, impl):
     if model == "mlp":
         pytest.importorskip("sklearn")
