@@ -466,6 +466,10 @@ def einsum(equation, *operands):
         if x.dtype is not operands[0].dtype:
             raise RuntimeError(f"expected scalar type {_TYPE_WORD[operands[0].dtype.name]} but "
                                f"found {_TYPE_WORD[x.dtype.name]}")
+    key = (equation, tuple(x._data.shape for x in operands))
+    plan = _PLANS.get(key)
+    if plan:
+        return _run_plan(plan, operands)
     terms, output = _parse_einsum(equation, operands)
     sizes = {}
     for term, x in zip(terms, operands):
@@ -476,6 +480,10 @@ def einsum(equation, *operands):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
                                    f"(original->remapped): subscript {c} has size {n} and "
                                    f"{sizes[c]}")
+    if plan is None and len(_PLANS) < 4096:
+        plan = _PLANS[key] = _make_plan(terms, output, key[1], operands)
+        if plan:
+            return _run_plan(plan, operands)
     xs = list(operands)
     ts = list(terms)
     summed = False   # torch: a sum over one operand's dim makes integer results int64
@@ -504,6 +512,80 @@ def einsum(equation, *operands):
     if summed and dtype.category < 2:
         dtype = _dtype.int64
     return result if result.dtype is dtype else cast(result, dtype)
+
+
+_PLANS: dict = {}   # (equation, shapes) -> the pairwise matmul steps, or False (general path)
+
+
+def _make_plan(terms, output, shapes, operands):
+    """The contraction as a fixed list of (i, j, swap, x perm, y perm, x (B, M, K), y (B, K, N),
+    result shape) steps and a final permutation, when it needs nothing but permutes, reshapes
+    and matmuls (no diagonals, no sums within an operand, no broadcasting); else False."""
+    if len(terms) < 2:
+        return False
+    ts, shp = list(terms), [tuple(s) for s in shapes]
+    for i, term in enumerate(ts):
+        others = set(output).union(*(t for j, t in enumerate(ts) if j != i))
+        if len(set(term)) != len(term) or any(c not in others for c in term):
+            return False
+    steps = []
+    for i, j in _einsum_path(ts, output, operands):
+        tx, ty, sx, sy = ts[i], ts[j], shp[i], shp[j]
+        for k in sorted((i, j), reverse=True):
+            del ts[k], shp[k]
+        keep = set(output).union(*ts)
+        common = [c for c in tx if c in ty]
+        if any(sx[tx.index(c)] != sy[ty.index(c)] for c in common):
+            return False
+        batch = [c for c in common if c in keep]
+        summed = [c for c in common if c not in keep]
+        swap = _moves(ty, batch, summed, True) + _moves(tx, batch, summed, False) < \
+            _moves(tx, batch, summed, True) + _moves(ty, batch, summed, False)
+        if swap:
+            tx, ty, sx, sy = ty, tx, sy, sx
+            batch = [c for c in tx if c in ty and c in keep]
+            summed = [c for c in tx if c in ty and c not in keep]
+        xo = [c for c in tx if c not in ty]
+        yo = [c for c in ty if c not in tx]
+        px = tuple(tx.index(c) for c in batch + xo + summed)
+        py = tuple(ty.index(c) for c in batch + summed + yo)
+        size = dict(zip(tx, sx))
+        size.update(zip(ty, sy))
+        bs, ks = [size[c] for c in batch], [size[c] for c in summed]
+        ms, ns = [size[c] for c in xo], [size[c] for c in yo]
+        steps.append((i, j, swap, None if px == tuple(range(len(px))) else px,
+                      None if py == tuple(range(len(py))) else py,
+                      (_prod(bs), _prod(ms), _prod(ks)), (_prod(bs), _prod(ks), _prod(ns)),
+                      tuple(bs + ms + ns)))
+        ts.append("".join(batch + xo + yo))
+        shp.append(tuple(bs + ms + ns))
+    t = ts[0]
+    if sorted(t) != sorted(output):
+        return False
+    final = tuple(t.index(c) for c in output)
+    return steps, None if final == tuple(range(len(final))) else final
+
+
+def _run_plan(plan, operands):
+    steps, final = plan
+    xs = list(operands)
+    for i, j, swap, px, py, sx, sy, sr in steps:
+        x, y = xs[i], xs[j]
+        for k in sorted((i, j), reverse=True):
+            del xs[k]
+        if swap:
+            x, y = y, x
+        if px is not None:
+            x = permute(x, px)
+        if py is not None:
+            y = permute(y, py)
+        if x._data.shape != sx:
+            x = reshape(x, sx)
+        if y._data.shape != sy:
+            y = reshape(y, sy)
+        r = matmul(x, y)
+        xs.append(r if r._data.shape == sr else reshape(r, sr))
+    return xs[0] if final is None else permute(xs[0], final)
 
 
 def _parse_einsum(equation, operands):
@@ -581,6 +663,12 @@ def _contract(x, tx, y, ty, keep, sizes):
             broadcast_sum = True
     batch = [c for c in tx if c in ty and c in keep]
     summed = [c for c in tx if c in ty and c not in keep]
+    if _moves(ty, batch, summed, True) + _moves(tx, batch, summed, False) < \
+            _moves(tx, batch, summed, True) + _moves(ty, batch, summed, False):
+        # y @ x needs fewer transposed operands (and lays the result out as they come)
+        x, tx, y, ty = y, ty, x, tx
+        batch = [c for c in tx if c in ty and c in keep]
+        summed = [c for c in tx if c in ty and c not in keep]
     xo = [c for c in tx if c not in ty]
     yo = [c for c in ty if c not in tx]
     x = permute(x, tuple(tx.index(c) for c in batch + xo + summed))
@@ -593,6 +681,14 @@ def _contract(x, tx, y, ty, keep, sizes):
     y = reshape(expand(y, bs + ks + ys), (_prod(bs), _prod(ks), _prod(ys)))
     result = reshape(matmul(x, y), bs + xs + ys)
     return result, "".join(batch + xo + yo), broadcast_sum
+
+
+def _moves(term, batch, summed, left):
+    """Whether ``term``'s operand must be permuted to be the left (batch, free, summed) or
+    right (batch, summed, free) matmul operand."""
+    free = [c for c in term if c not in batch and c not in summed]
+    order = batch + (free + summed if left else summed + free)
+    return int(list(term) != order)
 
 
 def _einsum_path(terms, output, xs):

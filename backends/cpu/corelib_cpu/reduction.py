@@ -213,13 +213,13 @@ def _histc(x, bins, min, max):
 
 
 KERNELS = {
-    "sum": _accumulating(np.sum),
+    "sum": _accumulating(np.add.reduce),
     "mean": _accumulating(np.mean),
     "nansum": _accumulating(np.nansum),
     "nanmean": _accumulating(np.nanmean),
     "prod": _accumulating(np.prod),
-    "amax": _plain(np.amax),
-    "amin": _plain(np.amin),
+    "amax": _plain(np.maximum.reduce),    # the ufunc reductions themselves: np.amax/np.sum
+    "amin": _plain(np.minimum.reduce),    # add ~20-30 us of dispatch on 1M elements
     "all": _plain(np.all, bool),
     "any": _plain(np.any, bool),
     "count_nonzero": lambda x, dim: np.asarray(np.count_nonzero(x, axis=dim), dtype=np.int64),

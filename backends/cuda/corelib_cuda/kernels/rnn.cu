@@ -49,7 +49,8 @@ __device__ __forceinline__ void lstm_forward(const T* __restrict__ hh, const T* 
 
 // dh += dy; then the gate gradients dgates (N, 4H) and dc = (dc + dh o (1 - tanh(c)^2)) f
 template <class T>
-__device__ __forceinline__ void lstm_backward(const T* __restrict__ acts, const T* __restrict__ c_prev,
+__device__ __forceinline__ void lstm_backward(const T* __restrict__ acts,
+                                              const T* __restrict__ c_prev,
                                               const T* __restrict__ tc, const T* __restrict__ dy,
                                               T* __restrict__ dh, T* __restrict__ dc,
                                               T* __restrict__ dgates, i64 n, i64 hid) {
@@ -94,7 +95,8 @@ __device__ __forceinline__ void gru_forward(const T* __restrict__ hh, const T* _
 // dh += dy; dx (N, 3H) = d(r, z, n) pre-activations, dhh (N, 3H) = gradient of h @ w_hh.T +
 // b_hh, direct = dh z (the part of dh_prev not through w_hh)
 template <class T>
-__device__ __forceinline__ void gru_backward(const T* __restrict__ acts, const T* __restrict__ h_prev,
+__device__ __forceinline__ void gru_backward(const T* __restrict__ acts,
+                                             const T* __restrict__ h_prev,
                                              const T* __restrict__ dy, const T* __restrict__ dh,
                                              T* __restrict__ dx, T* __restrict__ dhh,
                                              T* __restrict__ direct, i64 n, i64 hid) {
