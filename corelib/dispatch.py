@@ -30,7 +30,7 @@ import pluggy
 from . import hookspecs
 from .hookspecs import BackendSpec
 
-__all__ = ["registry", "Registry", "BackendNotFoundError"]
+__all__ = ["registry", "Registry", "BackendNotFoundError", "KernelNotImplementedError"]
 
 
 # the project's own backends, named in "install ..." hints (no package names are invented)
@@ -39,6 +39,14 @@ KNOWN_DISTRIBUTIONS = {"cpu": "corelib-cpu", "cuda": "corelib-cuda"}
 
 class BackendNotFoundError(RuntimeError):
     """No installed backend provides the requested device."""
+
+
+class KernelNotImplementedError(NotImplementedError):
+    """The device's backend has no kernel for an op (and no fallback supplied one)."""
+
+    def __init__(self, message, op=None, device_type=None):
+        super().__init__(message)
+        self.op, self.device_type = op, device_type
 
 
 class Registry:
@@ -195,9 +203,9 @@ class Registry:
                 if k is not None:
                     break
         if k is None:
-            raise NotImplementedError(
+            raise KernelNotImplementedError(
                 f"op '{op}' has no kernel for device '{device_type}' "
-                f"(backend plugin {spec.distribution!r})")
+                f"(backend plugin {spec.distribution!r})", op=op, device_type=device_type)
         for impl in reversed(self.pm.hook.corelib_wrap_kernel.get_hookimpls()):
             k = impl.function(op=op, device_type=device_type, kernel=k) or k
         return k
