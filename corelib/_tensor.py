@@ -34,7 +34,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_data", "device", "dtype", "_requires_grad", "grad", "grad_fn", "_output_nr",
+    __slots__ = ("_data", "device", "dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr",
                  "_vbox", "_base", "_view_fn", "_accum", "_retains_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000   # numpy scalars defer to our reflected operators
 
@@ -58,7 +58,7 @@ class Tensor:
         self.device = device
         self.dtype = dtype
         self._requires_grad = grad_fn is not None
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = 0
         self._vbox = None
@@ -75,7 +75,7 @@ class Tensor:
         t.device = device
         t.dtype = dtype
         t._requires_grad = grad_fn is not None
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = 0
         t._vbox = None
@@ -157,6 +157,20 @@ class Tensor:
             self._vbox[0] += 1
 
     # -- autograd state --------------------------------------------------------------------
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            check_grad_assignment(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
     @property
     def requires_grad(self):
         return self._requires_grad
@@ -267,6 +281,8 @@ class Tensor:
         return self.numpy(force=True).tolist()
 
     def item(self):
+        if self.device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
                                f"Scalar")
@@ -418,6 +434,29 @@ def parse_to_args(args, kwargs):
         raise TypeError(f"to() received an invalid combination of arguments: unexpected "
                         f"keyword arguments {sorted(kwargs)}")
     return device, (None if dtype is None else _dtype.as_dtype(dtype, "to")), copy
+
+
+def check_grad_assignment(t, g):
+    """Validate ``t.grad = g`` as PyTorch does: a Tensor of t's shape, dtype and device."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(g).__name__}")
+    if g.device.type != t.device.type:
+        raise RuntimeError(f"attempting to assign a gradient with device type '{g.device.type}' "
+                           f"to a tensor with device type '{t.device.type}'. Please ensure that "
+                           f"the gradient and the tensor are on the same device")
+    if g.device is not t.device:
+        raise RuntimeError(f"attempting to assign a gradient located on device {g.device} to a "
+                           f"tensor located on device {t.device}. Please ensure that the "
+                           f"gradient and the tensor are on the same device")
+    if g.dtype is not t.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{g.dtype}' to a tensor "
+                           f"with dtype '{t.dtype}'. Please ensure that the gradient and the "
+                           f"tensor have the same dtype")
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(g.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           f"and the tensor are the same size")
 
 
 def _wrap_dim(dim, ndim, op):

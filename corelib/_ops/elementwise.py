@@ -184,6 +184,14 @@ def write_out(result, out, op_name):
 
 
 def check_inplace(t, op_name):
+    if STATE.grad_enabled and t._base is not None and t._base._requires_grad and \
+            getattr(t._view_fn, "no_grad_view", False):
+        raise RuntimeError(f"{op_name}(): A view was created in no_grad mode and is being "
+                           f"modified inplace with grad mode enabled. Given that this use case "
+                           f"is ambiguous and error-prone, it is forbidden. You can clarify your "
+                           f"code by moving both the view and the inplace either both inside the "
+                           f"no_grad block (if you don't want the inplace to be tracked) or both "
+                           f"outside (if you want the inplace to be tracked).")
     if STATE.grad_enabled and t.grad_fn is None and t._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")

@@ -76,6 +76,11 @@ def make_view(out, src, replay):
         out._base = base
         out._view_fn = lambda b: replay(parent(b))
     out._vbox = src._shared_box()
+    if not STATE.grad_enabled and out._base._requires_grad or \
+            getattr(src._view_fn, "no_grad_view", False):
+        fn = out._view_fn   # PyTorch's CreationMeta::NO_GRAD_MODE, inherited by views of it
+        out._view_fn = lambda b: fn(b)
+        out._view_fn.no_grad_view = True
     return out
 
 

@@ -53,6 +53,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _root_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         captured = run_backward(tensors, grads, retain_graph, create_graph,
                                 capture=[edge_of(t) for t in inputs])
         from .graph import accumulate_into

@@ -46,18 +46,58 @@ class BackwardNode(Node, FunctionCtx):
             grads = [g if g is not None else _zeros_like_output(self, i)
                      for i, g in enumerate(grads)]
         result = self._cls.backward(self, *grads)
-        if not isinstance(result, tuple):
-            result = (result,)
-        n = len(self.next_edges)
-        if len(result) < n:
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(result)})")
-        return tuple(result[:n]) if len(result) > n and all(
-            r is None for r in result[n:]) else tuple(result)
+        return _validate_grads(self, result if isinstance(result, tuple) else (result,))
 
     def release(self):
         self._saved = None
         self._released = True
+
+
+def _validate_grads(node, result):
+    """Check a custom backward's results as PyTorch does: one per forward input (extra Nones
+    dropped), Tensor or None, None for non-Tensor inputs, a shape the input's expands to (then
+    summed to the input's shape), the input's device; cast to the input's dtype."""
+    from .._tensor import Tensor
+    n = len(node.next_edges)
+    if len(result) > n and all(r is None for r in result[n:]):
+        result = result[:n]
+    if len(result) != n:
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n}, got {len(result)})")
+    out = []
+    for i, (g, meta) in enumerate(zip(result, node._in_meta)):
+        if g is None:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        if meta is None:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None "
+                               f"at position {i + 1}, but the corresponding forward input was "
+                               f"not a Variable")
+        if node.next_edges[i] is None:
+            out.append(None)   # input needs no gradient: PyTorch discards it unchecked
+            continue
+        shape, dtype, device = meta
+        gshape = tuple(g.shape)
+        if gshape != shape:
+            from .._ops.shape import broadcast_shape, sum_to_shape
+            try:
+                ok = broadcast_shape(shape, gshape) == gshape
+            except RuntimeError:
+                ok = False
+            if not ok:
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                                   f"{i} - got {list(gshape)} but expected shape compatible "
+                                   f"with {list(shape)}")
+            g = sum_to_shape(g, shape)
+        if g.device is not device:
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} "
+                               f"- expected device {device} but got {g.device}")
+        if g.dtype is not dtype:
+            g = g.to(dtype)
+        out.append(g)
+    return tuple(out)
 
 
 def _zeros_like_output(node, i):
@@ -99,6 +139,8 @@ class Function:
         if not track:
             return outputs
         node.next_edges = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
+        node._in_meta = tuple((tuple(a.shape), a.dtype, a.device) if isinstance(a, Tensor)
+                              else None for a in args)
         non_diff = getattr(node, "_non_diff", set())
         wrapped = []
         inputs_by_id = {id(a) for a in tensor_args}

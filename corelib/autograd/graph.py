@@ -185,8 +185,26 @@ def _call_hooks(hooks, g):
     for hook in hooks:
         r = hook(g)
         if r is not None:
+            check_hook_result(hook, g, r)
             g = r
     return g
+
+
+def check_hook_result(hook, old, new):
+    """A tensor hook may replace a gradient only by a tensor of the same size, type and device
+    (PyTorch's messages)."""
+    from .._tensor import Tensor
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if new.dtype is not old.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {old.type()} got "
+                           f"{new.type()})")
+    if new.device is not old.device:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {old.device} got "
+                           f"{new.device})")
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
 
 
 def _unaliased(g, produced, received, saved):
