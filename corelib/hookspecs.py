@@ -12,6 +12,11 @@ Kernel conventions (what every kernel may rely on):
   into it; the frontend uses this for in-place ops, so writes are visible through views.
 * ``dim`` arguments are normalised: non-negative ints or tuples of them.
 * Random kernels take ``generator=`` (the state object made by ``BackendSpec.make_generator``).
+* Factory kernels, which make an array from no array operands (``full``, ``empty``, ``arange``,
+  ``linspace``, ``eye`` and the random ones: ``uniform``, ``normal``, ``randint``, ``randperm``,
+  ``exponential``, ``log_normal``, ``cauchy``, ``geometric``), take ``device_index=``: the index
+  of the device the result must live on, as ``BackendSpec.from_numpy(arr, index)`` does. It is
+  checked against ``device_count()`` before the kernel runs; a one-device backend ignores it.
 
 Discovery goes through pluggy once, at load; the hot path is a dict lookup (see dispatch.py).
 """
@@ -39,6 +44,9 @@ class BackendSpec:
     dtypes: dtype names this backend stores.
     priority: decides between two installed plugins claiming one device (higher wins; see
       corelib.dispatch for the override variable).
+    has_data: False for a device whose tensors hold no data (``meta``: kernels run shape and
+      dtype rules only); ``corelib.testing.installed_devices()`` and the test suites leave it
+      out.
     runtime: device-runtime functions behind ``corelib.<device>`` (all optional):
       ``unavailable_reason()`` (why device_count is 0), ``synchronize(index)``,
       ``set_device(index)``, ``device_name(index)``, ``memory_allocated(index)``,
@@ -60,6 +68,7 @@ class BackendSpec:
                                    "float16", "float32", "float64"})
     distribution: str = field(default="")
     priority: int = 0
+    has_data: bool = True
     runtime: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 

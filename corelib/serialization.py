@@ -209,10 +209,11 @@ def _resolve_device(saved, map_location):
 
 def _check_device(device):
     kind = corelib.device(device).type
-    if kind != "cpu" and not corelib.get_device_module(kind).is_available():
-        raise RuntimeError(f"load(): attempting to load a tensor on a {kind!r} device but "
-                           f"corelib.{kind}.is_available() is False. Pass "
-                           f"map_location='cpu' to load it on the CPU.")
+    module = corelib.get_device_module(kind)
+    if kind != "cpu" and not module.is_available():
+        raise RuntimeError(f"load(): attempting to load a tensor on a {kind!r} device, which "
+                           f"is not available: {module.unavailable_reason()}. Pass "
+                           f"map_location='cpu' (or any installed device) to load it there.")
 
 
 class _Builder:
@@ -224,9 +225,11 @@ class _Builder:
 
     def tensor(self, arr, saved_device="cpu", requires_grad=False):
         target = _resolve_device(saved_device, self.map_location)
+        t = None
         if callable(target):   # gets the tensor on the cpu, as PyTorch's gets cpu storage
             t = target(corelib.tensor(arr, device="cpu"), saved_device)
-        else:
+            target = saved_device   # None: load as if map_location were not given
+        if t is None:
             if target != "cpu":
                 _check_device(target)
             t = corelib.tensor(arr, device=target)   # a copy: the loaded buffer is read-only
@@ -257,8 +260,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     """Load what ``save`` wrote, or any safetensors file (then a flat dict name -> tensor).
 
     ``map_location``: None (each tensor back on the device it was saved from), a device
-    (string or ``corelib.device``), a dict mapping saved device strings to devices, or a
-    callable ``(tensor, saved_device_str) -> tensor``. Nothing in a file can run code, so
+    (string or ``corelib.device``), a dict mapping saved device strings ("cuda:0") to devices,
+    or a callable ``(cpu_tensor, saved_device_str) -> tensor`` (None: the saved device). Nothing in a file can run code, so
     ``weights_only`` is accepted for compatibility and has no effect.
     """
     if pickle_module is not None:

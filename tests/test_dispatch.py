@@ -30,7 +30,8 @@ def make_backend(device_type, kernels):
 def toy_device():
     """A second NumPy-backed device with only add and full kernels."""
     plugin = make_backend("toy", {"add": lambda a, b, out=...: np.add(a, b, out=out),
-                                  "full": lambda shape, value, dtype: np.full(shape, value, dtype)})
+                                  "full": lambda shape, value, dtype, device_index:
+                                  np.full(shape, value, dtype)})
     registry.register(plugin, name="toy")
     yield plugin
     registry.unregister(name="toy")

@@ -35,7 +35,7 @@ import numpy as np
 from corelib.hookspecs import BackendSpec, hookimpl
 
 KERNELS = {
-    "full": lambda shape, value, dtype: np.full(shape, value, dtype=dtype),
+    "full": lambda shape, value, dtype, device_index: np.full(shape, value, dtype=dtype),
     "add": lambda a, b, out=...: np.add(a, b, out=out),
     "mul": lambda a, b, out=...: np.multiply(a, b, out=out),
 }

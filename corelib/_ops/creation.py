@@ -206,11 +206,13 @@ def _dtype_or_default(dtype, op, default=None):
 
 
 def _factory(op, params, dtype, device, requires_grad):
+    """Run a factory kernel (an array from no array operands) on ``device``; the kernel is told
+    the device's index (``device_index=``), as ``from_numpy`` is."""
     device = _device(device)
     k = op.kernels.get(device.type) or op.kernel(device.type)
     if dtype.name not in registry.backends[device.type].dtypes:
         raise TypeError(f"{op.name}(): device {device.type!r} does not support dtype {dtype}")
-    data = k(dtype=dtype.name, **params)
+    data = k(dtype=dtype.name, device_index=device.index or 0, **params)
     return _finish(_make(data, device, dtype), requires_grad)
 
 

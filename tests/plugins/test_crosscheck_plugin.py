@@ -164,7 +164,7 @@ def test_a_cpu_error_where_the_device_succeeds_is_a_disagreement(make_backend, c
 
 def test_random_ops_and_ops_without_a_cpu_kernel_are_not_checked(make_backend, cpu_kernels):
     make_backend("dice", dict(cpu_kernels,
-                              uniform=lambda shape, dtype, generator, low, high:
+                              uniform=lambda shape, dtype, generator, low, high, device_index:
                               np.full(shape, 0.25, dtype),
                               only_here=lambda a: a))
     with corelib_crosscheck.crosscheck():

@@ -1,4 +1,5 @@
-"""Creation and random kernels. Random kernels draw from a ``numpy.random.Generator``."""
+"""Creation and random kernels. Random kernels draw from a ``numpy.random.Generator``; factory
+kernels take ``device_index`` (always 0 here: one cpu device)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import numpy as np
 
 def _float_draw(draw):
     """Draw in float32/float64 and cast for other float dtypes."""
-    def kernel(shape, dtype, generator, **params):
+    def kernel(shape, dtype, generator, device_index=0, **params):
         native = dtype if dtype in ("float32", "float64") else "float32"
         return np.asarray(draw(generator, shape, np.dtype(native), **params)).astype(dtype,
                                                                                    copy=False)
@@ -21,11 +22,11 @@ def _normal(gen, shape, dtype, mean, std):
     return gen.standard_normal(shape, dtype=dtype) * dtype.type(std) + dtype.type(mean)
 
 
-def _randint(shape, low, high, dtype, generator):
+def _randint(shape, low, high, dtype, generator, device_index=0):
     return generator.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
 
 
-def _randperm(n, dtype, generator):
+def _randperm(n, dtype, generator, device_index=0):
     return generator.permutation(n).astype(dtype, copy=False)
 
 
@@ -41,7 +42,7 @@ def _cauchy(gen, shape, dtype, median, sigma):
     return (gen.standard_cauchy(shape) * sigma + median).astype(dtype)
 
 
-def _geometric(shape, dtype, generator, p):
+def _geometric(shape, dtype, generator, p, device_index=0):
     return generator.geometric(p, size=shape).astype(dtype)
 
 
@@ -83,13 +84,15 @@ def _set_state(gen, state):
 
 
 KERNELS = {
-    "full": lambda shape, value, dtype: np.full(shape, value, dtype=dtype),
-    "empty": lambda shape, dtype: np.empty(shape, dtype=dtype),
-    "arange": lambda start, end, step, dtype: np.arange(start, end, step, dtype=dtype),
+    "full": lambda shape, value, dtype, device_index=0: np.full(shape, value, dtype=dtype),
+    "empty": lambda shape, dtype, device_index=0: np.empty(shape, dtype=dtype),
+    "arange": lambda start, end, step, dtype, device_index=0: np.arange(start, end, step,
+                                                                         dtype=dtype),
     # computed in float64, then cast: integer results truncate toward zero as PyTorch's
     # (np.linspace(dtype=int) floors)
-    "linspace": lambda start, end, steps, dtype: np.linspace(start, end, steps).astype(dtype),
-    "eye": lambda n, m, dtype: np.eye(n, m, dtype=dtype),
+    "linspace": lambda start, end, steps, dtype, device_index=0:
+        np.linspace(start, end, steps).astype(dtype),
+    "eye": lambda n, m, dtype, device_index=0: np.eye(n, m, dtype=dtype),
     "uniform": _float_draw(_uniform),
     "normal": _float_draw(_normal),
     "randint": _randint,

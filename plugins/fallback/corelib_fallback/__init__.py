@@ -14,8 +14,9 @@ kernel that
    kernels ``copy_``, ``setitem`` and ``embedding_renorm_``, and any other argument whose host
    copy changed (compared with a snapshot), through the device's own ``copy_`` kernel (or
    ``dst[...] = src`` if it has none), so writes through device views stay visible,
-4. converts results back to the device (the device backend's ``from_numpy``, on the device
-   module's current index); a returned argument comes back as the device array itself.
+4. converts results back to the device (the device backend's ``from_numpy``, on the
+   ``device_index=`` a factory kernel is given, else the device module's current index); a
+   returned argument comes back as the device array itself.
 
 The first call of each (op, device) warns once (``UserWarning``: "... falling back to cpu"),
 since each call copies its inputs to the host and back.
@@ -158,7 +159,7 @@ class _Fallback:
         snapshots = {k: np.array(self.cpu_to(host), copy=True)
                      for k, (_, host) in memo.items() if k not in written}
         result = self.reference(*hargs, **hkwargs)
-        index = None
+        index = kwargs.get("device_index")   # factory kernels are told their device
         for k, (obj, host) in memo.items():
             if k in written or _changed(self.cpu_to(host), snapshots[k]):
                 index = self._index() if index is None else index

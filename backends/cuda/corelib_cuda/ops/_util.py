@@ -31,6 +31,20 @@ def xp():
     return runtime.xp
 
 
+def on_device(kernel):
+    """A factory kernel (no array operands) that allocates and launches on device
+    ``device_index`` (CuPy's current device for the call; the simulator has one device)."""
+    def placed(*args, device_index=0, **kwargs):
+        if runtime.SIMULATE:
+            return kernel(*args, **kwargs)
+        with runtime.xp.cuda.Device(device_index):
+            return kernel(*args, **kwargs)
+    placed.__name__ = placed.__qualname__ = kernel.__name__
+    placed.__doc__ = kernel.__doc__
+    placed.__wrapped__ = kernel
+    return placed
+
+
 def grid_for(n, block=BLOCK):
     """Blocks for a grid-stride kernel over ``n`` items."""
     return max(1, min(MAX_BLOCKS, -(-n // block)))

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from .. import sources
-from ._util import ALL, BLOCK, CTYPE, INTS, empty, f64, grid_for, i32, i64, launch, scalar_args
+from ._util import (ALL, BLOCK, CTYPE, INTS, empty, f64, grid_for, i32, i64, launch, on_device,
+                    scalar_args)
 
 _MACROS = ("FULL_KERNEL", "ARANGE_KERNEL", "LINSPACE_KERNEL", "EYE_KERNEL")
 
@@ -61,10 +62,10 @@ def _eye(n, m, dtype):
     return _run("eye", (n, m), dtype, i64(max(m, 1)))
 
 
-KERNELS = {
+KERNELS = {name: on_device(k) for name, k in {
     "full": _full,
     "empty": _empty,
     "arange": _arange,
     "linspace": _linspace,
     "eye": _eye,
-}
+}.items()}

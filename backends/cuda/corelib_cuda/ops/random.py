@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import sources
 from ._util import (ALL, BLOCK, CTYPE, FLOATS, empty, f64, grid_for, i32, i64, launch, layout,
-                    xp)
+                    on_device, xp)
 from .elementwise import astype
 
 # float samplers: op -> (C expression macro of kernels/random.cu, parameter names -> p0, p1)
@@ -182,11 +182,11 @@ def _multinomial(probs, num_samples, replacement, generator):
     return astype(xp().argsort(keys, axis=1)[:, :num_samples], "int64")
 
 
-KERNELS = {op: _float_sampler(op) for op in _FLOAT_SAMPLERS}
+KERNELS = {op: on_device(_float_sampler(op)) for op in _FLOAT_SAMPLERS}
 KERNELS.update({
-    "randint": _randint,
-    "randperm": _randperm,
-    "geometric": _geometric,
+    "randint": on_device(_randint),
+    "randperm": on_device(_randperm),
+    "geometric": on_device(_geometric),
     "bernoulli": _bernoulli,
     "normal_tensor": _normal_tensor,
     "poisson": _poisson,
