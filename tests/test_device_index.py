@@ -177,3 +177,75 @@ def test_a_third_party_checkpoint_loads_where_its_device_is_not_installed(npx_ch
     assert first == "[[1.0, 2.0]] True cpu"
     assert "attempting to load a tensor on a 'npx' device" in error
     assert "no backend provides device 'npx'" in error and "map_location='cpu'" in error
+
+
+# --- which plugin owns a device (corelib.dispatch's rule) ------------------------------------
+PLUGIN = '''
+import numpy as np
+from corelib.hookspecs import BackendSpec, hookimpl
+
+@hookimpl
+def corelib_backend():
+    return BackendSpec("clash", {{}}, to_numpy=np.asarray, from_numpy=lambda a, i=0: a,
+                       make_generator=np.random.default_rng, distribution={dist!r},
+                       priority={priority})
+'''
+
+
+@pytest.fixture
+def entry_points(tmp_path, monkeypatch):
+    """Install fake entry-point plugins: ``entry_points({name: source})`` -> a fresh Registry
+    that loads them (in the given order) beside the real cpu backend."""
+    from importlib import metadata
+    from corelib.dispatch import Registry
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def install(sources):
+        eps = [metadata.EntryPoint(name="cpu", value="corelib_cpu", group="corelib")]
+        for name, source in sources.items():
+            module = f"corelib_test_{name}_{len(os.listdir(tmp_path))}"
+            (tmp_path / f"{module}.py").write_text(source)
+            eps.append(metadata.EntryPoint(name=name, value=module, group="corelib"))
+        monkeypatch.setattr(metadata, "entry_points", lambda group: eps)
+        return Registry()
+    return install
+
+
+def _plugins(*specs):
+    return {name: PLUGIN.format(dist=f"corelib-{name}", priority=priority)
+            for name, priority in specs}
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_a_device_clash_is_never_settled_by_install_order(entry_points, order, monkeypatch):
+    monkeypatch.delenv("CORELIB_DEVICE_CLASH", raising=False)
+    fresh = entry_points(_plugins(*((n, 0) for n in order)))
+    fresh.load()
+    assert "clash" not in fresh.backends and "cpu" in fresh.backends
+    with pytest.raises(RuntimeError, match=r"no backend owns device 'clash': both 'corelib-\w' "
+                                           r"and 'corelib-\w' provide device 'clash' with equal "
+                                           r"priority; set CORELIB_DEVICE_CLASH=<distribution>"):
+        fresh.backend("clash")
+    monkeypatch.setenv("CORELIB_DEVICE_CLASH", "corelib-b")
+    fresh = entry_points(_plugins(*((n, 0) for n in order)))
+    assert fresh.backend("clash").distribution == "corelib-b"
+    monkeypatch.delenv("CORELIB_DEVICE_CLASH")
+    fresh = entry_points(_plugins(*((n, 1 if n == "a" else 0) for n in order)))
+    assert fresh.backend("clash").distribution == "corelib-a"   # the higher priority
+
+
+def test_blocked_and_broken_plugins(entry_points, monkeypatch):
+    monkeypatch.setenv("CORELIB_BLOCK_PLUGINS", "a")
+    fresh = entry_points(_plugins(("a", 0), ("b", 0)))
+    assert fresh.backend("clash").distribution == "corelib-b"
+    monkeypatch.setenv("CORELIB_BLOCK_PLUGINS", "")
+    fresh = entry_points({"broken": "import no_such_array_library\n",
+                          "hookless": "KERNELS = {}\n"})
+    with pytest.warns(RuntimeWarning, match="failed to load"):
+        fresh.load()
+    with pytest.raises(RuntimeError) as info:
+        fresh.backend("clash")
+    message = str(info.value)
+    assert "no backend provides device 'clash'" in message and "pip install" not in message
+    assert "No module named 'no_such_array_library'" in message
+    assert "implements no corelib hook" in message and "installed backends: ['cpu']" in message
