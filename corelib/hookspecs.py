@@ -47,6 +47,9 @@ class BackendSpec:
     has_data: False for a device whose tensors hold no data (``meta``: kernels run shape and
       dtype rules only); ``corelib.testing.installed_devices()`` and the test suites leave it
       out.
+    has_data: False for a device whose tensors hold no data (``meta``: kernels run shape and
+      dtype rules only); ``corelib.testing.installed_devices()`` and the test suites leave it
+      out.
     runtime: device-runtime functions behind ``corelib.<device>`` (all optional):
       ``unavailable_reason()`` (why device_count is 0), ``synchronize(index)``,
       ``set_device(index)``, ``device_name(index)``, ``memory_allocated(index)``,
@@ -68,6 +71,7 @@ class BackendSpec:
                                    "float16", "float32", "float64"})
     distribution: str = field(default="")
     priority: int = 0
+    has_data: bool = True
     has_data: bool = True
     runtime: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
@@ -91,3 +95,39 @@ def corelib_wrap_kernel(op: str, device_type: str, kernel: Callable) -> Callable
 @hookspec
 def corelib_missing_kernel(op: str, device_type: str) -> Callable | None:
     """Offer a kernel for ``op`` on a device whose backend lacks it (e.g. a CPU fallback)."""
+
+
+@dataclass
+class CommBackendSpec:
+    """What a communication plugin hands ``corelib.distributed`` (see its module doc).
+
+    name: the backend name of ``init_process_group(backend=...)`` ("mpi", "nccl").
+    devices: device types whose tensors it can communicate.
+    array_kind: "numpy" - its communicator takes NumPy arrays (corelib stages tensors of other
+      devices through their backend's ``to_numpy`` / ``from_numpy``); "native" - it takes the
+      device backend's own arrays (CuPy arrays for NCCL).
+    is_available: () -> bool, cheap, without initialising the library.
+    unavailable_reason: () -> str, what is missing and the command that installs it.
+    init: (timeout_seconds, env) -> the world communicator; rank discovery is the plugin's
+      (MPI's own, or the launcher's environment variables in ``env``). A communicator has
+      ``rank``, ``size``, ``split(ranks)``, ``destroy()``, ``abort(code)`` and non-blocking
+      collectives on contiguous arrays returning requests with ``test()`` and
+      ``wait(timeout_seconds)`` (TimeoutError when it expires): ``allreduce(a, op)``,
+      ``reduce(a, root, op)``, ``broadcast(a, root)``, ``allgather(send, recv)``,
+      ``allgatherv(send, recv, counts)``, ``reduce_scatter(send, recv, counts, op)``,
+      ``gather(send, recv, root)``, ``scatter(send, recv, root)``, ``send(a, dst, tag)``,
+      ``recv(a, src, tag)`` (src None: any source; the request's ``source`` tells) and
+      ``barrier()``. ``op`` is one of "sum", "product", "min", "max".
+    """
+    name: str
+    devices: tuple
+    init: Callable[..., Any]
+    is_available: Callable[[], bool]
+    unavailable_reason: Callable[[], str] = lambda: ""
+    array_kind: str = "numpy"
+    distribution: str = field(default="")
+
+
+@hookspec
+def corelib_comm_backend() -> CommBackendSpec | None:
+    """Return this plugin's communication backend (see CommBackendSpec), or None."""

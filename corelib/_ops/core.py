@@ -12,7 +12,7 @@ from .. import _dtype
 from .._device import CPU
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import OpNode, SavedOutput, SavedTensor, grad_accumulator
+from ..autograd.graph import ANOMALY, OpNode, SavedOutput, SavedTensor, grad_accumulator
 from ..dispatch import registry
 
 __all__ = ["Op", "call", "method", "wrap_dim", "dims_arg", "scalar_types"]
@@ -158,6 +158,8 @@ def record(op, out, args, params):
     node.freed = False
     out.grad_fn = node
     out._requires_grad = True
+    if ANOMALY:
+        ANOMALY[0](node)   # anomaly mode: remember the forward stack
     return node
 
 
