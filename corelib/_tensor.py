@@ -258,6 +258,18 @@ class Tensor:
             self._hooks = node  # keep the accumulator (and its hooks) alive with the leaf
         return node.register_prehook(hook, self._output_nr)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        import weakref
+        ref = weakref.ref(self)
+        node = self._hooks = graph.grad_accumulator(self)   # kept alive with the leaf
+        return node.register_hook(lambda grad_inputs, grad_outputs: hook(ref()))
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)

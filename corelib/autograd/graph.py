@@ -283,6 +283,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
             if isinstance(node, AccumulateGrad):
                 if accumulate and capture is None:
                     node.apply(grads, owned.get(id(grads[0])) is grads[0])
+                    if node.hooks:   # post-accumulate hooks (DDP's gradient buckets)
+                        for hook in node.hooks:
+                            hook((), grads)
                 continue
             for g in grads:
                 if g is not None:
