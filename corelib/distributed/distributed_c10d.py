@@ -595,8 +595,18 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _all_reduce_started(pg, buf[0], op, async_op)
 
 
+def _all_reduce_unchecked(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """all_reduce without the agreement round trip, for callers that verified the layout once
+    (DDP's gradient buckets)."""
+    pg = _resolve(group)
+    if pg is None:
+        return None
+    pg._check_usable()
+    pg._seq += 1
+    return _all_reduce_started(pg, _Buf(tensor, pg._spec), _op(op), async_op)
+
+
 def _all_reduce_started(pg, buf, op, async_op):
-    """The all-reduce itself, no agreement check (DDP checks its buckets once)."""
     mpi_op = "sum" if op is ReduceOp.AVG else op.value
     finish = _avg(buf.tensor, pg.size()) if op is ReduceOp.AVG else None
     return _submit(pg, "all_reduce", lambda: pg._comm.allreduce(buf.array, mpi_op), [buf],

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from . import functional  # noqa: F401
 from . import init, utils  # noqa: F401
+from . import parallel  # noqa: F401  (DistributedDataParallel)
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .modules.module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 
-__all__ = ["functional", "init", "utils", "Parameter", *_modules_all]
+__all__ = ["functional", "init", "utils", "parallel", "Parameter", *_modules_all]

@@ -55,3 +55,18 @@ def _kaiming_reset(weight, bias, zero_bias_without_fan_in=True):
 
 def factory_kwargs(device, dtype):
     return {"device": device, "dtype": dtype}
+
+
+def consume_prefix_in_state_dict_if_present(state_dict, prefix):
+    """Strip ``prefix`` (e.g. DDP's ``"module."``) from the keys of ``state_dict`` in place."""
+    for key in sorted(state_dict.keys()):
+        if key.startswith(prefix):
+            state_dict[key[len(prefix):]] = state_dict.pop(key)
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is not None:
+        for key in list(metadata.keys()):
+            if len(key) == 0:
+                continue
+            if key == prefix.replace(".", "") or key.startswith(prefix):
+                metadata[key[len(prefix):] if key.startswith(prefix) else ""] = \
+                    metadata.pop(key)
