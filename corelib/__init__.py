@@ -14,6 +14,7 @@ from ._tensor import Tensor, Size
 from ._random import Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,
                                  is_grad_enabled, is_inference_mode_enabled)
+from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled
 from . import _ops, autograd
 from . import linalg, nn, optim, utils  # noqa: E402
 from .serialization import save, load  # noqa: E402

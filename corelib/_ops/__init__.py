@@ -1,5 +1,5 @@
 """Op definitions, one module per family. Import order matters only for method installation."""
 from . import core, elementwise, shape, reduction, creation, indexing, random, linalg, nn  # noqa
-from . import rnn  # noqa
+from . import rnn, attention  # noqa
 
-MODULES = (elementwise, shape, reduction, creation, indexing, random, linalg, nn, rnn)
+MODULES = (elementwise, shape, reduction, creation, indexing, random, linalg, nn, rnn, attention)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .grad_mode import STATE, no_grad
-from .graph import Node, SavedTensor, edge_of
+from .graph import ANOMALY, Node, SavedTensor, edge_of
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -139,6 +139,8 @@ class Function:
         if not track:
             return outputs
         node.next_edges = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
+        if ANOMALY:
+            ANOMALY[0](node)
         node._in_meta = tuple((tuple(a.shape), a.dtype, a.device) if isinstance(a, Tensor)
                               else None for a in args)
         non_diff = getattr(node, "_non_diff", set())

@@ -23,6 +23,11 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
               "saved tensors after calling backward.")
 
 
+# Anomaly mode (autograd.anomaly_mode): holds the node-creation callback while on, else empty,
+# so the hot path pays one truth test.
+ANOMALY: list = []
+
+
 def version_of(t):
     box = t._vbox
     return 0 if box is None else box[0]
@@ -218,6 +223,18 @@ def _unaliased(g, produced, received, saved):
         (saved is None or all(getattr(x, "tensor", None) is not g for x in saved))
 
 
+def _apply_checked(node, grads):
+    """node.apply under anomaly mode: failures name the forward stack, NaN/inf results raise."""
+    from . import anomaly_mode
+    try:
+        result = node.apply(grads)
+    except Exception:
+        anomaly_mode.warn_failure(node)
+        raise
+    anomaly_mode.check_results(node, result if isinstance(result, tuple) else (result,))
+    return result
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                  accumulate=True, allow_unused=False):
     """Propagate ``root_grads`` from ``roots`` (tensors) through the graph.
@@ -289,7 +306,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None,
                 continue
             for g in grads:
                 if g is not None:
-                    input_grads = node.apply(grads)
+                    input_grads = node.apply(grads) if not ANOMALY else \
+                        _apply_checked(node, grads)
                     if not isinstance(input_grads, tuple):
                         input_grads = (input_grads,)
                     break

@@ -958,32 +958,53 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    """softmax(q @ k^T * scale + mask) @ v, with boolean/float masks and causal masking."""
-    import corelib
-    matmul = corelib.matmul
-    lq, lk = query.shape[-2], key.shape[-2]
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    """softmax(q @ k^T * scale + mask) @ v (PyTorch's semantics: boolean masks keep where
+    True, float masks add, ``is_causal`` masks j > l and excludes ``attn_mask``; rows masked
+    everywhere give 0). One fused op (corelib._ops.attention) unless dropout_p > 0."""
+    from .._ops import attention
+    from .._ops.shape import broadcast_shapes, expand
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _tensor_arg(t, op, name)
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError(f"{op}(): Expected query, key, and value to all be at least 2 "
+                           f"dimensional, but got query.dim: {query.ndim} key.dim: {key.ndim} "
+                           f"and value.dim: {value.ndim} instead.")
+    if not (query.dtype is key.dtype is value.dtype):
+        raise RuntimeError(f"{op}(): Expected query, key, and value to have the same dtype, "
+                           f"but got query.dtype: {query.dtype} key.dtype: {key.dtype} and "
+                           f"value.dtype: {value.dtype} instead.")
+    if not query.dtype.is_floating_point:
+        raise RuntimeError(f"{op}(): expected floating-point query, key and value, got "
+                           f"{query.dtype}")
+    if attn_mask is not None:
+        _tensor_arg(attn_mask, op, "attn_mask")
+        if is_causal:
+            raise RuntimeError(f"{op}(): Explicit attn_mask should not be set when "
+                               f"is_causal=True")
+        if attn_mask.dtype is not _dtype.bool and attn_mask.dtype is not query.dtype:
+            raise RuntimeError(f"{op}(): Expected attn_mask dtype to be bool or float or to "
+                               f"match query dtype, but got attn_mask.dtype: "
+                               f"{attn_mask.dtype} and  query.dtype: {query.dtype} instead.")
+    if key.shape[-1] != query.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"{op}(): shapes do not match: query {list(query.shape)}, key "
+                           f"{list(key.shape)}, value {list(value.shape)}")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         rep = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(rep, -3)
         value = value.repeat_interleave(rep, -3)
-    scores = matmul(query, key.transpose(-2, -1)) * scale
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("scaled_dot_product_attention(): explicit attn_mask should not "
-                               "be set when is_causal=True")
-        rows = reshape(arange(lq, device=query.device), (lq, 1))
-        cols = reshape(arange(lk, device=query.device), (1, lk))
-        attn_mask = rows >= cols
-    if attn_mask is not None:
-        if attn_mask.dtype is _dtype.bool:
-            scores = where(attn_mask, scores, -math.inf)
-        else:
-            scores = scores + attn_mask
-    weights = softmax(scores, -1)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     if dropout_p > 0:
-        weights = dropout(weights, dropout_p, training=True)
-    return matmul(weights, value)
+        weights = attention.attention_probs(query, key, attn_mask, scale, is_causal)
+        from .._ops.linalg import matmul
+        return matmul(dropout(weights, dropout_p, training=True), value)
+    shapes = [tuple(t.shape[:-2]) for t in (query, key, value)]
+    if attn_mask is not None and attn_mask.ndim > 2:
+        shapes.append(tuple(attn_mask.shape[:-2]))
+    batch = broadcast_shapes(*shapes)
+    q, k, v = (t if tuple(t.shape[:-2]) == batch else expand(t, batch + tuple(t.shape[-2:]))
+               for t in (query, key, value))
+    return attention.sdpa(q, k, v, attn_mask, scale, is_causal)
 
 
 # ---------------------------------------------------------------------------------------------

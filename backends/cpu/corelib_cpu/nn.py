@@ -778,6 +778,58 @@ def linear(x, w, b):
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# scaled dot-product attention: batched GEMMs and one in-place masked softmax over the scores
+@functools.lru_cache(maxsize=32)
+def _causal_bias(lq, lk, dtype):
+    """Additive (L, S) causal mask: 0 where j <= l, -inf above the diagonal."""
+    bias = np.zeros((lq, lk), dtype)
+    bias[np.triu_indices(lq, 1, lk)] = -np.inf
+    bias.flags.writeable = False
+    return bias
+
+
+def scaled_dot_product_attention(q, k, v, mask, scale, is_causal):
+    """(out, probs) of softmax(q @ k^T * scale + mask) @ v; rows masked everywhere give 0."""
+    dt = q.dtype
+    s = np.matmul(q, k.swapaxes(-1, -2))
+    s *= dt.type(scale)
+    masked = is_causal or mask is not None
+    if mask is not None:
+        if mask.dtype == np.bool_:
+            np.copyto(s, dt.type(-np.inf), where=np.logical_not(mask))
+        else:
+            s += mask
+    if is_causal:
+        s += _causal_bias(s.shape[-2], s.shape[-1], dt)
+    if s.size:
+        top = s.max(-1, keepdims=True)
+        if masked:
+            top[np.isneginf(top)] = 0
+        s -= top
+        np.exp(s, out=s)
+        total = _sum_keep(s, -1)
+        if masked:
+            total[total == 0] = 1
+        s /= total
+    return np.matmul(s, v), s
+
+
+def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
+    """(dq, dk, dv, ds): ds = p * (dp - rowsum(dp * p)) with dp = g @ v^T."""
+    dt = q.dtype
+    dv = np.matmul(probs.swapaxes(-1, -2), g)
+    ds = np.matmul(g, v.swapaxes(-1, -2))
+    if ds.size:
+        ds -= _sum_keep(ds * probs, -1)
+    ds *= probs
+    dq = np.matmul(ds, k)
+    dq *= dt.type(scale)
+    dk = np.matmul(ds.swapaxes(-1, -2), q)
+    dk *= dt.type(scale)
+    return dq, dk, dv, (ds if mask_grad else None)
+
+
 KERNELS = {
     "nll_loss": nll_loss,
     "nll_loss_backward": nll_loss_backward,
@@ -807,4 +859,6 @@ KERNELS = {
     "one_hot": one_hot,
     "class_gather": class_gather,
     "class_scatter": class_scatter,
+    "scaled_dot_product_attention": scaled_dot_product_attention,
+    "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
 }

@@ -19,11 +19,13 @@ from .. import sources
 from ._util import (ALL, BLOCK, CTYPE, FLOATS, NUMERIC, empty, f64, grid_for, i32, i64, launch,
                     layout, device_int64, xp)
 from .elementwise import KERNELS as _ELEMENTWISE, astype, contiguous_copy, copy_into
+from .reduction import row_config, split_layout
 
 MAX_SPATIAL = 3            # NN_MAX_SPATIAL in kernels/nn_window.cuh
 INDEX_DTYPES = ("int32", "int64")
 _ACC = {"float16": "float32", "float32": "float32", "float64": "float64"}   # atomicAdd types
 _add = _ELEMENTWISE["add"]
+_mul = _ELEMENTWISE["mul"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,6 +409,55 @@ def linear_backward_weight(g, x):
                        x.reshape(-1, x.shape[-1]))
 
 
+# ---------------------------------------------------------------------------------------------
+# scaled dot-product attention: cuBLAS matmuls around the in-place row kernels of
+# kernels/attention.cu (masked softmax forward, softmax gradient backward); the probabilities
+# are kept for backward
+sources.register("attention", "attention.cu",
+                 lambda: "".join(f"ATTENTION_KERNELS({dt}, {CTYPE[dt]})\n" for dt in FLOATS))
+
+
+def _attention_rows(s):
+    """(rows, len) of a contiguous scores array, made contiguous if the matmul's was not."""
+    s = s if s.flags.c_contiguous else contiguous_copy(s)
+    lk = s.shape[-1]
+    return s, (s.size // lk if lk else 0), lk
+
+
+def scaled_dot_product_attention(q, k, v, mask, scale, is_causal):
+    """(out, probs) of softmax(q @ k^T * scale + mask) @ v (see corelib/_ops/attention.py)."""
+    dt = q.dtype.name
+    if dt not in FLOATS:
+        raise TypeError(f'"scaled_dot_product_attention" has no CUDA kernel for dtype {dt}')
+    s, rows, lk = _attention_rows(xp().matmul(q, k.swapaxes(-1, -2)))   # cuBLAS matmul
+    if rows and lk:
+        operand = s if mask is None else mask
+        nk, nr, meta, _ = split_layout(s.shape, (operand,), (s.ndim - 1,))
+        grid, block = row_config(rows, lk)
+        name = "attn_softmax_bool" if mask is not None and mask.dtype == np.bool_ else \
+            "attn_softmax"
+        launch(sources.kernel("attention", f"{name}_{dt}"), grid, block,
+               (s, operand, meta, i32(nk), i32(nr), i64(rows), i64(lk), i64(s.shape[-2]),
+                i32(mask is not None), i32(bool(is_causal)), f64(scale)))
+    return xp().matmul(s, v), s                                          # cuBLAS matmul
+
+
+def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
+    """(dq, dk, dv, ds) from the saved probabilities."""
+    dt = q.dtype.name
+    dv = xp().matmul(probs.swapaxes(-1, -2), g)                          # cuBLAS matmuls
+    ds, rows, lk = _attention_rows(xp().matmul(g, v.swapaxes(-1, -2)))
+    if rows and lk:
+        grid, block = row_config(rows, lk)
+        launch(sources.kernel("attention", f"attn_softmax_backward_{dt}"), grid, block,
+               (ds, probs, i64(rows), i64(lk)))
+    dq = xp().matmul(ds, k)
+    dk = xp().matmul(ds.swapaxes(-1, -2), q)
+    _mul(dq, float(scale), out=dq)
+    _mul(dk, float(scale), out=dk)
+    return dq, dk, dv, (ds if mask_grad else None)
+
+
 KERNELS = {
     "linear": linear,
     "linear_backward_input": linear_backward_input,
@@ -426,4 +477,6 @@ KERNELS = {
     "embedding_backward": embedding_backward,
     "embedding_renorm_": embedding_renorm_,
     "one_hot": one_hot,
+    "scaled_dot_product_attention": scaled_dot_product_attention,
+    "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
 }

@@ -1,0 +1,56 @@
+"""Op table: the fused attention primitive (corelib._ops.attention) through
+F.scaled_dot_product_attention, against a NumPy reference of the unfused math and PyTorch."""
+import numpy as np
+
+import corelib
+import corelib.nn.functional as F
+from .opinfo import OpInfo, Sample, make_tensor
+
+
+def _sdpa_samples(dtype, device):
+    def t(*shape, **kw):
+        return make_tensor(shape, dtype, device, low=-1.0, high=1.0, **kw)
+
+    def mask(rows):
+        return corelib.tensor(np.asarray(rows, bool), device=device)
+    keep = mask([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1]])   # row 1: masked out
+    return [
+        Sample((t(2, 3, 4), t(2, 5, 4), t(2, 5, 3))),
+        Sample((t(3, 4), t(5, 4), t(5, 2)), dict(scale=0.7)),                  # no batch dims
+        Sample((t(2, 3, 4), t(2, 5, 4), t(2, 5, 3)), dict(attn_mask=keep)),
+        Sample((t(1, 2, 3, 4), t(1, 2, 5, 4), t(1, 2, 5, 2)), dict(attn_mask=t(3, 5))),
+        Sample((t(2, 2, 3, 2), t(2, 2, 5, 2), t(2, 2, 5, 2)), dict(attn_mask=t(2, 1, 3, 5))),
+        Sample((t(2, 4, 3), t(2, 4, 3), t(2, 4, 3)), dict(is_causal=True, scale=0.3)),
+        Sample((t(1, 5, 2), t(1, 3, 2), t(1, 3, 2)), dict(is_causal=True)),      # L > S
+        Sample((t(2, 1, 3, 4), t(1, 2, 5, 4), t(2, 2, 5, 3))),                   # broadcast
+        Sample((t(2, 3, 4, noncontiguous=True), t(2, 5, 4).transpose(0, 1).contiguous()
+                .transpose(0, 1), t(2, 5, 3))),                                  # views
+        Sample((t(2, 0, 4), t(2, 5, 4), t(2, 5, 3))),                            # empty
+    ]
+
+
+def _np_sdpa(q, k, v, attn_mask=None, is_causal=False, scale=None):
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    s = (q @ np.swapaxes(k, -1, -2)) * scale
+    lq, lk = s.shape[-2:]
+    keep = np.ones((lq, lk), bool)
+    if is_causal:
+        keep = np.tril(keep)
+    if attn_mask is not None and attn_mask.dtype == bool:
+        keep = keep & attn_mask
+    elif attn_mask is not None:
+        s = s + attn_mask
+    keep = np.broadcast_to(keep, s.shape)
+    s = np.where(keep, s, -np.inf)
+    top = np.where(keep.any(-1, keepdims=True), s.max(-1, keepdims=True, initial=-np.inf), 0)
+    e = np.where(keep, np.exp(s - top), 0)
+    total = e.sum(-1, keepdims=True)
+    p = e / np.where(total == 0, 1, total)
+    return (p @ v).astype(q.dtype)
+
+
+OPS = [
+    OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention, _sdpa_samples,
+           ref=_np_sdpa, torch_ref="nn.functional.scaled_dot_product_attention",
+           variant="fused", atol=1e-5),
+]
