@@ -60,12 +60,30 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        """``with corelib.device("meta"):``: factories in the block default to this device
+        (``set_default_device`` for the block, as ``torch.device`` as a context manager)."""
+        from ._ops.creation import get_default_device, set_default_device
+        _OUTER_DEFAULTS.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        from ._ops.creation import set_default_device
+        set_default_device(_OUTER_DEFAULTS.pop())
+
+
+_OUTER_DEFAULTS: list = []   # the default devices that enclosing ``with device`` blocks replaced
+
 
 def canonical(dev) -> device:
-    """The device a tensor lives on: 'cpu' has no index; other types default to index 0."""
+    """The device a tensor lives on: 'cpu' and 'meta' have no index (as in PyTorch); other
+    types default to index 0."""
     d = device(dev) if not isinstance(dev, device) else dev
     if d.type == "cpu":
         return CPU if d.index in (None, 0) else d
+    if d.type == "meta":
+        return device("meta")
     return d if d.index is not None else device(d.type, 0)
 
 

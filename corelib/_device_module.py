@@ -22,7 +22,7 @@ def check_available(device):
     if count == 0:
         raise RuntimeError(f"{device.type} is not available: "
                            f"{get_device_module(device.type).unavailable_reason()}")
-    if device.index >= count:
+    if device.index is not None and device.index >= count:
         raise RuntimeError(f"{device.type} error: invalid device ordinal {device.index} "
                            f"({count} {device.type} device(s) available)")
 

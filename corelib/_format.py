@@ -83,9 +83,9 @@ def tensor_repr(t):
     suffixes = []
     shape = tuple(t.shape)
     numel = t.numel()
-    if t.device.type == "meta":
+    meta = t.device.type == "meta"
+    if meta:
         body = "..."
-        suffixes.append(f"size={shape}")
     elif numel == 0:
         body = "[]"
         if len(shape) != 1:
@@ -101,7 +101,11 @@ def tensor_repr(t):
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     default = (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool)
-    if t.dtype not in default or (numel == 0 and t.dtype is not _dtype.get_default_dtype()):
+    if meta:   # PyTorch: tensor(..., device='meta', size=(2, 3)), any non-default dtype shown
+        suffixes.append(f"size={shape}")
+        if t.dtype is not _dtype.get_default_dtype():
+            suffixes.append(f"dtype={t.dtype!r}")
+    elif t.dtype not in default or (numel == 0 and t.dtype is not _dtype.get_default_dtype()):
         suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

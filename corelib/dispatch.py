@@ -34,7 +34,7 @@ __all__ = ["registry", "Registry", "BackendNotFoundError", "KernelNotImplemented
 
 
 # the project's own backends, named in "install ..." hints (no package names are invented)
-KNOWN_DISTRIBUTIONS = {"cpu": "corelib-cpu", "cuda": "corelib-cuda"}
+KNOWN_DISTRIBUTIONS = {"cpu": "corelib-cpu", "cuda": "corelib-cuda", "meta": "corelib-meta"}
 
 
 class BackendNotFoundError(RuntimeError):

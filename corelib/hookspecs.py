@@ -47,9 +47,6 @@ class BackendSpec:
     has_data: False for a device whose tensors hold no data (``meta``: kernels run shape and
       dtype rules only); ``corelib.testing.installed_devices()`` and the test suites leave it
       out.
-    has_data: False for a device whose tensors hold no data (``meta``: kernels run shape and
-      dtype rules only); ``corelib.testing.installed_devices()`` and the test suites leave it
-      out.
     runtime: device-runtime functions behind ``corelib.<device>`` (all optional):
       ``unavailable_reason()`` (why device_count is 0), ``synchronize(index)``,
       ``set_device(index)``, ``device_name(index)``, ``memory_allocated(index)``,
@@ -71,7 +68,6 @@ class BackendSpec:
                                    "float16", "float32", "float64"})
     distribution: str = field(default="")
     priority: int = 0
-    has_data: bool = True
     has_data: bool = True
     runtime: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 

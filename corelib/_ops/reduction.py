@@ -697,7 +697,8 @@ def _median_all(x, ignore_nan, name):
     with no_grad():
         idx = call(_median_indices, (flat,), _dtype.int64, {"dim": 0, "ignore_nan": ignore_nan})
         value = reshape(gather_along(flat, idx, 0), ())
-    if not (x.requires_grad and STATE.grad_enabled) or value.item() != value.item():
+    if not (x.requires_grad and STATE.grad_enabled) or \
+            not x.is_meta and value.item() != value.item():   # NaN: no even split
         return value
     mask = cast(x == value, x.dtype)
     return sum(x * mask) / sum(mask)

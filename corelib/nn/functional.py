@@ -1203,7 +1203,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _tensor_arg(input, "binary_cross_entropy")
     _check_same_size("binary_cross_entropy", input, target)
     with no_grad():
-        bad = _sum(cast((input < 0) | (input > 1), _dtype.int64)).item() if input.numel() else 0
+        bad = _sum(cast((input < 0) | (input > 1), _dtype.int64)).item() \
+            if input.numel() and not input.is_meta else 0
     if bad:
         raise RuntimeError("all elements of input should be between 0 and 1")
     log_x = where(input > 0, log(where(input > 0, input, 1.0)), -100.0)
@@ -1273,7 +1274,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not valid")
     with no_grad():
-        if _sum(cast(var < 0, _dtype.int64)).item():
+        if not var.is_meta and _sum(cast(var < 0, _dtype.int64)).item():
             raise ValueError("var has negative entry/entries")
     clamped = var + (where(var > eps, var, eps) - var).detach()
     d = input - target

@@ -17,7 +17,9 @@ def op_table():
 
 
 def installed_devices():
-    """Device types of installed backends that have at least one device."""
+    """Device types of installed backends that have at least one device and hold data (not
+    ``meta``)."""
     from corelib.dispatch import registry
     registry.load()
-    return sorted(d for d, spec in registry.backends.items() if spec.device_count() > 0)
+    return sorted(d for d, spec in registry.backends.items()
+                  if spec.has_data and spec.device_count() > 0)

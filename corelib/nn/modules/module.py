@@ -6,6 +6,7 @@ import weakref
 from collections import OrderedDict, namedtuple
 
 from ... import _dtype
+from ..._ops.creation import empty_like
 from ..._tensor import Tensor, parse_to_args
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
@@ -411,6 +412,12 @@ class Module:
         def convert(t):
             return t.to(device, dtype if t.is_floating_point() else None)
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """Move parameters and buffers to ``device`` as new *uninitialised* tensors of the
+        same shapes and dtypes (the way off the meta device, which has no data to copy);
+        parameters stay the same objects and keep ``requires_grad``."""
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
