@@ -401,6 +401,11 @@ def _multi_head_attention_forward(query, key, value, embed_dim_to_check, num_hea
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
                            "Transformer module method `generate_square_subsequent_mask` to "
                            "create this mask.")
+    # PyTorch's fast path: without weights to return, one fused attention op, with the causal
+    # hint in place of the mask when no padding mask has to be merged in
+    fused_causal = is_causal and key_padding_mask is None and not need_weights
+    if fused_causal:
+        attn_mask = None
     key_padding_mask = _float_mask(key_padding_mask, query.dtype)
     attn_mask = _float_mask(attn_mask, query.dtype)
     if use_separate_proj_weight:
@@ -438,6 +443,18 @@ def _multi_head_attention_forward(query, key, value, embed_dim_to_check, num_hea
         key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(
             bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
         attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    if not need_weights:
+        if attn_mask is not None:
+            attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+                attn_mask.reshape(bsz, num_heads, -1, src_len)
+        out = F.scaled_dot_product_attention(
+            q.reshape(bsz, num_heads, tgt_len, head_dim),
+            k.reshape(bsz, num_heads, src_len, head_dim),
+            v.reshape(bsz, num_heads, src_len, head_dim), attn_mask,
+            dropout_p if training else 0.0, is_causal=fused_causal)
+        out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
+        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+        return (out if is_batched else out.squeeze(1)), None
     scores = corelib.bmm(q * (1.0 / head_dim) ** 0.5, k.transpose(-2, -1))
     if attn_mask is not None:
         scores = scores + attn_mask
