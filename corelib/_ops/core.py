@@ -5,6 +5,33 @@ An ``Op`` is one primitive: its name (the kernel name backends implement), its d
 work) and what that rule needs saved. ``call`` runs the kernel resolved for the inputs' device
 and records a graph node when gradients are needed. Gradients that were broadcast are reduced
 back to each input's shape centrally, in the engine (autograd.graph).
+
+The kernel contract lives in the same record (public view: ``corelib.contract``,
+``python -m corelib kernels``, docs/kernels.md). Op families come from factories (``unary``,
+``binary``, ``reduction``, ...), which set these once for the whole family:
+
+* ``sig`` -- the kernel signature, a string parsed once (like PyTorch's native_functions.yaml)::
+
+      (Array|Scalar a, Array|Scalar b, *, Array! out=None) -> Array
+      (Array x, *, dims dim, bool keepdim) -> Array
+      (Array x, *, shape shape) -> Array(x)
+      (*, shape shape, float low, float high, Generator generator, dtype dtype) -> Array
+
+  Arguments before ``*`` are operands, passed by position (``*Array arrays``: any number);
+  after it, keyword params. Kinds: ``Array``, ``Array|Scalar``, ``Scalar``, ``int``,
+  ``float``, ``bool``, ``str``, ``dim`` (one non-negative dim), ``dims`` (tuple of them),
+  ``shape``, ``int[]``, ``int[][]`` (pairs), ``dtype`` (a name), ``Generator``, ``Any``
+  (index keys, states); ``?`` allows None, ``=default`` makes it optional, ``!`` marks an
+  array the kernel writes into. Returns: ``Array`` (a new array), ``Array(x)`` (a view sharing
+  storage with operand x), ``Array?``, a tuple ``(Array, Array)``, ``None`` (writes in place
+  only), or a Python ``bool``/``int``/``int[]``/``Any``. A kernel with ``Array! out=None``
+  writes into ``out`` when given and returns it. Kernels are called
+  ``kernel(*operands, **params)`` with operands already promoted (see corelib.hookspecs).
+* ``rule`` -- the shape-and-dtype rule (corelib._ops.rules): operands as ``Meta``, params by
+  keyword -> the result's ``Meta`` (or a tuple); ``rules.DATA_DEPENDENT`` where the shape
+  depends on the values (nonzero, unique, ...). The meta device and the kernel checks run it.
+* ``core`` -- member of the minimal core set from which the other kernels could be composed.
+* ``doc`` -- a one-line description for the kernel reference.
 """
 from __future__ import annotations
 
@@ -28,14 +55,20 @@ class Op:
     saves: "inputs", "out", "both", "meta" (only input shapes) or None; or a tuple saying, per
     input, which inputs' requires_grad make it needed, e.g. mul's ``((1,), (0,))`` ("cross"):
     a is needed only for b's gradient. An input not saved reaches the rule as None, and the
-    rule returns None for the gradients that would need it.
+    rule returns None for the gradients that would need it. sig, rule, core, doc: the kernel
+    contract (module doc).
     """
     __slots__ = ("name", "vjp", "saves_inputs", "saves_out", "saves_meta", "save_when",
-                 "node_name", "kernels", "has_kernel")
+                 "node_name", "kernels", "has_kernel", "sig", "rule", "core", "doc")
     all: dict = {}
 
-    def __init__(self, name, vjp=None, saves="inputs", has_kernel=True):
+    def __init__(self, name, vjp=None, saves="inputs", has_kernel=True, sig=None, rule=None,
+                 core=False, doc=None):
         self.name = name
+        self.sig = sig     # kernel signature (see the module doc)
+        self.rule = rule   # shape-and-dtype rule
+        self.core = core   # in the minimal core set
+        self.doc = doc     # one-line description
         self.has_kernel = has_kernel   # False: a graph record only (e.g. device transfer)
         self.vjp = vjp
         self.save_when = ((1,), (0,)) if saves == "cross" else \

@@ -6,6 +6,8 @@ NumPy is the interchange format between devices and with user data (``tensor(lis
 from __future__ import annotations
 
 import builtins
+import math
+import operator
 import weakref
 
 import numpy as np
@@ -14,9 +16,10 @@ from .. import _dtype
 from .._device import canonical, CPU
 from .._device_module import check_available
 from .._random import default_generator
-from .._tensor import Tensor
+from .._tensor import Tensor, int_list
 from ..autograd.grad_mode import STATE
 from ..dispatch import registry
+from . import rules as R
 from .core import Op, call, record
 
 # public API, re-exported by corelib/__init__.py
@@ -56,16 +59,19 @@ def _finish(t, requires_grad):
 
 
 def _size(size, op):
-    if len(size) == 1 and not isinstance(size[0], int):
-        size = tuple(size[0])
-    try:
-        size = tuple(builtins.int(s) for s in size)
-    except TypeError:
-        raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, got {size!r}")
+    size = int_list(size, op, "size")
     if builtins.any(s < 0 for s in size):
         raise RuntimeError(f"{op}(): Trying to create tensor with negative dimension "
                            f"{min(size)}: {list(size)}")
+    numel = 1
+    for s in size:
+        numel *= s
+    if numel > _MAX_BYTES:
+        raise RuntimeError(f"{op}(): Storage size calculation overflowed with sizes={list(size)}")
     return size
+
+
+_MAX_BYTES = 2 ** 63 - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,17 +198,36 @@ def to_device(x, device):
 
 # ---------------------------------------------------------------------------------------------
 # factories
-_full = Op("full")
-_empty = Op("empty")
-_arange = Op("arange")
-_linspace = Op("linspace")
-_eye = Op("eye")
+_full = Op("full",
+           sig="(*, shape shape, Scalar value, dtype dtype, int device_index) -> Array",
+           rule=R.full,
+           core=True,
+           doc="an array of shape filled with value")
+_empty = Op("empty",
+            sig="(*, shape shape, dtype dtype, int device_index) -> Array",
+            rule=R.full,
+            doc="an uninitialised array of shape")
+_arange = Op("arange",
+             sig=("(*, Scalar start, Scalar end, Scalar step, dtype dtype, "
+                  "int device_index) -> Array"),
+             rule=R.arange,
+             core=True,
+             doc="start, start + step, ... up to (excluding) end")
+_linspace = Op("linspace",
+               sig=("(*, Scalar start, Scalar end, int steps, dtype dtype, "
+                    "int device_index) -> Array"),
+               rule=R.linspace,
+               doc="steps evenly spaced values from start to end (computed in float64)")
+_eye = Op("eye",
+          sig="(*, int n, int m, dtype dtype, int device_index) -> Array",
+          rule=R.eye,
+          doc="the n x m identity")
 
 
 def _dtype_or_default(dtype, op, default=None):
     if dtype is None:
         return default or _dtype.get_default_dtype()
-    return _dtype.as_dtype(dtype, op)
+    return _dtype.dtype_arg(dtype, op)
 
 
 def _factory(op, params, dtype, device, requires_grad):
@@ -212,7 +237,20 @@ def _factory(op, params, dtype, device, requires_grad):
     k = op.kernels.get(device.type) or op.kernel(device.type)
     if dtype.name not in registry.backends[device.type].dtypes:
         raise TypeError(f"{op.name}(): device {device.type!r} does not support dtype {dtype}")
-    data = k(dtype=dtype.name, device_index=device.index or 0, **params)
+    shape = params.get("shape")
+    nbytes = dtype.itemsize
+    for s in shape or ():
+        nbytes *= s
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"{op.name}(): Storage size calculation overflowed with "
+                           f"sizes={list(shape)}")
+    try:
+        data = k(dtype=dtype.name, device_index=device.index or 0, **params)
+    except MemoryError:
+        raise RuntimeError(f"{op.name}(): not enough memory: you tried to allocate {nbytes} "
+                           f"bytes.") from None
+    except ValueError as exc:   # the array library's wording never reaches the user raw
+        raise RuntimeError(f"{op.name}(): {exc}") from None
     return _finish(_make(data, device, dtype), requires_grad)
 
 
@@ -224,7 +262,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
             if isinstance(fill_value, int) else _dtype.get_default_dtype()
         if isinstance(fill_value, Tensor):
             fill_value = fill_value.item()
-    dtype = _dtype.as_dtype(dtype, "full")
+    dtype = _dtype.dtype_arg(dtype, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _factory(_full, {"shape": _size((size,), "full"), "value": fill_value}, dtype,
@@ -259,14 +297,16 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if builtins.any(isinstance(v, builtins.float) and not math.isfinite(v) for v in vals[:2]):
+        raise RuntimeError(f"arange(): unsupported range: {vals[0]} -> {vals[1]}")
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("arange(): upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("arange(): upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if builtins.all(isinstance(v, int) for v in vals) \
             else _dtype.get_default_dtype()
-    dtype = _dtype.as_dtype(dtype, "arange")
+    dtype = _dtype.dtype_arg(dtype, "arange")
     return _factory(_arange, {"start": vals[0], "end": vals[1], "step": vals[2]}, dtype, device,
                     requires_grad)
 
@@ -286,6 +326,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and operator.index(v) < 0:
+            raise RuntimeError(f"eye(): {name} must be greater or equal to 0, got {v}")
     return _factory(_eye, {"n": n, "m": n if m is None else m},
                     _dtype_or_default(dtype, "eye"), device, requires_grad)
 
@@ -303,10 +346,26 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 # ---------------------------------------------------------------------------------------------
 # random factories
-_uniform = Op("uniform")
-_normal = Op("normal")
-_randint = Op("randint")
-_randperm = Op("randperm")
+_uniform = Op("uniform",
+              sig=("(*, shape shape, float low, float high, Generator generator, dtype dtype, "
+                   "int device_index) -> Array"),
+              rule=R.full,
+              core=True,
+              doc="U[low, high) samples")
+_normal = Op("normal",
+             sig=("(*, shape shape, float mean, float std, Generator generator, dtype dtype, "
+                  "int device_index) -> Array"),
+             rule=R.full,
+             doc="N(mean, std^2) samples")
+_randint = Op("randint",
+              sig=("(*, shape shape, int low, int high, Generator generator, dtype dtype, "
+                   "int device_index) -> Array"),
+              rule=R.full,
+              doc="integers uniform on [low, high)")
+_randperm = Op("randperm",
+               sig="(*, int n, Generator generator, dtype dtype, int device_index) -> Array",
+               rule=R.randperm,
+               doc="a random permutation of 0 .. n-1")
 
 
 def _gen(generator, device):

@@ -14,6 +14,7 @@ from .._device import CPU
 from .._dtype import result_type_from, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
+from . import rules as R
 from .core import Op, as_tensor_arg, call, device_of, method, record, scalar_types
 
 _make = Tensor._make
@@ -47,7 +48,11 @@ def _cast_vjp(g, out, x, dtype):
     return (cast(g, x.dtype),)
 
 
-_cast = Op("astype", _cast_vjp)
+_cast = Op("astype", _cast_vjp,
+           sig="(Array x, *, dtype dtype) -> Array",
+           rule=R.to_dtype,
+           core=True,
+           doc="x converted to dtype (floats to integers truncate toward zero)")
 
 
 def cast(x, dtype):
@@ -251,7 +256,11 @@ def assign(self, value):
             self._requires_grad = True
 
 
-_copy = Op("copy_")
+_copy = Op("copy_",
+           sig="(Array! dst, Array src) -> None",
+           rule=R.written,
+           core=True,
+           doc="copy src into dst (same shape and dtype; dst may be a strided view)")
 
 
 def _copy_data(dst, src):
@@ -310,14 +319,18 @@ def _not_implemented(name, dt):
 
 
 def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=None,
-          no_bool=False, method=True):
+          no_bool=False, method=True, kernel_params="", core=False):
     """Define unary op ``name(input, *, out=None, **params)``; params go to the kernel.
 
     kind: 'float' (ints promote to the default float dtype), 'same' (result has the input's
     dtype), 'float_only' (floating inputs only, as PyTorch's activation kernels), 'bool'
     (result is bool), 'int_only' (integral and bool inputs). ``no_bool`` rejects bool inputs.
+    ``kernel_params``: the kernel's optional keyword params, in signature syntax (core.py);
+    ``core``: in the core kernel set.
     """
-    op = Op(name, vjp, saves)
+    op = Op(name, vjp, saves, sig=f"(Array x, *, {kernel_params}Array! out=None) -> Array",
+            rule=R.same_bool if kind == "bool" else R.same, core=core,
+            doc=f"elementwise {name}" + (" (bool result)" if kind == "bool" else ""))
 
     def fn(input, *, out=None, **params):
         as_tensor_arg(input, name)
@@ -338,13 +351,17 @@ def unary(name, vjp=None, saves="inputs", kind="float", inplace_ok=True, doc=Non
 
 
 def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
-           tensor_only=False, no_bool=False):
+           tensor_only=False, no_bool=False, core=False):
     """Define broadcasting binary op ``name``. kind: 'arith' (promoted dtype), 'float'
     (promoted, then ints to default float), 'float_only' (promoted dtype must be floating),
     'compare' (bool result), 'logical' (bool inputs and result), 'integral' (bitwise: no
     floats). ``tensor_only``: ``other`` must be a Tensor (as torch.maximum); ``no_bool``
-    rejects a bool result type (as torch.remainder)."""
-    op = Op(name, vjp, saves)
+    rejects a bool result type (as torch.remainder). ``core``: in the core kernel set."""
+    operand = "Array" if tensor_only else "Array|Scalar"
+    to_bool = kind in ("compare", "logical")
+    op = Op(name, vjp, saves, sig=f"({operand} a, {operand} b, *, Array! out=None) -> Array",
+            rule=R.broadcast_bool if to_bool else R.broadcast, core=core,
+            doc=f"elementwise {name}, broadcast" + (" (bool result)" if to_bool else ""))
     kernels = op.kernels
     same_dtype_result = kind in ("arith", "integral")
     # dtype categories the fast path may run on (others need the checks below)
@@ -444,8 +461,8 @@ def _zeros(g, out, *inputs, **params):
 
 # ---------------------------------------------------------------------------------------------
 # arithmetic
-_add = binary("add", lambda g, out, a, b: (g, g), saves=None, reflected=("__radd__",))
-_sub = binary("sub", lambda g, out, a, b: (g, -g), saves=None)
+_add = binary("add", lambda g, out, a, b: (g, g), saves=None, reflected=("__radd__",), core=True)
+_sub = binary("sub", lambda g, out, a, b: (g, -g), saves=None, core=True)
 
 
 def _mul_vjp(g, out, a, b):
@@ -456,8 +473,8 @@ def _div_vjp(g, out, a, b):
     return g / b, (None if a is None else -g * a / (b * b))
 
 
-mul = binary("mul", _mul_vjp, saves="cross", reflected=("__rmul__",))
-div_true = binary("div", _div_vjp, saves=((1,), (0, 1)), kind="float")
+mul = binary("mul", _mul_vjp, saves="cross", reflected=("__rmul__",), core=True)
+div_true = binary("div", _div_vjp, saves=((1,), (0, 1)), kind="float", core=True)
 
 
 def _alpha(other, alpha, name):
@@ -533,7 +550,7 @@ def _pow_vjp(g, out, a, b):
     return ga, gb
 
 
-_pow = binary("pow", _pow_vjp, saves="both")
+_pow = binary("pow", _pow_vjp, saves="both", core=True)
 
 
 def pow(input, exponent, *, out=None):
@@ -588,8 +605,8 @@ def _fminmax_vjp(first_wins):
     return rule
 
 
-maximum = binary("maximum", _minmax_vjp(lambda a, b: a < b), tensor_only=True)
-minimum = binary("minimum", _minmax_vjp(lambda a, b: a > b), tensor_only=True)
+maximum = binary("maximum", _minmax_vjp(lambda a, b: a < b), tensor_only=True, core=True)
+minimum = binary("minimum", _minmax_vjp(lambda a, b: a > b), tensor_only=True, core=True)
 fmax = binary("fmax", _fminmax_vjp(lambda a, b: a >= b), tensor_only=True)
 fmin = binary("fmin", _fminmax_vjp(lambda a, b: a <= b), tensor_only=True)
 hypot = binary("hypot", lambda g, out, a, b: (g * a / out, g * b / out), saves="both",
@@ -616,7 +633,7 @@ xlogy = binary("xlogy", _xlogy_vjp, kind="float")
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
-neg = unary("neg", lambda g, out, x: (-g,), saves=None, kind="same")
+neg = unary("neg", lambda g, out, x: (-g,), saves=None, kind="same", core=True)
 negative = _alias(neg, "negative")
 
 
@@ -628,22 +645,22 @@ def _neg_checked(input, *, out=None):
     return neg(input, out=out)
 
 
-exp = unary("exp", lambda g, out, x: (g * out,), saves="out")
+exp = unary("exp", lambda g, out, x: (g * out,), saves="out", core=True)
 exp2 = unary("exp2", lambda g, out, x: (g * out * _LN2,), saves="out")
 expm1 = unary("expm1", lambda g, out, x: (g * (out + 1),), saves="out")
-log = unary("log", lambda g, out, x: (g / x,))
+log = unary("log", lambda g, out, x: (g / x,), core=True)
 log2 = unary("log2", lambda g, out, x: (g / (x * _LN2),))
 log10 = unary("log10", lambda g, out, x: (g / (x * _LN10),))
 log1p = unary("log1p", lambda g, out, x: (g / (x + 1),))
 sqrt = unary("sqrt", lambda g, out, x: (g / (2 * out),), saves="out")
 rsqrt = unary("rsqrt", lambda g, out, x: (-0.5 * g * out * out * out,), saves="out")
 reciprocal = unary("reciprocal", lambda g, out, x: (-g * out * out,), saves="out")
-sin = unary("sin", lambda g, out, x: (g * cos(x),))
-cos = unary("cos", lambda g, out, x: (-g * sin(x),))
+sin = unary("sin", lambda g, out, x: (g * cos(x),), core=True)
+cos = unary("cos", lambda g, out, x: (-g * sin(x),), core=True)
 tan = unary("tan", lambda g, out, x: (g * (1 + out * out),), saves="out")
 asin = unary("asin", lambda g, out, x: (g * rsqrt(1 - x * x),))
 acos = unary("acos", lambda g, out, x: (-g * rsqrt(1 - x * x),))
-atan = unary("atan", lambda g, out, x: (g / (1 + x * x),))
+atan = unary("atan", lambda g, out, x: (g / (1 + x * x),), core=True)
 sinh = unary("sinh", lambda g, out, x: (g * cosh(x),))
 cosh = unary("cosh", lambda g, out, x: (g * sinh(x),))
 tanh = unary("tanh", lambda g, out, x: (g * (1 - out * out),), saves="out")
@@ -654,20 +671,21 @@ arcsin, arccos, arctan = _alias(asin, "arcsin"), _alias(acos, "arccos"), _alias(
 arcsinh, arccosh = _alias(asinh, "arcsinh"), _alias(acosh, "arccosh")
 arctanh = _alias(atanh, "arctanh")
 sigmoid = unary("sigmoid", lambda g, out, x: (g * out * (1 - out),), saves="out")
-erf = unary("erf", lambda g, out, x: (g * _TWO_OVER_SQRT_PI * exp(-x * x),))
+erf = unary("erf", lambda g, out, x: (g * _TWO_OVER_SQRT_PI * exp(-x * x),), core=True)
 erfc = unary("erfc", lambda g, out, x: (-g * _TWO_OVER_SQRT_PI * exp(-x * x),))
 erfinv = unary("erfinv", lambda g, out, x: (g * (0.5 * math.sqrt(math.pi)) * exp(out * out),),
                saves="out")
-abs = unary("abs", lambda g, out, x: (g * sign(x),), kind="same", no_bool=True)
+abs = unary("abs", lambda g, out, x: (g * sign(x),), kind="same", no_bool=True, core=True)
 absolute = _alias(abs, "absolute")
 sign = unary("sign", _zeros, saves=None, kind="same")
 sgn = _alias(sign, "sgn")
-floor = unary("floor", _zeros, saves=None, kind="same", no_bool=True)
+floor = unary("floor", _zeros, saves=None, kind="same", no_bool=True, core=True)
 ceil = unary("ceil", _zeros, saves=None, kind="same", no_bool=True)
 trunc = unary("trunc", _zeros, saves=None, kind="same", no_bool=True)
 fix = _alias(trunc, "fix")
 frac = unary("frac", lambda g, out, x: (g,), saves=None, kind="float_only")
-_round = unary("round", _zeros, saves=None, kind="same", no_bool=True, method=False)
+_round = unary("round", _zeros, saves=None, kind="same", no_bool=True, method=False,
+               kernel_params="int decimals=0, ")
 
 
 def round(input, *, decimals=0, out=None):
@@ -704,7 +722,7 @@ def _logit_vjp(g, out, x, eps=None):
     return (where((x < eps) | (x > 1 - eps), 0.0, d),)
 
 
-_logit = unary("logit", _logit_vjp, method=False)
+_logit = unary("logit", _logit_vjp, method=False, kernel_params="float? eps=None, ")
 
 
 def logit(input, eps=None, *, out=None):
@@ -718,7 +736,8 @@ _install("logit", logit, True)
 
 
 _nan_to_num = unary("nan_to_num", lambda g, out, x, **params: (g * isfinite(x),), kind="same",
-                    method=False)
+                    method=False,
+                    kernel_params="float nan=0.0, float? posinf=None, float? neginf=None, ")
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -806,7 +825,8 @@ def _leaky_relu_vjp(g, out, x, negative_slope=0.01):
     return (where(x > 0, g, g * negative_slope),)
 
 
-_leaky_relu = unary("leaky_relu", _leaky_relu_vjp, kind="float_only", method=False)
+_leaky_relu = unary("leaky_relu", _leaky_relu_vjp, kind="float_only", method=False,
+                    kernel_params="float negative_slope=0.01, ")
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -822,7 +842,8 @@ def _elu_vjp(g, out, x, alpha=1.0, scale=1.0, input_scale=1.0):
     return (where(x > 0, g * scale, neg_slope),)
 
 
-_elu = unary("elu", _elu_vjp, kind="float_only", method=False)
+_elu = unary("elu", _elu_vjp, kind="float_only", method=False,
+             kernel_params="float alpha=1.0, float scale=1.0, float input_scale=1.0, ")
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -860,7 +881,8 @@ def _hardtanh_vjp(g, out, x, min_val=-1.0, max_val=1.0):
     return (where((x > min_val) & (x < max_val), g, 0.0),)
 
 
-_hardtanh = unary("hardtanh", _hardtanh_vjp, kind="same", no_bool=True, method=False)
+_hardtanh = unary("hardtanh", _hardtanh_vjp, kind="same", no_bool=True, method=False,
+                  kernel_params="Scalar min_val=-1.0, Scalar max_val=1.0, ")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -911,7 +933,8 @@ def _gelu_vjp(g, out, x, approximate="none"):
     return (g * (cdf + x * pdf),)
 
 
-_gelu = unary("gelu", _gelu_vjp, kind="float_only", method=False)
+_gelu = unary("gelu", _gelu_vjp, kind="float_only", method=False,
+              kernel_params="str approximate='none', ")
 
 
 def gelu(input, approximate="none"):
@@ -955,7 +978,8 @@ def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
     return (where(bx > threshold, g, g * sigmoid(bx)),)
 
 
-_softplus = unary("softplus", _softplus_vjp, kind="float_only", method=False)
+_softplus = unary("softplus", _softplus_vjp, kind="float_only", method=False,
+                  kernel_params="float beta=1.0, float threshold=20.0, ")
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -970,31 +994,31 @@ def softsign(input):
 
 # ---------------------------------------------------------------------------------------------
 # comparison, logic and bitwise
-eq = binary("eq", kind="compare")
-ne = binary("ne", kind="compare")
-lt = binary("lt", kind="compare")
-le = binary("le", kind="compare")
-gt = binary("gt", kind="compare")
-ge = binary("ge", kind="compare")
+eq = binary("eq", kind="compare", core=True)
+ne = binary("ne", kind="compare", core=True)
+lt = binary("lt", kind="compare", core=True)
+le = binary("le", kind="compare", core=True)
+gt = binary("gt", kind="compare", core=True)
+ge = binary("ge", kind="compare", core=True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _fn, _names in ((gt, ("greater",)), (ge, ("greater_equal",)), (lt, ("less",)),
                     (le, ("less_equal",)), (ne, ("not_equal",))):
     _alias(_fn, *_names)
 
-logical_and = binary("logical_and", kind="logical", tensor_only=True)
-logical_or = binary("logical_or", kind="logical", tensor_only=True)
+logical_and = binary("logical_and", kind="logical", tensor_only=True, core=True)
+logical_or = binary("logical_or", kind="logical", tensor_only=True, core=True)
 logical_xor = binary("logical_xor", kind="logical", tensor_only=True)
-logical_not = unary("logical_not", kind="bool")
+logical_not = unary("logical_not", kind="bool", core=True)
 Tensor.logical_not_ = lambda self: inplace(self, logical_not)
 
-bitwise_and = binary("bitwise_and", kind="integral", reflected=("__rand__",))
-bitwise_or = binary("bitwise_or", kind="integral", reflected=("__ror__",))
-bitwise_xor = binary("bitwise_xor", kind="integral", reflected=("__rxor__",))
+bitwise_and = binary("bitwise_and", kind="integral", reflected=("__rand__",), core=True)
+bitwise_or = binary("bitwise_or", kind="integral", reflected=("__ror__",), core=True)
+bitwise_xor = binary("bitwise_xor", kind="integral", reflected=("__rxor__",), core=True)
 bitwise_left_shift = binary("bitwise_left_shift", kind="integral", reflected=("__rlshift__",),
                             no_bool=True)
 bitwise_right_shift = binary("bitwise_right_shift", kind="integral",
                              reflected=("__rrshift__",), no_bool=True)
-bitwise_not = unary("bitwise_not", kind="int_only")
+bitwise_not = unary("bitwise_not", kind="int_only", core=True)
 
 
 def _invert(self):
@@ -1004,7 +1028,10 @@ def _invert(self):
     return bitwise_not(self)
 
 
-_isclose = Op("isclose")
+_isclose = Op("isclose",
+              sig="(Array a, Array b, *, float rtol, float atol, bool equal_nan) -> Array",
+              rule=R.broadcast_bool,
+              doc="|a - b| <= atol + rtol * |b| (bool; NaNs equal with equal_nan)")
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1050,7 +1077,11 @@ def _where_vjp(g, out, cond, a, b):
         (where(cond, zero, g) if isinstance(b, Tensor) else None)
 
 
-_where = Op("where", _where_vjp)
+_where = Op("where", _where_vjp,
+            sig="(Array cond, Array|Scalar a, Array|Scalar b, *, Array! out=None) -> Array",
+            rule=R.where,
+            core=True,
+            doc="a where cond (bool) else b, broadcast")
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -1086,7 +1117,10 @@ def _clamp_vjp(g, out, x, lo, hi):
     return where(keep, g, 0.0), g_lo, g_hi
 
 
-_clamp = Op("clamp", _clamp_vjp)
+_clamp = Op("clamp", _clamp_vjp,
+            sig="(Array x, Array|Scalar? min, Array|Scalar? max, *, Array! out=None) -> Array",
+            rule=R.broadcast,
+            doc="min(max(x, min), max), broadcast; a None bound is absent")
 
 
 def clamp(input, min=None, max=None, *, out=None):
@@ -1134,7 +1168,10 @@ def _lerp_vjp(g, out, start, end, weight):
         (g * (end - start) if isinstance(weight, Tensor) else None)
 
 
-_lerp = Op("lerp", _lerp_vjp)
+_lerp = Op("lerp", _lerp_vjp,
+           sig="(Array start, Array end, Array|Scalar weight, *, Array! out=None) -> Array",
+           rule=R.broadcast,
+           doc="start + weight * (end - start), broadcast")
 
 
 def lerp(input, end, weight, *, out=None):

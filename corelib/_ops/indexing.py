@@ -8,6 +8,7 @@ from .._device import CPU
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, edge_of
+from . import rules as R
 from .core import Op, call, device_of, method
 from .elementwise import assign, cast, check_inplace
 
@@ -63,14 +64,29 @@ def _is_basic(key):
 
 # basic (view) indexing: getitem and its backward, each the other's derivative
 _getitem = Op("getitem", lambda g, out, x_shape, key: (_getitem_backward(g, x_shape, key),),
-              saves="meta")
+              saves="meta",
+              sig="(Array x, *, Any key) -> Array(x)",
+              rule=R.index_key,
+              core=True,
+              doc="basic indexing x[key] (key: a tuple of ints, slices, None, Ellipsis): a view")
 _slice_backward = Op("getitem_backward", lambda g, out, g_shape, shape, key: (
-    call(_getitem, (g,), g.dtype, {"key": key}),), saves="meta")
+    call(_getitem, (g,), g.dtype, {"key": key}),), saves="meta",
+                     sig="(Array g, *, shape shape, Any key) -> Array",
+                     rule=R.shape_param,
+                     doc="zeros of shape with g written at the basic index key")
 # advanced (copy) indexing
 _index = Op("index", lambda g, out, x_shape, key: (_index_backward(g, x_shape, key),),
-            saves="meta")
+            saves="meta",
+            sig="(Array x, *, Any key) -> Array",
+            rule=R.index_key,
+            core=True,
+            doc="advanced indexing x[key] (integer or boolean arrays in key, NumPy rules): a copy")
 _index_backward_op = Op("index_backward", lambda g, out, g_shape, shape, key: (
-    call(_index, (g,), g.dtype, {"key": key}),), saves="meta")
+    call(_index, (g,), g.dtype, {"key": key}),), saves="meta",
+                        sig="(Array g, *, shape shape, Any key) -> Array",
+                        rule=R.shape_param,
+                        doc=("zeros of shape with g added at the advanced index key (repeats "
+                             "accumulate)"))
 
 
 def _getitem_backward(g, shape, key):
@@ -116,8 +132,15 @@ def _basic_raw(key):
     return all(isinstance(k, _BASIC) for k in key)
 
 
-_index_put = Op("index_put", _index_put_vjp, saves="meta")
-_setitem = Op("setitem")
+_index_put = Op("index_put", _index_put_vjp, saves="meta",
+                sig="(Array x, Array values, *, Any key, bool accumulate) -> Array",
+                rule=R.same,
+                core=True,
+                doc="a copy of x with values written (accumulate: added) at key")
+_setitem = Op("setitem",
+              sig="(Array! x, Any key, Array|Scalar value) -> None",
+              rule=R.written,
+              doc="x[key] = value, in place")
 
 
 def index_put_raw(x, raw_key, value, accumulate):
@@ -227,14 +250,17 @@ def _dim(input, dim, op):
     return wrap_dim(dim, max(input.ndim, 1), op)
 
 
-def _transposed_ops(name):
+def _transposed_ops(name, rule, doc):
     """Op ``name`` (params dim, shape) and its transpose ``name + "_backward"`` (shape, dim):
-    the derivative of each is the other applied to the gradient."""
+    the derivative of each is the other applied to the gradient. rule, doc: the forward's."""
     fwd = Op(name, lambda g, out, x, index, dim, shape: (
-        call(bwd, (g, index), g.dtype, {"shape": shape, "dim": dim}), None), saves=((), (0,)))
+        call(bwd, (g, index), g.dtype, {"shape": shape, "dim": dim}), None), saves=((), (0,)),
+        sig="(Array x, Array index, *, dim dim, shape shape) -> Array", rule=rule, doc=doc)
     bwd = Op(name + "_backward", lambda g, out, gg, index, shape, dim: (
         call(fwd, (g, index), g.dtype, {"dim": dim, "shape": tuple(g.shape)}), None),
-        saves=((), (0,)))
+        saves=((), (0,)), sig="(Array g, Array index, *, shape shape, dim dim) -> Array",
+        rule=R.shape_param, doc=f"the transpose of {name}: zeros of shape with g added at "
+                                f"index along dim")
     return fwd, bwd
 
 
@@ -244,7 +270,8 @@ def _same_dtype(input, src, op, what="src"):
                            f"{input.dtype} and {src.dtype})")
 
 
-_gather, _gather_backward = _transposed_ops("gather")
+_gather, _gather_backward = _transposed_ops(
+    "gather", R.like_index, "x at int64 index along dim (index no larger than x; index's shape)")
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
@@ -292,7 +319,11 @@ def _scatter_vjp(g, out, x, index, src, dim, reduce, include_self):
     return gx, None, gsrc
 
 
-_scatter = Op("scatter", _scatter_vjp, saves=((), (0, 2), ()))
+_scatter = Op("scatter", _scatter_vjp, saves=((), (0, 2), ()),
+              sig=("(Array x, Array index, Array|Scalar src, *, dim dim, str? reduce, bool "
+                   "include_self) -> Array"),
+              rule=R.same,
+              doc="a copy of x with src written (reduce 'sum'/'add': added) at index along dim")
 
 
 def _scatter_impl(input, dim, index, src, reduce, include_self, op):
@@ -357,7 +388,12 @@ def _mask_scattered(g, index, dim):
                                                      "include_self": True})
 
 
-_scatter_reduced = Op("scatter_reduced", _reduced_vjp, saves="both")
+_scatter_reduced = Op("scatter_reduced", _reduced_vjp, saves="both",
+                      sig=("(Array x, Array index, Array|Scalar src, *, dim dim, str? reduce, "
+                           "bool include_self) -> Array"),
+                      rule=R.same,
+                      doc=("a copy of x with src combined at index along dim by reduce (prod, "
+                           "multiply, mean, amax, amin)"))
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
@@ -398,7 +434,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
 
 
 # index_select / index_add / index_copy / index_fill
-_index_select, _index_select_backward = _transposed_ops("index_select")
+_index_select, _index_select_backward = _transposed_ops(
+    "index_select", R.index_select, "the slices of x at 1-d int64 index along dim")
 
 
 def index_select(input, dim, index, *, out=None):
@@ -420,7 +457,10 @@ def _index_add_vjp(g, out, x, index, src, dim, alpha):
     return g, None, (gsrc * alpha if alpha != 1 else gsrc)
 
 
-_index_add = Op("index_add", _index_add_vjp, saves=((), (2,), ()))
+_index_add = Op("index_add", _index_add_vjp, saves=((), (2,), ()),
+                sig="(Array x, Array index, Array source, *, dim dim, Scalar alpha) -> Array",
+                rule=R.same,
+                doc="a copy of x with alpha * source added at 1-d index along dim")
 
 
 def _copy_vjp(g, out, x, index, src, dim):
@@ -429,7 +469,10 @@ def _copy_vjp(g, out, x, index, src, dim):
                                                                "shape": tuple(g.shape)})
 
 
-_index_copy = Op("index_copy", _copy_vjp, saves=((), (0, 2), ()))
+_index_copy = Op("index_copy", _copy_vjp, saves=((), (0, 2), ()),
+                 sig="(Array x, Array index, Array source, *, dim dim) -> Array",
+                 rule=R.same,
+                 doc="a copy of x with the slices of source written at 1-d index along dim")
 
 
 def _fill_vjp(g, out, x, index, value, dim):
@@ -442,7 +485,10 @@ def _fill_vjp(g, out, x, index, value, dim):
     return gx, None, gv
 
 
-_index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), (2,)))
+_index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), (2,)),
+                 sig="(Array x, Array index, Array|Scalar value, *, dim dim) -> Array",
+                 rule=R.same,
+                 doc="a copy of x with value (a number or 0-d array) at 1-d index along dim")
 
 
 def _index_args(input, dim, index, source, op):
@@ -567,7 +613,11 @@ def put(input, index, source, accumulate=False):
     return reshape(result, input.shape)
 
 
-_nonzero = Op("nonzero")
+_nonzero = Op("nonzero",
+              sig="(Array x) -> Array",
+              rule=R.DATA_DEPENDENT,
+              core=True,
+              doc="the (n, ndim) int64 indices of the non-zero elements")
 
 
 def nonzero(input, *, out=None, as_tuple=False):

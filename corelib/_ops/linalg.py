@@ -18,6 +18,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from . import rules as R
 from .core import Op, call, device_of, method, record, wrap_dim
 from .creation import arange, eye, zeros
 from .elementwise import cast, promote, where, write_out
@@ -138,8 +139,8 @@ class _Decomposition(Function):
         return (None, None) + tuple(ctx._cls.op.vjp(grads, outs, *inputs, **ctx.params))
 
 
-def _decomposition(name, vjp):
-    op = Op(name, vjp)
+def _decomposition(name, vjp, sig, rule, doc):
+    op = Op(name, vjp, sig=sig, rule=rule, doc=doc)
     cls = type("".join(p.capitalize() for p in name.split("_")), (_Decomposition,), {"op": op})
 
     def run(params, *inputs, problem=None):
@@ -178,7 +179,12 @@ def _matmul_vjp(g, out, a, b):
     return ga, gb
 
 
-_matmul = Op("matmul", _matmul_vjp, saves="cross")
+_matmul = Op("matmul", _matmul_vjp, saves="cross",
+             sig="(Array a, Array b) -> Array",
+             rule=R.matmul,
+             core=True,
+             doc=("matrix product, NumPy semantics (1-d operands are vectors, batch dims "
+                  "broadcast)"))
 
 
 def _matmul_shape_error(a_shape, b_shape):
@@ -762,7 +768,10 @@ def chain_matmul(*matrices, out=None):
 
 # ---------------------------------------------------------------------------------------------
 # inverse, determinants, solve
-_inv = Op("linalg_inv", lambda g, out, A: (-(out.mT @ g @ out.mT),), saves="out")
+_inv = Op("linalg_inv", lambda g, out, A: (-(out.mT @ g @ out.mT),), saves="out",
+          sig="(Array A) -> Array",
+          rule=R.same,
+          doc="inverse of square matrices (LinAlgError if singular)")
 
 
 def inv(A, *, out=None):
@@ -791,7 +800,10 @@ def _det_vjp(g, det, A):
     return (g.unsqueeze(-1).unsqueeze(-1) * sign * ((U * adj.unsqueeze(-2)) @ Vh),)
 
 
-_det = Op("linalg_det", _det_vjp, saves="both")
+_det = Op("linalg_det", _det_vjp, saves="both",
+          sig="(Array A) -> Array",
+          rule=R.batch_scalar,
+          doc="determinant of square matrices")
 
 
 def det_(A):
@@ -804,7 +816,8 @@ def _slogdet_vjp(grads, outs, A):
     return (grads[1].unsqueeze(-1).unsqueeze(-1) * inv(A).mT,)
 
 
-_slogdet_run = _decomposition("linalg_slogdet", _slogdet_vjp)
+_slogdet_run = _decomposition("linalg_slogdet", _slogdet_vjp, "(Array A) -> (Array, Array)",
+                              R.slogdet, "sign and log|det| of square matrices")
 
 
 def slogdet_linalg(A, *, out=None):
@@ -824,7 +837,10 @@ def _solve_vjp(g, X, A, B):
     return -(gB @ X.mT), gB
 
 
-_solve = Op("linalg_solve", _solve_vjp, saves="both")
+_solve = Op("linalg_solve", _solve_vjp, saves="both",
+            sig="(Array A, Array B) -> Array",
+            rule=R.solve,
+            doc="X with A X = B for square A and matrices B (batch dims broadcast)")
 
 
 def solve(A, B, *, left=True, out=None):
@@ -863,7 +879,10 @@ def _cholesky_vjp(g, out, A, upper):
     return (0.5 * (S + S.mT),)
 
 
-_cholesky = Op("linalg_cholesky", _cholesky_vjp, saves="out")
+_cholesky = Op("linalg_cholesky", _cholesky_vjp, saves="out",
+               sig="(Array A, *, bool upper) -> Array",
+               rule=R.same,
+               doc="Cholesky factor L (upper: L^T) of positive-definite matrices")
 
 
 def cholesky_linalg(A, *, upper=False, out=None):
@@ -905,7 +924,8 @@ def _qr_square_vjp(Q, R, gQ, gR):
     return solve(R, b.mT).mT
 
 
-_qr_run = _decomposition("linalg_qr", _qr_vjp)
+_qr_run = _decomposition("linalg_qr", _qr_vjp, "(Array A, *, str mode) -> (Array, Array)", R.qr,
+                         "Q, R with A = QR (mode 'reduced', 'complete'; 'r': Q is empty)")
 
 
 def qr_linalg(A, mode="reduced", *, out=None):
@@ -940,7 +960,9 @@ def _svd_vjp(grads, outs, A, full_matrices):
     return (gA,)
 
 
-_svd_run = _decomposition("linalg_svd", _svd_vjp)
+_svd_run = _decomposition("linalg_svd", _svd_vjp,
+                          "(Array A, *, bool full_matrices) -> (Array, Array, Array)", R.svd,
+                          "U, S, Vh with A = U diag(S) Vh, S descending")
 
 
 def svd_linalg(A, full_matrices=True, *, driver=None, out=None):
@@ -954,7 +976,10 @@ def _svdvals_vjp(g, S, A):
     return ((U * g.unsqueeze(-2)) @ Vh,)
 
 
-_svdvals = Op("linalg_svdvals", _svdvals_vjp)
+_svdvals = Op("linalg_svdvals", _svdvals_vjp,
+              sig="(Array A) -> Array",
+              rule=R.svdvals,
+              doc="singular values, descending")
 
 
 def svdvals(A, *, driver=None, out=None):
@@ -972,7 +997,8 @@ def _eigh_vjp(grads, outs, A, UPLO):
     return (V @ (_diag_embed(gL) + F * (0.5 * (VgV - VgV.mT))) @ V.mT,)
 
 
-_eigh_run = _decomposition("linalg_eigh", _eigh_vjp)
+_eigh_run = _decomposition("linalg_eigh", _eigh_vjp, "(Array A, *, str UPLO) -> (Array, Array)",
+                           R.eigh, "eigenvalues (ascending) and eigenvectors of symmetric matrices")
 
 
 def _check_uplo(UPLO, op):
@@ -992,7 +1018,10 @@ def _eigvalsh_vjp(g, out, A, UPLO):
     return ((V * g.unsqueeze(-2)) @ V.mT,)
 
 
-_eigvalsh = Op("linalg_eigvalsh", _eigvalsh_vjp)
+_eigvalsh = Op("linalg_eigvalsh", _eigvalsh_vjp,
+               sig="(Array A, *, str UPLO) -> Array",
+               rule=R.eigvalsh,
+               doc="eigenvalues (ascending) of symmetric matrices")
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -1014,7 +1043,10 @@ def _pinv_vjp(g, P, A, atol, rtol, hermitian):
     return (-(P.mT @ g @ P.mT) + (gt @ PPt - A @ (P @ gt @ PPt)) + (X - (X @ P) @ A),)
 
 
-_pinv = Op("linalg_pinv", _pinv_vjp, saves="both")
+_pinv = Op("linalg_pinv", _pinv_vjp, saves="both",
+           sig="(Array A, *, float atol, float rtol, bool hermitian) -> Array",
+           rule=R.pinv,
+           doc="Moore-Penrose pseudo-inverse (singular values <= max(atol, rtol * s_max) dropped)")
 
 
 def _tolerances(A, atol, rtol, op):
@@ -1129,7 +1161,10 @@ def _cross_vjp(g, out, a, b, dim):
             None if a is None else _cross_call(g, a, dim))
 
 
-_cross = Op("linalg_cross", _cross_vjp, saves="cross")
+_cross = Op("linalg_cross", _cross_vjp, saves="cross",
+            sig="(Array a, Array b, *, dim dim) -> Array",
+            rule=R.broadcast,
+            doc="cross product of 3-vectors along dim, broadcast")
 
 
 def _cross_call(a, b, dim):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE
+from . import rules as R
 from .core import Op, as_tensor_arg, call, device_of, wrap_dim
 from .elementwise import exp, sqrt, to_float
 from .reduction import mean, sum as _sum
@@ -34,13 +35,22 @@ def _linear_vjp(g, out, x, w, b):
 
 # The three linear maps are each other's derivatives: linear(x, w) = x @ w.T,
 # backward_input(g, w) = g @ w, backward_weight(g, x) = rows(g).T @ rows(x).
-_linear = Op("linear", _linear_vjp, saves=((1,), (0,), (2,)))  # b only marks its grad
+_linear = Op("linear", _linear_vjp, saves=((1,), (0,), (2,)),
+             sig="(Array x, Array w, Array? b) -> Array",
+             rule=R.linear,
+             doc="x @ w.T + b")  # b only marks its grad
 _linear_bi = Op("linear_backward_input", lambda gg, out, g, w: (
     None if w is None else linear_op(gg, w), None if g is None else linear_backward_weight(g, gg)),
-    saves="cross")
+    saves="cross",
+                sig="(Array g, Array w) -> Array",
+                rule=R.linear_backward_input,
+                doc="g @ w (linear's gradient w.r.t. x)")
 _linear_bw = Op("linear_backward_weight", lambda gg, out, g, x: (
     None if x is None else linear_op(x, gg), None if g is None else linear_backward_input(g, gg)),
-    saves="cross")
+    saves="cross",
+                sig="(Array g, Array x) -> Array",
+                rule=R.linear_backward_weight,
+                doc="rows(g).T @ rows(x), leading dims flattened (linear's gradient w.r.t. w)")
 
 
 def linear_op(x, w, b=None):
@@ -81,9 +91,22 @@ def _conv_backward_weight_vjp(gg, out, x, g, weight_shape, **geo):
     return dx, dg
 
 
-_conv = Op("convolution", _conv_vjp, saves=((1,), (0,), (2,)))
-_conv_bi = Op("convolution_backward_input", _conv_backward_input_vjp)
-_conv_bw = Op("convolution_backward_weight", _conv_backward_weight_vjp)
+_conv = Op("convolution", _conv_vjp, saves=((1,), (0,), (2,)),
+           sig=("(Array x, Array w, Array? b, *, int[] stride, int[][] padding, int[] dilation, "
+                "int groups, shape input_shape, shape weight_shape) -> Array"),
+           rule=R.convolution,
+           doc=("N-d convolution (cross-correlation) of (N, C, *S) with (O, C / groups, *K), plus "
+                "bias"))
+_conv_bi = Op("convolution_backward_input", _conv_backward_input_vjp,
+              sig=("(Array g, Array w, *, int[] stride, int[][] padding, int[] dilation, int "
+                   "groups, shape input_shape) -> Array"),
+              rule=R.input_shape,
+              doc="convolution's gradient w.r.t. its input (a transposed convolution)")
+_conv_bw = Op("convolution_backward_weight", _conv_backward_weight_vjp,
+              sig=("(Array x, Array g, *, int[] stride, int[][] padding, int[] dilation, int "
+                   "groups, shape weight_shape) -> Array"),
+              rule=R.weight_shape,
+              doc="convolution's gradient w.r.t. its weight")
 
 
 def convolution(x, w, b, geo):
@@ -109,8 +132,17 @@ def _fold_vjp(g, out, c, output_size, kernel_size, stride, padding, dilation):
     return (im2col(g, kernel_size, stride, padding, dilation),)
 
 
-_im2col = Op("im2col", _unfold_vjp, saves="meta")
-_col2im = Op("col2im", _fold_vjp, saves=None)
+_im2col = Op("im2col", _unfold_vjp, saves="meta",
+             sig=("(Array x, *, int[] kernel_size, int[] stride, int[][] padding, int[] dilation) "
+                  "-> Array"),
+             rule=R.im2col,
+             doc="sliding blocks of (N, C, *S) as (N, C * prod(kernel_size), blocks)")
+_col2im = Op("col2im", _fold_vjp, saves=None,
+             sig=("(Array cols, *, shape output_size, int[] kernel_size, int[] stride, int[][] "
+                  "padding, int[] dilation) -> Array"),
+             rule=R.col2im,
+             doc=("blocks (N, C * prod(kernel_size), L) summed into (N, C, *output_size) "
+                  "(im2col's transpose)"))
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
@@ -126,12 +158,27 @@ def col2im(cols, output_size, kernel_size, stride, padding, dilation):
 
 # ---------------------------------------------------------------------------------------------
 # pooling: max pools pick per-plane flat indices, then gather (scatter is its transpose)
-_max_pool_indices = Op("max_pool_indices")
-_adaptive_max_pool_indices = Op("adaptive_max_pool_indices")
+_max_pool_indices = Op("max_pool_indices",
+                       sig=("(Array x, *, int[] kernel_size, int[] stride, int[] padding, int[] "
+                            "dilation, bool ceil_mode) -> Array"),
+                       rule=R.max_pool_indices,
+                       doc="per-plane flat index of each pooling window's maximum (int64)")
+_adaptive_max_pool_indices = Op("adaptive_max_pool_indices",
+                                sig="(Array x, *, shape output_size) -> Array",
+                                rule=R.adaptive_pool_indices,
+                                doc=("per-plane flat index of each adaptive window's maximum "
+                                     "(int64)"))
 _pool_gather = Op("pool_gather", lambda g, out, x, idx, unique: (
-    pool_scatter(g, idx, tuple(x.shape), unique), None), saves=((0,), (0,)))
+    pool_scatter(g, idx, tuple(x.shape), unique), None), saves=((0,), (0,)),
+                  sig="(Array x, Array indices, *, bool unique) -> Array",
+                  rule=R.like_index,
+                  doc="x (N, C, *S) at per-plane flat indices (unique: no position picked twice)")
 _pool_scatter = Op("pool_scatter", lambda gg, out, g, idx, input_shape, unique: (
-    pool_gather(gg, idx, unique), None), saves=((), (0,)))
+    pool_gather(gg, idx, unique), None), saves=((), (0,)),
+                   sig="(Array g, Array indices, *, shape input_shape, bool unique) -> Array",
+                   rule=R.input_shape,
+                   doc=("zeros of input_shape with g added at per-plane flat indices "
+                        "(pool_gather's transpose)"))
 
 
 def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -164,8 +211,17 @@ def _avg_pool_backward_vjp(gg, out, g, input_shape, **params):
     return (avg_pool(gg, params),)
 
 
-_avg_pool = Op("avg_pool", _avg_pool_vjp, saves="meta")
-_avg_pool_backward = Op("avg_pool_backward", _avg_pool_backward_vjp, saves=None)
+_avg_pool = Op("avg_pool", _avg_pool_vjp, saves="meta",
+               sig=("(Array x, *, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
+                    "bool count_include_pad, int? divisor_override) -> Array"),
+               rule=R.avg_pool,
+               doc="average over each pooling window of (N, C, *S)")
+_avg_pool_backward = Op("avg_pool_backward", _avg_pool_backward_vjp, saves=None,
+                        sig=("(Array g, *, int[] kernel_size, int[] stride, int[] padding, bool "
+                             "ceil_mode, bool count_include_pad, int? divisor_override, shape "
+                             "input_shape) -> Array"),
+                        rule=R.input_shape,
+                        doc="avg_pool's gradient (its transpose)")
 
 
 def avg_pool(x, params):
@@ -193,11 +249,23 @@ def _log_softmax_backward_vjp(gg, out, g, y, dim):
 
 
 _softmax = Op("softmax", lambda g, out, x, dim: (softmax_backward_data(g, out, dim),),
-              saves="out")
+              saves="out",
+              sig="(Array x, *, dim dim) -> Array",
+              rule=R.same,
+              doc="softmax along dim")
 _log_softmax = Op("log_softmax", lambda g, out, x, dim: (log_softmax_backward_data(g, out, dim),),
-                  saves="out")
-_softmax_bw = Op("softmax_backward_data", _softmax_backward_vjp)
-_log_softmax_bw = Op("log_softmax_backward_data", _log_softmax_backward_vjp)
+                  saves="out",
+                  sig="(Array x, *, dim dim) -> Array",
+                  rule=R.same,
+                  doc="log of softmax along dim")
+_softmax_bw = Op("softmax_backward_data", _softmax_backward_vjp,
+                 sig="(Array g, Array y, *, dim dim) -> Array",
+                 rule=R.same,
+                 doc="y * (g - sum(g * y, dim)), y the softmax output")
+_log_softmax_bw = Op("log_softmax_backward_data", _log_softmax_backward_vjp,
+                     sig="(Array g, Array y, *, dim dim) -> Array",
+                     rule=R.same,
+                     doc="g - exp(y) * sum(g, dim), y the log_softmax output")
 
 
 def softmax_backward_data(g, y, dim):
@@ -258,8 +326,14 @@ def _normalize_vjp(g, out, x, dim, eps):
     return (call(_normalize_backward, (g, x), g.dtype, {"dim": dim, "eps": eps}),)
 
 
-_normalize = Op("normalize", _normalize_vjp)
-_normalize_backward = Op("normalize_backward")
+_normalize = Op("normalize", _normalize_vjp,
+                sig="(Array x, *, dims dim, float eps) -> Array",
+                rule=R.same,
+                doc="(x - mean) / sqrt(biased var + eps) over dims")
+_normalize_backward = Op("normalize_backward",
+                         sig="(Array g, Array x, *, dims dim, float eps) -> Array",
+                         rule=R.same,
+                         doc="normalize's gradient w.r.t. x")
 
 
 def normalize_dims(x, dims, eps):
@@ -280,10 +354,23 @@ def _embedding_backward_vjp(gg, out, g, idx, num_weights, padding_idx):
     return picked, None
 
 
-_embedding = Op("embedding", _embedding_vjp, saves=((), (0,)))
-_embedding_bw = Op("embedding_backward", _embedding_backward_vjp, saves=((), (0,)))
-_embedding_renorm = Op("embedding_renorm_")
-_one_hot = Op("one_hot")
+_embedding = Op("embedding", _embedding_vjp, saves=((), (0,)),
+                sig="(Array weight, Array indices, *, int num_weights, int? padding_idx) -> Array",
+                rule=R.embedding,
+                doc="rows of weight at int64 indices (indices.shape + weight.shape[1:])")
+_embedding_bw = Op("embedding_backward", _embedding_backward_vjp, saves=((), (0,)),
+                   sig="(Array g, Array indices, *, int num_weights, int? padding_idx) -> Array",
+                   rule=R.embedding_backward,
+                   doc="rows of g summed into num_weights rows at indices (padding_idx row zero)")
+_embedding_renorm = Op("embedding_renorm_",
+                       sig=("(Array! weight, Array indices, *, float max_norm, float norm_type) "
+                            "-> None"),
+                       rule=R.written,
+                       doc="rescale in place the rows at indices whose norm exceeds max_norm")
+_one_hot = Op("one_hot",
+              sig="(Array indices, *, int num_classes) -> Array",
+              rule=R.one_hot,
+              doc="int64 one-hot encoding with a trailing class dim (num_classes=-1: max + 1)")
 
 
 def embedding_lookup(weight, indices, padding_idx=None):
@@ -311,9 +398,17 @@ def one_hot_op(indices, num_classes):
 
 
 _class_gather = Op("class_gather", lambda g, out, x, t, ignore_index: (
-    class_scatter(g, t, x.shape[1], ignore_index), None), saves=((0,), (0,)))
+    class_scatter(g, t, x.shape[1], ignore_index), None), saves=((0,), (0,)),
+                   sig="(Array x, Array target, *, int ignore_index) -> Array",
+                   rule=R.like_index,
+                   doc=("x[n, target[n, ...], ...] for x (N, C, *d); 0 where target == "
+                        "ignore_index"))
 _class_scatter = Op("class_scatter", lambda gg, out, g, t, num_classes, ignore_index: (
-    class_gather(gg, t, ignore_index), None), saves=((), (0,)))
+    class_gather(gg, t, ignore_index), None), saves=((), (0,)),
+                    sig="(Array g, Array target, *, int num_classes, int ignore_index) -> Array",
+                    rule=R.class_scatter,
+                    doc=("zeros (N, num_classes, *d) with g at the target classes (class_gather's "
+                         "transpose)"))
 
 
 def class_gather(x, target, ignore_index):
@@ -330,10 +425,18 @@ def _nll_vjp(g, out, x, t, ignore_index, reduction):
     return nll_loss_backward(g, t, x.shape[1], ignore_index, reduction), None
 
 
-_nll_loss = Op("nll_loss", _nll_vjp, saves=((0,), (0,)))
+_nll_loss = Op("nll_loss", _nll_vjp, saves=((0,), (0,)),
+               sig="(Array x, Array target, *, int ignore_index, str reduction) -> Array",
+               rule=R.nll_loss,
+               doc=("negative log-likelihood of log-probabilities x at target classes (reduction "
+                    "'none', 'sum', 'mean')"))
 _nll_loss_bw = Op("nll_loss_backward", lambda gg, out, g, t, num_classes, ignore_index,
                   reduction: (nll_loss_op(gg, t, ignore_index, reduction), None),
-                  saves=((), (0,)))
+                  saves=((), (0,)),
+                  sig=("(Array g, Array target, *, int num_classes, int ignore_index, str "
+                       "reduction) -> Array"),
+                  rule=R.class_scatter,
+                  doc="nll_loss's gradient: -g (over the count for 'mean') at the targets")
 
 
 def nll_loss_op(x, target, ignore_index, reduction):

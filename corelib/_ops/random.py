@@ -9,26 +9,62 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .core import Op, call, method
-from .creation import _dtype_or_default, _factory, _gen, _size, full
+from . import rules as R
+from .creation import (_dtype_or_default, _factory, _gen, _normal, _randint, _size,
+                       _uniform, full)
 from .elementwise import cast, to_float, write_out
 
 # public API, re-exported by corelib/__init__.py
 __all__ = ["bernoulli", "multinomial", "normal", "poisson"]
 
 # generator state is backend state: read and restored through dispatch like any kernel
-generator_get_state = Op("generator_get_state")
-generator_set_state = Op("generator_set_state")
-_bernoulli = Op("bernoulli")
-_multinomial = Op("multinomial")
-_normal_tensor = Op("normal_tensor")
-_poisson = Op("poisson")
-_uniform = Op("uniform")
-_normal = Op("normal")
-_exponential = Op("exponential")
-_log_normal = Op("log_normal")
-_cauchy = Op("cauchy")
-_geometric = Op("geometric")
-_randint = Op("randint")
+generator_get_state = Op("generator_get_state",
+                         sig="(Generator generator) -> Any",
+                         core=True,
+                         doc="a copy of the generator's state (for generator_set_state)")
+generator_set_state = Op("generator_set_state",
+                         sig="(Generator! generator, Any state) -> None",
+                         rule=R.written,
+                         core=True,
+                         doc="restore a state returned by generator_get_state")
+_bernoulli = Op("bernoulli",
+                sig="(Array p, *, dtype dtype, Generator generator) -> Array",
+                rule=R.to_dtype,
+                doc="1 with probability p (a float64 array), else 0, in dtype")
+_multinomial = Op("multinomial",
+                  sig=("(Array probs, *, int num_samples, bool replacement, Generator generator) "
+                       "-> Array"),
+                  rule=R.multinomial,
+                  doc="category indices drawn from the rows of probs (2-d float64; int64)")
+_normal_tensor = Op("normal_tensor",
+                    sig="(Array mean, Array std, *, dtype dtype, Generator generator) -> Array",
+                    rule=R.broadcast_to_dtype,
+                    doc=("N(mean, std^2) samples for float64 arrays mean and std (broadcast), in "
+                         "dtype"))
+_poisson = Op("poisson",
+              sig="(Array rates, *, dtype dtype, Generator generator) -> Array",
+              rule=R.to_dtype,
+              doc="Poisson samples with rates (a float64 array), in dtype")
+_exponential = Op("exponential",
+                  sig=("(*, shape shape, float lambd, Generator generator, dtype dtype, "
+                       "int device_index) -> Array"),
+                  rule=R.full,
+                  doc="Exponential(lambd) samples")
+_log_normal = Op("log_normal",
+                 sig=("(*, shape shape, float mean, float std, Generator generator, dtype dtype, "
+                      "int device_index) -> Array"),
+                 rule=R.full,
+                 doc="exp(N(mean, std^2)) samples")
+_cauchy = Op("cauchy",
+             sig=("(*, shape shape, float median, float sigma, Generator generator, dtype dtype, "
+                  "int device_index) -> Array"),
+             rule=R.full,
+             doc="Cauchy(median, sigma) samples")
+_geometric = Op("geometric",
+                sig=("(*, shape shape, float p, Generator generator, dtype dtype, "
+                     "int device_index) -> Array"),
+                rule=R.full,
+                doc="Geometric(p) samples: trials up to the first success (>= 1)")
 
 
 def _check_tensor(x, name, arg="input"):

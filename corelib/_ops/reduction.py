@@ -9,6 +9,7 @@ import math
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
+from . import rules as R
 from .core import Op, call, dims_arg, method, wrap_dim
 from .elementwise import (abs, cast, exp, logical_and, sign, to_float, where, write_out)
 from .shape import clone, expand, movedim, reshape, unsqueeze
@@ -47,13 +48,15 @@ def _publish(fn, name, doc):
     return fn
 
 
-def reduction(name, vjp=None, saves="meta", kind="sum", doc=None):
+def reduction(name, vjp=None, saves="meta", kind="sum", doc=None, core=False):
     """Define reduction ``name(input, dim=None, keepdim=False, *, dtype=None)``.
 
     kind: 'sum' (ints and bool accumulate in int64), 'float' (floating inputs only),
-    'same' (result keeps the dtype), 'bool' (result is bool).
+    'same' (result keeps the dtype), 'bool' (result is bool). ``core``: in the core kernel set.
     """
-    op = Op(name, vjp, saves)
+    op = Op(name, vjp, saves, sig="(Array x, *, dims dim, bool keepdim) -> Array",
+            rule=R.reduce_bool if kind == "bool" else R.reduce, core=core,
+            doc=f"{name} over dims" + (" (bool result)" if kind == "bool" else ""))
 
     def fn(input, dim=None, keepdim=False, *, dtype=None, out=None):
         x = _in_dtype(_tensor_arg(input, name), dtype, kind, name)
@@ -75,7 +78,7 @@ _TYPE_WORD = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
               "uint8": "Byte", "bool": "Bool"}
 
 sum = reduction("sum", lambda g, out, x_shape, dim, keepdim: (
-    expand_back(g, x_shape, dim, keepdim),))
+    expand_back(g, x_shape, dim, keepdim),), core=True)
 mean = reduction("mean", lambda g, out, x_shape, dim, keepdim: (
     expand_back(g, x_shape, dim, keepdim) / builtins.max(_numel(x_shape, dim), 1),), kind="float")
 
@@ -171,8 +174,15 @@ def _scatter_vjp(g, out, src, idx, dim, shape):
     return gather_along(g, idx, dim), None
 
 
-_gather = Op("gather_along", _gather_vjp, saves=((), (0,)))
-_scatter = Op("scatter_add_along", _scatter_vjp, saves=((), (0,)))
+_gather = Op("gather_along", _gather_vjp, saves=((), (0,)),
+             sig="(Array x, Array index, *, dim dim, shape shape) -> Array",
+             rule=R.like_index,
+             doc="x at int64 index positions along dim (take_along_axis; index's shape)")
+_scatter = Op("scatter_add_along", _scatter_vjp, saves=((), (0,)),
+              sig="(Array src, Array index, *, dim dim, shape shape) -> Array",
+              rule=R.shape_param,
+              doc=("zeros of shape with src added at index positions along dim (gather_along's "
+                   "transpose)"))
 
 
 def gather_along(x, idx, dim):
@@ -229,7 +239,7 @@ def _prod_vjp(g, out, x, dim, keepdim):
     return (g * grad,)
 
 
-prod_op = reduction("prod", _prod_vjp, saves="both")
+prod_op = reduction("prod", _prod_vjp, saves="both", core=True)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -250,8 +260,8 @@ def _evenly_vjp(g, out, x, dim, keepdim):
     return (expand_back(g, x.shape, dim, keepdim) * mask / sum(mask, dim, keepdim=True),)
 
 
-_amax = reduction("amax", _evenly_vjp, saves="both", kind="same")
-_amin = reduction("amin", _evenly_vjp, saves="both", kind="same")
+_amax = reduction("amax", _evenly_vjp, saves="both", kind="same", core=True)
+_amin = reduction("amin", _evenly_vjp, saves="both", kind="same", core=True)
 
 
 def _extreme(reduce, name):
@@ -273,8 +283,14 @@ def _extreme(reduce, name):
 amax = _extreme(_amax, "amax")
 amin = _extreme(_amin, "amin")
 
-_argmax = Op("argmax")
-_argmin = Op("argmin")
+_argmax = Op("argmax",
+             sig="(Array x, *, dim? dim, bool keepdim) -> Array",
+             rule=R.reduce_index,
+             doc="index of the first maximum along dim (int64; dim=None: a 0-d x)")
+_argmin = Op("argmin",
+             sig="(Array x, *, dim? dim, bool keepdim) -> Array",
+             rule=R.reduce_index,
+             doc="index of the first minimum along dim (int64; dim=None: a 0-d x)")
 
 
 def _argext(op, name):
@@ -361,7 +377,10 @@ def _logical_reduction(reduce, name):
 all = _logical_reduction(_all, "all")
 any = _logical_reduction(_any, "any")
 
-_count_nonzero = Op("count_nonzero")
+_count_nonzero = Op("count_nonzero",
+                    sig="(Array x, *, dims dim) -> Array",
+                    rule=R.count,
+                    doc="number of non-zero elements over dims (int64)")
 
 
 @method()
@@ -388,8 +407,14 @@ def _std_vjp(g, out, x, dim, keepdim, correction):
 
 
 _var = Op("var", lambda g, out, x, dim, keepdim, correction: (
-    _var_grad(g, x, dim, keepdim, correction),))
-_std = Op("std", _std_vjp, saves="both")
+    _var_grad(g, x, dim, keepdim, correction),),
+          sig="(Array x, *, dims dim, bool keepdim, Scalar correction) -> Array",
+          rule=R.reduce,
+          doc="variance over dims, divided by n - correction")
+_std = Op("std", _std_vjp, saves="both",
+          sig="(Array x, *, dims dim, bool keepdim, Scalar correction) -> Array",
+          rule=R.reduce,
+          doc="standard deviation over dims, divided by n - correction")
 
 
 def _var_args(name, dim, unbiased, correction):
@@ -471,7 +496,10 @@ def _vector_norm_vjp(g, out, x, ord, dim, keepdim):
     return (sign(x) * abs(x) ** (ord - 1) * scale,)
 
 
-_vector_norm = Op("vector_norm", _vector_norm_vjp, saves="both")
+_vector_norm = Op("vector_norm", _vector_norm_vjp, saves="both",
+                  sig="(Array x, *, float ord, dims dim, bool keepdim) -> Array",
+                  rule=R.reduce,
+                  doc="ord-norm over dims (ord: any float, inf, -inf, 0)")
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -586,9 +614,18 @@ def _logcumsumexp_vjp(g, out, x, dim):
     return (exp(x - shift) * _reverse_cumsum(g * exp(shift - out), dim),)
 
 
-_cumsum = Op("cumsum", lambda g, out, x, dim: (_reverse_cumsum(g, dim),), saves=None)
-_cumprod = Op("cumprod", _cumprod_vjp, saves="both")
-_logcumsumexp = Op("logcumsumexp", _logcumsumexp_vjp, saves="both")
+_cumsum = Op("cumsum", lambda g, out, x, dim: (_reverse_cumsum(g, dim),), saves=None,
+             sig="(Array x, *, dim dim) -> Array",
+             rule=R.same,
+             doc="cumulative sum along dim")
+_cumprod = Op("cumprod", _cumprod_vjp, saves="both",
+              sig="(Array x, *, dim dim) -> Array",
+              rule=R.same,
+              doc="cumulative product along dim")
+_logcumsumexp = Op("logcumsumexp", _logcumsumexp_vjp, saves="both",
+                   sig="(Array x, *, dim dim) -> Array",
+                   rule=R.same,
+                   doc="log of the cumulative sum of exp along dim")
 
 
 def _scan(op, name, kind):
@@ -617,7 +654,10 @@ def logcumsumexp(input, dim, *, out=None):
 
 Tensor.logcumsumexp = logcumsumexp
 
-_cum_indices = Op("cum_extreme_indices")
+_cum_indices = Op("cum_extreme_indices",
+                  sig="(Array x, *, dim dim, bool largest) -> Array",
+                  rule=R.same_index,
+                  doc="index of the running maximum (largest) or minimum along dim (int64)")
 
 
 def _cum_extreme(name, largest):
@@ -635,11 +675,28 @@ cummin = _cum_extreme("cummin", False)
 
 # ---------------------------------------------------------------------------------------------
 # sorting and selection (values are gathered by index, so gradients scatter back)
-_sort_indices = Op("sort_indices")
-_topk_indices = Op("topk_indices")
-_kthvalue_indices = Op("kthvalue_indices")
-_median_indices = Op("median_indices")
-_mode_indices = Op("mode_indices")
+_sort_indices = Op("sort_indices",
+                   sig="(Array x, *, dim dim, bool descending) -> Array",
+                   rule=R.same_index,
+                   core=True,
+                   doc="indices that stably sort x along dim, NaN last (int64)")
+_topk_indices = Op("topk_indices",
+                   sig="(Array x, *, dim dim, int k, bool largest) -> Array",
+                   rule=R.topk_index,
+                   doc="indices of the k largest (or smallest) along dim, in order (int64)")
+_kthvalue_indices = Op("kthvalue_indices",
+                       sig="(Array x, *, dim dim, int k) -> Array",
+                       rule=R.keep_one_index,
+                       doc="index of the k-th smallest along dim; dim kept with size 1 (int64)")
+_median_indices = Op("median_indices",
+                     sig="(Array x, *, dim dim, bool ignore_nan) -> Array",
+                     rule=R.keep_one_index,
+                     doc="index of the lower median along dim; dim kept with size 1 (int64)")
+_mode_indices = Op("mode_indices",
+                   sig="(Array x, *, dim dim) -> Array",
+                   rule=R.keep_one_index,
+                   doc=("index of the last occurrence of the most frequent value along dim; dim "
+                        "kept (int64)"))
 
 
 @method()
@@ -735,10 +792,26 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 # ---------------------------------------------------------------------------------------------
 # unique, counting and histograms (not differentiable; several outputs)
-_unique_op = Op("unique")
-_unique_consecutive_op = Op("unique_consecutive")
-_bincount = Op("bincount")
-_histc = Op("histc")
+_unique_op = Op("unique",
+                sig=("(Array x, *, dim? dim, bool return_inverse, bool return_counts) -> (Array, "
+                     "Array, Array)"),
+                rule=R.DATA_DEPENDENT,
+                doc="sorted unique values (or slices along dim), inverse indices and counts")
+_unique_consecutive_op = Op("unique_consecutive",
+                            sig=("(Array x, *, dim? dim, bool return_inverse, bool return_counts) "
+                                 "-> (Array, Array, Array)"),
+                            rule=R.DATA_DEPENDENT,
+                            doc=("values with consecutive repeats collapsed, inverse indices and "
+                                 "counts"))
+_bincount = Op("bincount",
+               sig=("(Array x, Array? weights=None, *, int minlength, dtype dtype='int64') -> "
+                    "Array"),
+               rule=R.DATA_DEPENDENT,
+               doc="count (or sum of weights) of each non-negative integer of 1-d x")
+_histc = Op("histc",
+            sig="(Array x, *, int bins, float min, float max) -> Array",
+            rule=R.histc,
+            doc="histogram in bins equal bins over [min, max] (the data range if min == max)")
 
 
 def _run_multi(op, x, params, dtypes):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from . import rules as R
 from .core import Op, device_of
 
 __all__ = []
@@ -53,8 +54,19 @@ def _vjp(grads, x, h0, c0, w_hh, b_hh, y, acts, c_all, mode, reverse):
     return (dx, dh0, dc0 if c0 is not None else None, dw, db if b_hh is not None else None)
 
 
-_rnn_sequence = Op("rnn_sequence", _vjp)
-_rnn_sequence_backward = Op("rnn_sequence_backward")
+_rnn_sequence = Op("rnn_sequence", _vjp,
+                   sig=("(Array x, Array h0, Array? c0, Array w_hh, Array? b_hh, *, str mode, "
+                        "bool reverse) -> (Array, Array, Array?, Any, Any)"),
+                   rule=R.rnn_sequence,
+                   doc=("one layer-direction of RNN/LSTM/GRU over input projections: y, h_n, c_n "
+                        "and a backend-defined workspace"))
+_rnn_sequence_backward = Op("rnn_sequence_backward",
+                            sig=("(Array? dy, Array? dh_n, Array? dc_n, Array h0, Array? c0, "
+                                 "Array w_hh, Array? b_hh, Array y, Any acts, Any c_all, *, str "
+                                 "mode, bool reverse) -> (Array, Array, Array?, Array, Array?)"),
+                            rule=R.rnn_sequence_backward,
+                            doc=("backpropagation through time from rnn_sequence's workspace: dx, "
+                                 "dh0, dc0, dw_hh, db_hh"))
 
 
 class RnnSequence(Function):

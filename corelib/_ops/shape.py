@@ -6,10 +6,12 @@ from __future__ import annotations
 import builtins
 from contextlib import nullcontext
 
-from .._tensor import Tensor, Size
+from .._tensor import Tensor, Size, int_list
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node
+from . import rules as R
 from .core import Op, call, method, wrap_dim, dims_arg
+from .rules import broadcast_shape
 
 # public API, re-exported by corelib/__init__.py
 __all__ = ["broadcast_shapes", "broadcast_to", "broadcast_tensors", "reshape", "view", "expand",
@@ -21,27 +23,6 @@ __all__ = ["broadcast_shapes", "broadcast_to", "broadcast_tensors", "reshape", "
            "narrow", "select", "diagonal", "diag_embed", "diag", "diagflat", "trace", "tril",
            "triu", "flip", "fliplr", "flipud", "roll", "rot90", "repeat_interleave", "tile",
            "meshgrid"]
-
-
-def broadcast_shape(*shapes):
-    """The broadcast of several shapes (PyTorch/NumPy rules) or a RuntimeError."""
-    if len(shapes) == 1:
-        return tuple(shapes[0])
-    ndim = builtins.max(len(s) for s in shapes)
-    result = [1] * ndim
-    for s in shapes:
-        offset = ndim - len(s)
-        for i, n in enumerate(s):
-            r = result[offset + i]
-            if r == 1:
-                result[offset + i] = n
-            elif n != 1 and n != r:
-                raise RuntimeError(f"The size of tensor a ({r}) must match the size of tensor b "
-                                   f"({n}) at non-singleton dimension {offset + i}"
-                                   if len(shapes) == 2 else
-                                   f"shape mismatch: objects cannot be broadcast to a single "
-                                   f"shape: {[tuple(x) for x in shapes]}")
-    return tuple(result)
 
 
 def broadcast_shapes(*shapes):
@@ -85,12 +66,11 @@ def make_view(out, src, replay):
 
 
 def _shape_arg(shape, op):
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = tuple(shape[0])
-    try:
-        return tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"{op}(): argument 'shape' must be a sequence of ints, got {shape!r}")
+    return int_list(shape, op, _SIZE_ARG_NAMES.get(op, "shape"))
+
+
+_SIZE_ARG_NAMES = {"expand": "size", "repeat": "repeats", "permute": "dims", "flip": "dims",
+                   "tile": "dims"}
 
 
 def infer_shape(shape, numel, op):
@@ -116,8 +96,17 @@ def infer_shape(shape, numel, op):
 
 # ---------------------------------------------------------------------------------------------
 # reshape / view / expand / permute
-_reshape = Op("reshape", lambda g, out, x_shape, shape: (reshape(g, x_shape),), saves="meta")
-_view = Op("view", lambda g, out, x_shape, shape: (reshape(g, x_shape),), saves="meta")
+_reshape = Op("reshape", lambda g, out, x_shape, shape: (reshape(g, x_shape),), saves="meta",
+              sig="(Array x, *, shape shape) -> Array",
+              rule=R.reshape,
+              core=True,
+              doc=("x with a new shape, same number of elements (a view when the layout allows, "
+                   "else a copy)"))
+_view = Op("view", lambda g, out, x_shape, shape: (reshape(g, x_shape),), saves="meta",
+           sig="(Array x, *, shape shape) -> Array(x)",
+           rule=R.reshape,
+           core=True,
+           doc="a view of x with a new shape (the layout must allow it)")
 
 
 @method()
@@ -150,7 +139,11 @@ def _expand_vjp(g, out, x_shape, shape):
     return (sum_to_shape(g, x_shape),)
 
 
-_expand = Op("expand", _expand_vjp, saves="meta")
+_expand = Op("expand", _expand_vjp, saves="meta",
+             sig="(Array x, *, shape shape) -> Array(x)",
+             rule=R.expand,
+             core=True,
+             doc="a broadcast view of x (expanded dims repeat without copying)")
 
 
 @method()
@@ -208,7 +201,11 @@ def _permute_vjp(g, out, x, dims):
     return (permute(g, tuple(inverse)),)
 
 
-_permute = Op("permute", _permute_vjp, saves=None)
+_permute = Op("permute", _permute_vjp, saves=None,
+              sig="(Array x, *, int[] dims) -> Array(x)",
+              rule=R.permute,
+              core=True,
+              doc="a view of x with its dims reordered")
 
 
 @method()
@@ -333,10 +330,17 @@ Tensor.ravel = ravel
 
 # ---------------------------------------------------------------------------------------------
 # memory layout
-_contiguous = Op("contiguous", lambda g, out, x: (g,), saves=None)
-_clone = Op("clone", lambda g, out, x: (g,), saves=None)
-_is_contiguous = Op("is_contiguous")
-_strides = Op("strides")
+_contiguous = Op("contiguous", lambda g, out, x: (g,), saves=None,
+                 sig="(Array x) -> Array",
+                 rule=R.same,
+                 doc="a C-contiguous copy of x")
+_clone = Op("clone", lambda g, out, x: (g,), saves=None,
+            sig="(Array x) -> Array",
+            rule=R.same,
+            core=True,
+            doc="a copy of x with its own storage")
+_is_contiguous = Op("is_contiguous", sig="(Array x) -> bool", doc="whether x is C-contiguous")
+_strides = Op("strides", sig="(Array x) -> int[]", doc="x's strides, in elements")
 
 
 @method()
@@ -372,7 +376,9 @@ def _storage_offset_kernel(input):
     return int(Op.all["storage_offset"].kernel(input.device.type)(input._data))
 
 
-_storage_offset = Op("storage_offset")
+_storage_offset = Op("storage_offset",
+                     sig="(Array x) -> int",
+                     doc="x's offset into its storage, in elements")
 Tensor.storage_offset = lambda self: 0 if self.device.type == "meta" else \
     _storage_offset_kernel(self)
 
@@ -427,7 +433,11 @@ def _cat_vjp(g, out, *shapes, dim):
     return tuple(grads)
 
 
-_cat = Op("cat", _cat_vjp, saves="meta")
+_cat = Op("cat", _cat_vjp, saves="meta",
+          sig="(*Array arrays, *, dim dim) -> Array",
+          rule=R.cat,
+          core=True,
+          doc="arrays (one dtype) joined along dim; legacy empty 1-d arrays are skipped")
 
 
 def cat(tensors, dim=0, *, out=None):
@@ -735,9 +745,16 @@ def _diagonal_vjp(g, out, x_shape, offset, dim1, dim2):
                                                      "dim1": dim1, "dim2": dim2}),)
 
 
-_diagonal = Op("diagonal", _diagonal_vjp, saves="meta")
+_diagonal = Op("diagonal", _diagonal_vjp, saves="meta",
+               sig="(Array x, *, int offset, dim dim1, dim dim2) -> Array(x)",
+               rule=R.diagonal,
+               doc="a view of the offset diagonal of dims dim1, dim2, appended as the last dim")
 _diagonal_backward = Op("diagonal_backward", lambda g, out, g_shape, shape, offset, dim1, dim2: (
-    diagonal(g, offset, dim1, dim2),), saves="meta")
+    diagonal(g, offset, dim1, dim2),), saves="meta",
+                        sig="(Array x, *, shape shape, int offset, dim dim1, dim dim2) -> Array",
+                        rule=R.shape_param,
+                        doc=("zeros of shape with x on the offset diagonal of dim1, dim2 "
+                             "(diagonal's transpose)"))
 
 
 @method()
@@ -797,7 +814,11 @@ def trace(input):
 
 def _triangle(name):
     op = Op(name, lambda g, out, x, diagonal: (call(op, (g,), g.dtype,
-                                                     {"diagonal": diagonal}),), saves=None)
+                                                     {"diagonal": diagonal}),), saves=None,
+            sig="(Array x, *, int diagonal) -> Array",
+            rule=R.same,
+            doc=f"the {'lower' if name == 'tril' else 'upper'} triangle of the last two dims, "
+                "the rest zero")
 
     def fn(input, diagonal=0, *, out=None):
         if input.ndim < 2:
@@ -821,7 +842,11 @@ triu = _triangle("triu")
 
 # ---------------------------------------------------------------------------------------------
 # reordering and repetition (copies)
-_flip = Op("flip", lambda g, out, x, dims: (flip(g, dims),), saves=None)
+_flip = Op("flip", lambda g, out, x, dims: (flip(g, dims),), saves=None,
+           sig="(Array x, *, int[] dims) -> Array",
+           rule=R.same,
+           core=True,
+           doc="a copy of x with the order along dims reversed")
 
 
 @method()
@@ -852,7 +877,10 @@ def flipud(input):
 
 _roll = Op("roll", lambda g, out, x, shifts, dims: (
     call(_roll, (g,), g.dtype, {"shifts": tuple(-s for s in shifts), "dims": dims}),),
-    saves=None)
+    saves=None,
+           sig="(Array x, *, int[] shifts, int[] dims) -> Array",
+           rule=R.same,
+           doc="x shifted cyclically by shifts along dims")
 
 
 @method()
@@ -907,7 +935,10 @@ def _repeat_vjp(g, out, x_shape, repeats):
     return (reshape(g, tuple(x_shape)),)
 
 
-_repeat = Op("repeat", _repeat_vjp, saves="meta")
+_repeat = Op("repeat", _repeat_vjp, saves="meta",
+             sig="(Array x, *, int[] repeats) -> Array",
+             rule=R.repeat,
+             doc="x tiled repeats times along each dim (new leading dims as needed)")
 
 
 @method()
@@ -929,7 +960,10 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
 
 
-_repeat_interleave = Op("repeat_interleave")
+_repeat_interleave = Op("repeat_interleave",
+                        sig="(Array repeats) -> Array",
+                        rule=R.DATA_DEPENDENT,
+                        doc="each i repeated repeats[i] times, for 1-d int64 repeats (int64)")
 
 
 @method()
@@ -1000,7 +1034,10 @@ def meshgrid(*tensors, indexing="ij"):
 # ---------------------------------------------------------------------------------------------
 # padding (corelib.nn.functional.pad uses this)
 _constant_pad = Op("constant_pad", lambda g, out, x_shape, widths, value: (
-    g[tuple(slice(a, a + n) for (a, _), n in zip(widths, x_shape))],), saves="meta")
+    g[tuple(slice(a, a + n) for (a, _), n in zip(widths, x_shape))],), saves="meta",
+                   sig="(Array x, *, int[][] widths, Scalar value) -> Array",
+                   rule=R.constant_pad,
+                   doc="x padded with value by (before, after) widths per dim")
 
 
 def _pad_index(n, left, right, mode):

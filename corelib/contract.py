@@ -1,0 +1,302 @@
+"""The kernel contract as data: what every backend kernel takes and returns.
+
+Each primitive op record (``corelib._ops.core.Op``) carries, once, its kernel signature (a
+compact string, parsed here), its shape-and-dtype rule, whether it is in the core set and a
+one-line description. This module is the public view of those records:
+
+* ``kernels()`` -- every kernel's ``Contract``; ``kernel_contract(name)`` -- one of them.
+* ``infer(name, *operands, **params)`` -- run an op's shape-and-dtype rule on operands that are
+  anything with ``.shape`` and ``.dtype`` (a NumPy dtype or a dtype name), Python scalars or
+  None; returns a ``Meta`` (or a tuple of them, None where a backend-defined workspace goes).
+  Ops whose output shape depends on the data (nonzero, unique, ...) raise NotImplementedError.
+
+Signature syntax (see ``corelib._ops.core`` for the full description)::
+
+    (Array a, Array|Scalar b, *, dims dim, bool keepdim, Array! out=None) -> Array
+
+Operands (before ``*``) are passed positionally, params (after ``*``) by keyword; ``-> Array(x)``
+is a view sharing storage with operand ``x``; ``Array!`` marks an array the kernel writes into
+(``out=`` when given: the kernel writes there and returns it).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+__all__ = ["Meta", "Param", "Return", "Contract", "KINDS", "kernels", "kernel_contract",
+           "infer", "parse_signature", "meta_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """An array without data: its shape (a tuple of ints) and dtype name (``"float32"``)."""
+    shape: tuple
+    dtype: str
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
+# parameter kinds: name -> what a kernel receives
+KINDS = {
+    "Array": "a backend array",
+    "Array|Scalar": "a backend array or a Python number",
+    "Scalar": "a Python bool, int or float",
+    "int": "a Python int",
+    "float": "a Python float",
+    "bool": "a Python bool",
+    "str": "a string option",
+    "dim": "one non-negative dim",
+    "dims": "a tuple of non-negative dims",
+    "shape": "a tuple of non-negative sizes",
+    "int[]": "a tuple of ints",
+    "int[][]": "a tuple of (low, high) int pairs",
+    "dtype": "a dtype name such as 'float32'",
+    "Generator": "the random state made by BackendSpec.make_generator",
+    "Any": "an opaque value (index keys, generator states)",
+}
+_RETURN_KINDS = {"Array", "None", "bool", "int", "int[]", "Any"}
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One kernel argument. ``positional``: an operand (passed by position); otherwise a
+    keyword param. ``optional``: None is allowed; ``mutated``: the kernel writes into it."""
+    name: str
+    kind: str
+    optional: bool = False
+    mutated: bool = False
+    positional: bool = True
+    variadic: bool = False
+    default: object = _REQUIRED
+
+    @property
+    def required(self):
+        return self.default is _REQUIRED
+
+    def __str__(self):
+        text = ("*" if self.variadic else "") + self.kind + ("!" if self.mutated else "") + \
+            ("?" if self.optional else "") + " " + self.name
+        return text if self.required else f"{text}={self.default!r}"
+
+
+@dataclass(frozen=True)
+class Return:
+    """One result: its kind, whether it may be None, and the operand it is a view of."""
+    kind: str
+    optional: bool = False
+    view_of: str | None = None
+
+    def __str__(self):
+        return self.kind + (f"({self.view_of})" if self.view_of else "") + \
+            ("?" if self.optional else "")
+
+    def describe(self):
+        if self.kind != "Array":
+            return {"None": "nothing (writes in place)", "Any": "a backend-defined value"}.get(
+                self.kind, f"a Python {self.kind}")
+        text = f"a view sharing storage with {self.view_of}" if self.view_of else "a new array"
+        return text + (" or None" if self.optional else "")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract of one kernel (see the module doc)."""
+    name: str
+    signature: str
+    operands: tuple
+    params: tuple
+    returns: tuple
+    returns_tuple: bool
+    core: bool
+    description: str
+
+    @property
+    def out(self):
+        """Whether the kernel takes ``out=`` (writes into it and returns it when given)."""
+        return any(p.name == "out" for p in self.params)
+
+    @property
+    def data_dependent(self):
+        from ._ops.core import Op
+        return Op.all[self.name].rule is DATA_DEPENDENT
+
+    def return_rule(self):
+        """The return rule in words."""
+        parts = [r.describe() for r in self.returns]
+        text = parts[0] if not self.returns_tuple else \
+            f"a tuple of {len(parts)}: " + ", ".join(parts)
+        if self.out:
+            text += "; with out=: writes into out and returns it"
+        return text
+
+    def as_dict(self):
+        return {"name": self.name, "signature": self.signature,
+                "operands": [_param_dict(p) for p in self.operands],
+                "params": [_param_dict(p) for p in self.params],
+                "returns": [{"kind": r.kind, "optional": r.optional, "view_of": r.view_of}
+                            for r in self.returns],
+                "returns_tuple": self.returns_tuple, "return_rule": self.return_rule(),
+                "core": self.core, "data_dependent": self.data_dependent,
+                "description": self.description}
+
+
+def _param_dict(p):
+    d = {"name": p.name, "kind": p.kind, "optional": p.optional, "mutated": p.mutated,
+         "variadic": p.variadic}
+    if not p.required:
+        d["default"] = p.default
+    return d
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing
+_PARAM = re.compile(r"^(\*?)(Array\|Scalar|[A-Za-z]+(?:\[\])*)(!?)(\??)\s+(\w+)(?:=(.+))?$")
+_RET = re.compile(r"^([A-Za-z]+(?:\[\])?)(?:\((\w+)\))?(\??)$")
+
+
+def _split(text):
+    """Split on top-level commas."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    return parts
+
+
+def _literal(text):
+    import ast
+    return ast.literal_eval(text)
+
+
+@functools.lru_cache(maxsize=None)
+def parse_signature(sig):
+    """``"(Array x, *, dims dim) -> Array"`` -> (operands, params, returns, returns_tuple)."""
+    try:
+        args, ret = sig.rsplit("->", 1)
+        args, ret = args.strip(), ret.strip()
+        if not (args.startswith("(") and args.endswith(")")):
+            raise ValueError("arguments must be in parentheses")
+        operands, params, keyword = [], [], False
+        for item in _split(args[1:-1]):
+            if item == "*":
+                keyword = True
+                continue
+            m = _PARAM.match(item)
+            if m is None:
+                raise ValueError(f"bad parameter {item!r}")
+            star, kind, bang, q, name, default = m.groups()
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}")
+            p = Param(name, kind, optional=bool(q), mutated=bool(bang), positional=not keyword,
+                      variadic=bool(star),
+                      default=_REQUIRED if default is None else _literal(default))
+            (params if keyword else operands).append(p)
+        tuple_ret = ret.startswith("(")
+        returns = []
+        for item in _split(ret[1:-1] if tuple_ret else ret):
+            m = _RET.match(item)
+            if m is None or m.group(1) not in _RETURN_KINDS:
+                raise ValueError(f"bad return {item!r}")
+            kind, view, q = m.groups()
+            if view is not None and view not in {p.name for p in operands}:
+                raise ValueError(f"view of unknown operand {view!r}")
+            returns.append(Return(kind, optional=bool(q), view_of=view))
+    except ValueError as exc:
+        raise ValueError(f"kernel signature {sig!r}: {exc}") from None
+    return tuple(operands), tuple(params), tuple(returns), tuple_ret
+
+
+# ---------------------------------------------------------------------------------------------
+# the records
+class _DataDependent:
+    """Rule marker: the output shape depends on the values (nonzero, unique, ...)."""
+
+    def __repr__(self):
+        return "DATA_DEPENDENT"
+
+
+DATA_DEPENDENT = _DataDependent()
+
+
+def _ops():
+    from ._ops.core import Op
+    return {name: op for name, op in Op.all.items() if op.has_kernel}
+
+
+@functools.lru_cache(maxsize=None)
+def _contract(op):
+    if op.sig is None:
+        raise LookupError(f"op {op.name!r} has no kernel signature in its record")
+    operands, params, returns, tuple_ret = parse_signature(op.sig)
+    return Contract(op.name, op.sig, operands, params, returns, tuple_ret, bool(op.core),
+                    op.doc or "")
+
+
+def kernels():
+    """The contracts of every kernel a backend may implement, sorted by name."""
+    ops = _ops()
+    return [_contract(ops[name]) for name in sorted(ops)]
+
+
+def kernel_contract(name):
+    """The ``Contract`` of kernel ``name`` (KeyError for an unknown name)."""
+    op = _ops().get(name)
+    if op is None:
+        raise KeyError(f"no kernel named {name!r} (see `python -m corelib kernels`)")
+    return _contract(op)
+
+
+def dtype_name(dtype):
+    """A dtype name from a NumPy/CuPy/corelib dtype or a name."""
+    name = getattr(dtype, "name", None)
+    return name if isinstance(name, str) else str(dtype)
+
+
+def meta_of(x):
+    """``x`` as a Meta if it has ``.shape`` and ``.dtype``; anything else unchanged."""
+    if isinstance(x, Meta):
+        return x
+    shape = getattr(x, "shape", None)
+    if shape is None or not hasattr(x, "dtype") or isinstance(x, (bool, int, float)):
+        return x
+    return Meta(tuple(int(s) for s in shape), dtype_name(x.dtype))
+
+
+def infer(name, *operands, **params):
+    """The result ``Meta`` (or tuple of Metas) of kernel ``name`` on these operands and params.
+
+    Operands are objects with ``.shape`` and ``.dtype``, Python scalars or None (index keys
+    may hold such objects); params are the kernel's keyword params (``out=`` is ignored).
+    Raises NotImplementedError for ops whose result shape depends on the data, and the
+    errors of the rule (RuntimeError naming the op) for operands the op cannot take.
+    """
+    op = _ops().get(name)
+    if op is None:
+        raise KeyError(f"no kernel named {name!r} (see `python -m corelib kernels`)")
+    rule = op.rule
+    if rule is DATA_DEPENDENT:
+        raise NotImplementedError(f"{name}(): the shape of the result depends on the values "
+                                  f"of the input, so it cannot be inferred from shapes alone")
+    if rule is None:
+        raise NotImplementedError(f"{name}(): no shape-and-dtype rule in its op record")
+    params.pop("out", None)
+    for p in _contract(op).params:
+        if p.name not in params and not p.required:
+            params[p.name] = p.default
+    try:
+        return rule(*[meta_of(x) for x in operands], **params)
+    except (IndexError, ValueError) as exc:
+        raise RuntimeError(f"{name}(): {exc}") from None
