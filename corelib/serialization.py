@@ -182,7 +182,8 @@ class _Encoder:
         self.version = 1
 
     def encode(self, obj, path):
-        if obj is None or isinstance(obj, (bool, int, float, str)):
+        if obj is None or isinstance(obj, (bool, int, float, str)) and \
+                not isinstance(obj, np.generic):   # np.float64 is a float: kept as NumPy's
             return obj
         seen = self.memo.get(id(obj))
         if seen is not None:
