@@ -16,7 +16,7 @@ pip_quiet() {  # pip install, hiding the index-location warnings of this machine
   return $status
 }
 pip_quiet -e ".[test,demo,onnx]" -e backends/cpu -e backends/cuda \
-  -e plugins/profiler -e plugins/crosscheck -e plugins/fallback
+  -e plugins/profiler -e plugins/crosscheck -e plugins/fallback -e plugins/meta
 .venv/bin/python -c "import corelib, corelib_cpu, corelib_cuda"
 if [ "${CORELIB_SKIP_TORCH:-0}" != "1" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   pip_quiet --only-binary=:all: "torch==2.13.0" \
