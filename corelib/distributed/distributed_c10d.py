@@ -174,6 +174,23 @@ def _abort_if_broken():
 atexit.register(_abort_if_broken)
 
 
+def _abort_on_uncaught(kind, value, tb):
+    """sys.excepthook while a group of several ranks exists: report, then end the whole job
+    (MPI_Abort), so that the other ranks do not wait for this one until their timeout."""
+    _previous_hook[0](kind, value, tb)
+    pg = _world.pg
+    comm = _world.abort or (pg._comm if pg is not None and pg.size() > 1 else None)
+    if comm is not None and not issubclass(kind, KeyboardInterrupt):
+        import sys
+        sys.stderr.write(f"corelib.distributed: uncaught {kind.__name__} on rank "
+                         f"{_world.rank}; aborting the job\n")
+        sys.stderr.flush()
+        comm.abort(1)
+
+
+_previous_hook = [None]
+
+
 class Work:
     """A started operation (``async_op=True``): ``wait()``, ``is_completed()``."""
 
@@ -321,6 +338,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                     f"--nproc-per-node N script.py`.")
     pg = ProcessGroup(comm, spec, range(comm.size), timeout)
     _world.pg, _world.rank, _world.groups = pg, comm.rank, [pg]
+    import sys
+    if sys.excepthook is not _abort_on_uncaught:
+        _previous_hook[0], sys.excepthook = sys.excepthook, _abort_on_uncaught
     GroupMember.WORLD = group.WORLD = pg
 
 
