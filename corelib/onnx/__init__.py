@@ -1,0 +1,458 @@
+"""``corelib.onnx.export``: a model as an ONNX graph, built with the ``onnx`` package.
+
+The model runs once under a trace that records every kernel call through the registry's
+``corelib_wrap_kernel`` hook (corelib/onnx/_trace.py: free while no export runs); each call
+becomes ONNX nodes through the op table in corelib/onnx/ops.py. Calls whose inputs are all
+constants (parameters, buffers, values made inside forward) are folded into constants;
+parameters and buffers that the graph uses are initializers under their state_dict names.
+
+``dynamic_axes`` makes axes symbolic: the model runs a second time with those axes one or
+more steps longer, and every size that follows them (a reshape target, the batch of an RNN's
+initial state) becomes a computation on the input's ``Shape``. A model whose ops differ
+between the two runs cannot be exported with those dynamic axes.
+
+Requires the ``onnx`` extra: ``pip install corelib[onnx]``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+import corelib
+
+from ._trace import tracing
+
+__all__ = ["export", "OnnxExporterError", "UnsupportedOperatorError"]
+
+
+class OnnxExporterError(RuntimeError):
+    """An export failed (PyTorch's ``torch.onnx.errors.OnnxExporterError``)."""
+
+
+class UnsupportedOperatorError(OnnxExporterError):
+    """An op has no ONNX mapping in corelib/onnx/ops.py."""
+
+
+class Sym:
+    """A size that follows dynamic axes: ``coeff * prod(sizes of symbols)``; ``value`` is its
+    size in the traced run."""
+
+    def __init__(self, coeff, symbols, value):
+        self.coeff, self.symbols, self.value = coeff, symbols, value
+
+    def __repr__(self):
+        return "*".join([str(self.coeff)] * (self.coeff != 1) + [s.name for s in self.symbols])
+
+
+class Unknown(Sym):
+    """A size that changes with the dynamic axes in no way the exporter can express."""
+
+    def __init__(self, value):
+        super().__init__(None, (), value)
+
+    def __repr__(self):
+        return f"<size {self.value} varying with the dynamic axes>"
+
+
+class _Symbol:
+    def __init__(self, name, size, alt_size):
+        self.name, self.size, self.alt_size = name, size, alt_size
+        self.where = []   # (graph input name, axis) holding this size
+
+
+class _Deferred:
+    """A traced value that only a later op can emit (max pooling's indices, gathered by
+    pool_gather): ``emit(x_name)`` makes the pooled values."""
+
+    def __init__(self, call, emit):
+        self.call, self.emit = call, emit
+
+
+class _Graph:
+    """The ONNX graph being built from a trace; the emitters' interface (see ops.py)."""
+
+    def __init__(self, opset, symbols, param_names):
+        from onnx import helper, numpy_helper
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.opset = opset
+        self.symbols = symbols
+        self.param_names = param_names   # id(array) -> state_dict name
+        self.nodes, self.inits = [], {}
+        self.names = {}    # id(array) -> value name (arrays kept alive by the traces)
+        self.alt = {}      # id(array) -> its shape in the second run (dynamic axes)
+        self.counts = {}
+        self.cache = {}
+        self.call = None
+
+    # -- naming and nodes --------------------------------------------------------------------
+    def fresh(self, hint):
+        n = self.counts.get(hint, 0)
+        self.counts[hint] = n + 1
+        return f"/{hint}_{n}" if not hint.startswith("/") else f"{hint}_{n}"
+
+    def node(self, op_type, inputs, outputs=1, **attrs):
+        """Add one node; its output name (a list when ``outputs`` > 1)."""
+        for k, v in attrs.items():
+            if isinstance(v, np.ndarray):
+                attrs[k] = self.numpy_helper.from_array(v)
+        outs = [self.fresh(op_type) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), outs,
+                                                name=self.fresh("/" + op_type + "_node"),
+                                                **attrs))
+        return outs[0] if outputs == 1 else outs
+
+    def const(self, arr, name=None):
+        """An initializer holding ``arr``."""
+        name = name or self.fresh("const")
+        self.inits[name] = self.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+        return name
+
+    def elem_type(self, dtype):
+        return self.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+    # -- arguments -----------------------------------------------------------------------------
+    def v(self, a, call=None):
+        """The value name of a kernel argument: a traced array, a constant, or a scalar."""
+        if a is None:
+            return ""
+        if isinstance(a, np.ndarray):
+            name = self.names.get(id(a))
+            if isinstance(name, _Deferred):
+                self.unsupported(name.call, "using max-pooling indices (return_indices=True)")
+            if name is None:   # a parameter, a folded value or an array made in forward
+                name = self.names[id(a)] = self.const(a, self.param_names.get(id(a)))
+            return name
+        return self.scalar(a, call)
+
+    def scalar(self, value, call):
+        """A 0-d constant of the call's dtype (of its first non-bool array if it returns bool)."""
+        result = call.result[0] if isinstance(call.result, tuple) else call.result
+        dtype = result.dtype
+        if dtype == np.bool_:
+            dtype = next((a.dtype for a in call.args if isinstance(a, np.ndarray)
+                          and a.dtype != np.bool_), np.dtype(type(value)))
+        key = ("scalar", value, dtype.str)
+        if key not in self.cache:
+            self.cache[key] = self.const(np.array(value, dtype))
+        return self.cache[key]
+
+    def is_const(self, a):
+        name = self.names.get(id(a))
+        return name is None or (isinstance(name, str) and name in self.inits)
+
+    def is_zero(self, a):
+        return a is None or (self.is_const(a) and not np.any(a))
+
+    @staticmethod
+    def is_sym(x):
+        return isinstance(x, Sym)
+
+    def sym_shape(self, a):
+        """``a``'s shape, a ``Sym`` where it follows the dynamic axes."""
+        return _symbolize(tuple(a.shape), self.alt.get(id(a), tuple(a.shape)), self.symbols)
+
+    def ints(self, values, reshape=False):
+        """An int64 vector of ``values`` (ints and Syms: dynamic, from the inputs' shapes).
+        ``reshape``: one size the exporter cannot express becomes -1."""
+        values = list(values)
+        unknown = [i for i, v in enumerate(values) if isinstance(v, Unknown)]
+        if reshape and len(unknown) == 1:
+            values[unknown[0]] = -1
+        elif unknown:
+            self.unsupported(self.call, f"a size ({values[unknown[0]]}) that follows the "
+                                        f"dynamic axes in a way ONNX cannot express here")
+        if not any(isinstance(v, Sym) for v in values):
+            key = ("ints", tuple(values))
+            if key not in self.cache:
+                self.cache[key] = self.const(np.array(values, np.int64))
+            return self.cache[key]
+        pieces, run = [], []
+        for v in values:
+            if isinstance(v, Sym):
+                if run:
+                    pieces.append(self.ints(run))
+                    run = []
+                pieces.append(self._sym_value(v))
+            else:
+                run.append(v)
+        if run:
+            pieces.append(self.ints(run))
+        return self.node("Concat", pieces, axis=0)
+
+    def _sym_value(self, sym):
+        key = ("sym", sym.coeff, tuple(s.name for s in sym.symbols))
+        if key not in self.cache:
+            out = None
+            for s in sym.symbols:
+                name, axis = s.where[0]
+                if ("shape", name) not in self.cache:
+                    self.cache[("shape", name)] = self.node("Shape", [name])
+                dim = self.node("Gather", [self.cache[("shape", name)], self.ints([axis])],
+                                axis=0)
+                out = dim if out is None else self.node("Mul", [out, dim])
+            if sym.coeff != 1:
+                out = self.node("Mul", [out, self.ints([sym.coeff])])
+            self.cache[key] = out
+        return self.cache[key]
+
+    # -- pooling indices -----------------------------------------------------------------------
+    def defer(self, call, emit):
+        return _Deferred(call, emit)
+
+    def resolve_deferred(self, indices, call):
+        d = self.names.get(id(indices))
+        if not isinstance(d, _Deferred):
+            self.unsupported(call, "gathering by indices that do not come from max pooling")
+        return d.emit
+
+    def unsupported(self, call, what=None):
+        op = call.op if call is not None else "?"
+        detail = f" ({what})" if what else ""
+        raise UnsupportedOperatorError(
+            f"Exporting the operator '{op}'{detail} to ONNX opset version {self.opset} is not "
+            f"supported: corelib/onnx/ops.py has no mapping for it")
+
+
+# ---------------------------------------------------------------------------------------------
+def _solve(a, b, symbols):
+    """``a`` (first run) -> ``b`` (second run) as ``coeff * product of symbols``."""
+    for r in range(1, min(3, len(symbols)) + 1):
+        for combo in itertools.combinations(symbols, r):
+            pa = math.prod(s.size for s in combo)
+            pb = math.prod(s.alt_size for s in combo)
+            if pa and a % pa == 0 and a // pa > 0 and (a // pa) * pb == b:
+                return Sym(a // pa, combo, a)
+    return Unknown(a)
+
+
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _symbolize(a, b, symbols):
+    """``a`` with every int that differs in ``b`` replaced by a ``Sym``."""
+    if _is_int(a) and _is_int(b):
+        return int(a) if a == b else _solve(int(a), int(b), symbols)
+    if isinstance(a, (tuple, list)) and type(a) is type(b) and len(a) == len(b):
+        return type(a)(_symbolize(x, y, symbols) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return {k: _symbolize(a[k], b[k], symbols) for k in a}
+    if isinstance(a, np.ndarray) or a is b:
+        return a
+    try:
+        same = bool(a == b)
+    except Exception:
+        same = False
+    return a if same else Unknown(a)
+
+
+def _results(result):
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _flatten(out):
+    if isinstance(out, corelib.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flatten(o)]
+    if isinstance(out, dict):
+        return [t for o in out.values() for t in _flatten(o)]
+    if out is None:
+        return []
+    raise OnnxExporterError(f"export(): the model returned a {type(out).__name__}; only "
+                            f"tensors and (nested) tuples, lists and dicts of them export")
+
+
+def _alternative(t, size_of_axis, rng):
+    """A tensor like ``t`` with the given axes resized, values drawn from ``t``'s own."""
+    shape = [size_of_axis.get(i, n) for i, n in enumerate(t.shape)]
+    values = t.detach().cpu().numpy().ravel()
+    data = rng.choice(values, size=shape) if values.size else np.zeros(shape, values.dtype)
+    return corelib.tensor(data, dtype=t.dtype, device=t.device)
+
+
+def _axes(spec, name):
+    if isinstance(spec, dict):
+        return {int(k): str(v) for k, v in spec.items()}
+    return {int(k): f"{name}_dynamic_axes_{i + 1}" for i, k in enumerate(spec)}
+
+
+def export(model, args, f, export_params=True, verbose=False, training=None,
+           input_names=None, output_names=None, operator_export_type=None,
+           opset_version=None, do_constant_folding=True, dynamic_axes=None,
+           keep_initializers_as_inputs=None, custom_opsets=None,
+           export_modules_as_functions=False, **kwargs):
+    """export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
+    opset_version=17, ...) -- write ``model`` traced on ``args`` to ``f`` as ONNX.
+
+    args: a tensor or a tuple of arguments (a trailing dict: keyword arguments); f: a path or
+    a binary file. The model is exported in eval mode (its mode is restored after). Ops
+    without a mapping raise ``UnsupportedOperatorError`` naming the op.
+    """
+    try:
+        import onnx
+        from onnx import helper
+    except ImportError:
+        raise ImportError("corelib.onnx.export needs the onnx package: "
+                          "pip install 'corelib[onnx]'") from None
+    opset = 17 if opset_version is None else int(opset_version)
+    if not 14 <= opset <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"export(): opset_version {opset} is not supported (14 to "
+                         f"{onnx.defs.onnx_opset_version()})")
+    if not export_params or keep_initializers_as_inputs or training not in (None, False) \
+            and str(training).upper().split(".")[-1] not in ("EVAL", "PRESERVE"):
+        raise OnnxExporterError("export(): only export_params=True, "
+                                "keep_initializers_as_inputs=False and eval mode are supported")
+    call_args = args if isinstance(args, tuple) else (args,)
+    call_kwargs = {}
+    if call_args and isinstance(call_args[-1], dict):
+        call_args, call_kwargs = call_args[:-1], call_args[-1]
+    positions = [i for i, a in enumerate(call_args) if isinstance(a, corelib.Tensor)]
+    inputs = [call_args[i] for i in positions]
+    if any(t.device.type != "cpu" for t in inputs):
+        raise OnnxExporterError("export(): move the model and its inputs to the cpu first")
+    input_names = list(input_names or [])
+    input_names += [f"input_{i}" if len(inputs) > 1 else "input"
+                    for i in range(len(input_names), len(inputs))]
+    dynamic_axes = dynamic_axes or {}
+
+    param_names = {}
+    if isinstance(model, corelib.nn.Module):
+        for name, t in itertools.chain(model.named_parameters(), model.named_buffers()):
+            param_names.setdefault(id(t._data), name)
+
+    def run(values):
+        call = list(call_args)
+        for i, v in zip(positions, values):
+            call[i] = v
+        with tracing() as trace:
+            out = model(*call, **call_kwargs)
+        return trace, out
+
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()
+    try:
+        with corelib.no_grad():
+            trace, out = run(inputs)
+            symbols, alt_trace, alt_out = {}, None, None
+            if dynamic_axes:
+                sizes = []
+                for name, t in zip(input_names, inputs):
+                    for axis, sym in _axes(dynamic_axes.get(name, {}), name).items():
+                        if sym not in symbols:
+                            symbols[sym] = _Symbol(sym, t.shape[axis],
+                                                   t.shape[axis] + len(symbols) + 1)
+                        symbols[sym].where.append((name, axis))
+                rng = np.random.default_rng(0)
+                for name, t in zip(input_names, inputs):
+                    axes = _axes(dynamic_axes.get(name, {}), name)
+                    sizes.append(_alternative(t, {a: symbols[s].alt_size
+                                                  for a, s in axes.items()}, rng))
+                alt_trace, alt_out = run(sizes)
+    finally:
+        if was_training:
+            model.train()
+
+    g = _Graph(opset, list(symbols.values()), param_names)
+    for t, name in zip(inputs, input_names):
+        g.names[id(t._data)] = name
+    if alt_trace is not None:
+        if [c.op for c in alt_trace.calls] != [c.op for c in trace.calls]:
+            raise OnnxExporterError("export(): the model runs different ops when the dynamic "
+                                    "axes change size; export it without dynamic_axes")
+        for t, alt in zip(inputs, sizes):
+            g.alt[id(t._data)] = tuple(alt.shape)
+    from .ops import OPS
+    for i, call in enumerate(trace.calls):
+        results = _results(call.result)
+        if not any(isinstance(r, np.ndarray) for r in results):
+            continue   # a query (is_contiguous, strides): no value
+        if "generator" in call.params:
+            g.unsupported(call, "random ops")
+        dynamic = False
+        if alt_trace is not None:
+            alt = alt_trace.calls[i]
+            for r, ra in zip(results, _results(alt.result)):
+                if isinstance(r, np.ndarray):
+                    g.alt[id(r)] = tuple(ra.shape)
+                    dynamic |= r.shape != ra.shape
+            params = _symbolize(call.params, alt.params, g.symbols)
+            dynamic |= params is not call.params and _has_sym(params)
+            call.params = params
+        arrays = [a for a in call.args if isinstance(a, np.ndarray)]
+        if not dynamic and all(g.is_const(a) for a in arrays):
+            for r in results:   # folded: the result is a constant (an in-place write's target
+                if isinstance(r, np.ndarray):   # is one again)
+                    g.names.pop(id(r), None)
+            continue
+        emit = OPS.get(call.op)
+        if emit is None:
+            g.unsupported(call)
+        if "out" in call.params or any(r is a for r in results for a in arrays):
+            _check_inplace(g, call, results)
+        g.call = call
+        names = emit(g, call)
+        names = names if isinstance(names, list) else [names]
+        for r, name in zip(results, names):
+            if isinstance(r, np.ndarray) and name is not None:
+                g.names[id(r)] = name
+
+    outputs = _flatten(out)
+    alt_outputs = _flatten(alt_out) if alt_out is not None else outputs
+    output_names = list(output_names or [])
+    output_names += [f"output_{i}" if len(outputs) > 1 else "output"
+                     for i in range(len(output_names), len(outputs))]
+    for t, name in zip(outputs, output_names):
+        g.nodes.append(helper.make_node("Identity", [g.v(t._data)], [name],
+                                        name=f"/output/{name}"))
+
+    def info(name, t, alt_shape, axes):
+        dims = []
+        for k, d in enumerate(_symbolize(tuple(t.shape), tuple(alt_shape), g.symbols)):
+            if k in axes:
+                dims.append(axes[k])
+            elif isinstance(d, Sym) and not isinstance(d, Unknown):
+                dims.append(d.symbols[0].name if d.coeff == 1 and len(d.symbols) == 1
+                            else f"{name}_dim_{k}")
+            elif isinstance(d, Unknown):
+                dims.append(f"{name}_dim_{k}")
+            else:
+                dims.append(d)
+        return helper.make_tensor_value_info(name, g.elem_type(t._data.dtype), dims)
+
+    graph_inputs = [info(n, t, a.shape, _axes(dynamic_axes.get(n, {}), n))
+                    for n, t, a in zip(input_names, inputs, sizes if alt_trace else inputs)]
+    graph_outputs = [info(n, t, a.shape, _axes(dynamic_axes.get(n, {}), n))
+                     for n, t, a in zip(output_names, outputs, alt_outputs)]
+    graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
+                              initializer=list(g.inits.values()))
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="corelib", producer_version=corelib.__version__)
+    proto.ir_version = min(proto.ir_version, 10)   # readable by current onnxruntime releases
+    onnx.checker.check_model(proto)
+    if verbose:
+        print(helper.printable_graph(graph))
+    if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
+        onnx.save_model(proto, f)
+    else:
+        f.write(proto.SerializeToString())
+
+
+def _has_sym(x):
+    if isinstance(x, Sym):
+        return True
+    if isinstance(x, (tuple, list)):
+        return any(_has_sym(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_sym(v) for v in x.values())
+    return False
+
+
+def _check_inplace(g, call, results):
+    """An in-place write is a new value, unless other traced values see it (views)."""
+    for r in results:
+        if isinstance(r, np.ndarray) and r.base is not None and not g.is_const(r):
+            g.unsupported(call, "an in-place write into a view")

@@ -1,0 +1,435 @@
+"""The op table of the ONNX exporter: corelib op name -> emitter (beside corelib/_ops).
+
+An emitter ``emit(g, call)`` gets the graph being built (``g``, see corelib/onnx/__init__.py)
+and one traced kernel call: ``call.args`` (the kernel's positional arguments: raw arrays,
+Python scalars, None), ``call.params`` (its keyword parameters; with dynamic axes, a size that
+follows an axis is a ``Sym``) and ``call.result`` (the traced output). It adds ONNX nodes
+with ``g.node`` and returns the output's value name (a list for ops with several outputs; None
+for outputs that are not produced). ``g.v(arg, call)`` names an argument (arrays by their
+traced value, scalars as constants of the call's dtype); ``g.ints([...])`` builds an int64
+shape vector, dynamic where an entry is a ``Sym``. Ops whose inputs are all constants never
+reach the table: they are folded into constants.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["OPS"]
+
+_INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
+
+
+# -- elementwise -------------------------------------------------------------------------------
+def unary(op_type, **attrs):
+    return lambda g, c: g.node(op_type, [g.v(c.args[0], c)], **attrs)
+
+
+def binary(op_type):
+    return lambda g, c: g.node(op_type, [g.v(c.args[0], c), g.v(c.args[1], c)])
+
+
+def _pow(g, c):
+    x, e = c.args
+    if not isinstance(e, np.ndarray) and e == 2:
+        xv = g.v(x, c)
+        return g.node("Mul", [xv, xv])
+    return g.node("Pow", [g.v(x, c), g.v(e, c)])
+
+
+def _silu(g, c):
+    x = g.v(c.args[0], c)
+    return g.node("Mul", [x, g.node("Sigmoid", [x])])
+
+
+def _mish(g, c):
+    x = g.v(c.args[0], c)
+    return g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x])])])
+
+
+def _square(g, c):
+    x = g.v(c.args[0], c)
+    return g.node("Mul", [x, x])
+
+
+def _gelu(g, c):
+    approximate = c.params.get("approximate", "none")
+    x = g.v(c.args[0], c)
+    if g.opset >= 20:
+        return g.node("Gelu", [x], approximate=approximate)
+    half, one = g.scalar(0.5, c), g.scalar(1.0, c)
+    if approximate == "tanh":   # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [x, g.node("Mul", [x, x])])
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.scalar(0.044715, c)])])
+        t = g.node("Tanh", [g.node("Mul", [inner, g.scalar(math.sqrt(2 / math.pi), c)])])
+    else:                       # 0.5 x (1 + erf(x / sqrt(2)))
+        t = g.node("Erf", [g.node("Mul", [x, g.scalar(1 / math.sqrt(2), c)])])
+    return g.node("Mul", [g.node("Mul", [x, half]), g.node("Add", [t, one])])
+
+
+def _softplus(g, c):
+    beta, threshold = c.params.get("beta", 1.0), c.params.get("threshold", 20.0)
+    x = g.v(c.args[0], c)
+    if beta == 1.0:
+        soft = g.node("Softplus", [x])
+        bx = x
+    else:
+        bx = g.node("Mul", [x, g.scalar(beta, c)])
+        soft = g.node("Div", [g.node("Softplus", [bx]), g.scalar(beta, c)])
+    return g.node("Where", [g.node("Greater", [bx, g.scalar(threshold, c)]), x, soft])
+
+
+def _clip(lo_key, hi_key):
+    def emit(g, c):
+        lo = c.params[lo_key] if lo_key else c.args[1]
+        hi = c.params[hi_key] if hi_key else c.args[2]
+        return g.node("Clip", [g.v(c.args[0], c), "" if lo is None else g.v(lo, c),
+                               "" if hi is None else g.v(hi, c)])
+    return emit
+
+
+def _where(g, c):
+    cond, a, b = c.args
+    return g.node("Where", [g.v(cond, c), g.v(a, c), g.v(b, c)])
+
+
+def _cast(g, c):
+    return g.node("Cast", [g.v(c.args[0], c)], to=g.elem_type(c.result.dtype))
+
+
+# -- reductions --------------------------------------------------------------------------------
+def _reduce_node(g, op_type, x, dims, keepdim):
+    if op_type == "ReduceSum" or g.opset >= 18:
+        return g.node(op_type, [x, g.ints(list(dims))], keepdims=int(keepdim))
+    return g.node(op_type, [x], axes=list(dims), keepdims=int(keepdim))
+
+
+def reduce(op_type):
+    return lambda g, c: _reduce_node(g, op_type, g.v(c.args[0], c), c.params["dim"],
+                                     c.params["keepdim"])
+
+
+def _moments(root):
+    def emit(g, c):
+        x, dims = g.v(c.args[0], c), c.params["dim"]
+        d = g.node("Sub", [x, _reduce_node(g, "ReduceMean", x, dims, True)])
+        total = _reduce_node(g, "ReduceSum", g.node("Mul", [d, d]), dims, c.params["keepdim"])
+        count = int(np.prod([c.args[0].shape[i] for i in dims])) - c.params["correction"]
+        out = g.node("Div", [total, g.scalar(max(count, 0), c)])
+        return g.node("Sqrt", [out]) if root else out
+    return emit
+
+
+def _arg(op_type):
+    def emit(g, c):
+        x, dim = g.v(c.args[0], c), c.params["dim"]
+        if dim is None:
+            x, dim = g.node("Reshape", [x, g.ints([-1])]), 0
+        return g.node(op_type, [x], axis=dim, keepdims=int(c.params["keepdim"]))
+    return emit
+
+
+def _cumsum(g, c):
+    return g.node("CumSum", [g.v(c.args[0], c), g.const(np.array(c.params["dim"], np.int64))])
+
+
+# -- shapes and indexing ------------------------------------------------------------------------
+def _strip_ones(src, dst):
+    """Axes to unsqueeze (dst longer) or squeeze (src longer) if that is all a reshape does."""
+    long, short = (dst, src) if len(dst) >= len(src) else (src, dst)
+    axes, j = [], 0
+    for i, d in enumerate(long):
+        if j < len(short) and d == short[j]:
+            j += 1
+        elif d == 1:
+            axes.append(i)
+        else:
+            return None
+    return axes if j == len(short) else None
+
+
+def _reshape(g, c):
+    x, src, dst = c.args[0], c.args[0].shape, c.result.shape
+    if src == dst:
+        return g.node("Identity", [g.v(x, c)])
+    target = list(c.params.get("shape", dst))
+    axes = None if any(g.is_sym(d) for d in target) else _strip_ones(src, dst)
+    if axes is not None and len(src) != len(dst):
+        return g.node("Unsqueeze" if len(dst) > len(src) else "Squeeze",
+                      [g.v(x, c), g.ints(axes)])
+    return g.node("Reshape", [g.v(x, c), g.ints(target, reshape=True)])
+
+
+def _permute(g, c):
+    return g.node("Transpose", [g.v(c.args[0], c)], perm=list(c.params["dims"]))
+
+
+def _expand(g, c):
+    return g.node("Expand", [g.v(c.args[0], c), g.ints(list(c.params["shape"]))])
+
+
+def _cat(g, c):
+    arrays = [a for a in c.args if isinstance(a, np.ndarray)]
+    return g.node("Concat", [g.v(a, c) for a in arrays], axis=c.params["dim"])
+
+
+def _getitem(g, c):
+    x = c.args[0]
+    key = c.params["key"]
+    key = key if isinstance(key, tuple) else (key,)
+    if any(isinstance(k, np.ndarray) or isinstance(k, (list, tuple)) for k in key):
+        g.unsupported(c, "indexing with arrays in getitem")
+    if Ellipsis in key:
+        i = key.index(Ellipsis)
+        fill = x.ndim - sum(1 for k in key if k is not None and k is not Ellipsis)
+        key = key[:i] + (slice(None),) * fill + key[i + 1:]
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    dim = out_dim = 0
+    for k in key:
+        if k is None:
+            unsqueeze.append(out_dim)
+            out_dim += 1
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.start, k.stop, 1 if k.step is None else k.step
+            if (start, stop, step) != (None, None, 1):
+                axes.append(dim)
+                steps.append(step)
+                starts.append((0 if step > 0 else -1) if start is None else start)
+                ends.append((_INT64_MAX if step > 0 else _INT64_MIN) if stop is None else stop)
+            out_dim += 1
+        else:   # an integer
+            axes.append(dim)
+            steps.append(1)
+            starts.append(k)
+            ends.append(_INT64_MAX if k == -1 else k + 1)
+            squeeze.append(dim)
+        dim += 1
+    out = g.v(x, c)
+    if axes:
+        out = g.node("Slice", [out, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+    if squeeze:
+        out = g.node("Squeeze", [out, g.ints(squeeze)])
+    if unsqueeze:
+        out = g.node("Unsqueeze", [out, g.ints(unsqueeze)])
+    return out if out != g.v(x, c) else g.node("Identity", [out])
+
+
+def _index_select(g, c):
+    x, idx = c.args
+    return g.node("Gather", [g.v(x, c), g.v(idx, c)], axis=c.params["dim"])
+
+
+def _constant_pad(g, c):
+    widths = c.params["widths"]
+    pads = [lo for lo, _ in widths] + [hi for _, hi in widths]
+    if any(p < 0 for p in pads):
+        g.unsupported(c, "negative padding")
+    return g.node("Pad", [g.v(c.args[0], c), g.ints(pads), g.scalar(c.params["value"], c)],
+                  mode="constant")
+
+
+def _tri(upper):
+    def emit(g, c):
+        return g.node("Trilu", [g.v(c.args[0], c),
+                                g.const(np.array(c.params["diagonal"], np.int64))], upper=upper)
+    return emit
+
+
+def _full(g, c):
+    value = np.array([c.params["value"]], dtype=c.result.dtype)
+    return g.node("ConstantOfShape", [g.ints(list(c.params["shape"]))], value=value)
+
+
+def _arange(g, c):
+    dtype = c.result.dtype
+    start, end, step = (g.v(np.array(c.params[k], dtype)) if not g.is_sym(c.params[k]) else
+                        g.node("Cast", [g.node("Squeeze", [g.ints([c.params[k]])])],
+                               to=g.elem_type(dtype)) for k in ("start", "end", "step"))
+    return g.node("Range", [start, end, step])
+
+
+# -- nn ----------------------------------------------------------------------------------------
+def _linear(g, c):
+    x, w, b = c.args
+    if x.ndim == 2:
+        return g.node("Gemm", [g.v(x, c), g.v(w, c)] + ([g.v(b, c)] if b is not None else []),
+                      transB=1)
+    out = g.node("MatMul", [g.v(x, c), g.node("Transpose", [g.v(w, c)], perm=[1, 0])])
+    return out if b is None else g.node("Add", [out, g.v(b, c)])
+
+
+def _conv(g, c):
+    x, w, b = c.args
+    p = c.params
+    pads = [lo for lo, _ in p["padding"]] + [hi for _, hi in p["padding"]]
+    return g.node("Conv", [g.v(x, c), g.v(w, c)] + ([g.v(b, c)] if b is not None else []),
+                  kernel_shape=list(w.shape[2:]), strides=list(p["stride"]), pads=pads,
+                  dilations=list(p["dilation"]), group=p["groups"])
+
+
+def _pair(p):
+    return list(p) + list(p)
+
+
+def _max_pool_indices(g, c):   # the values come from pool_gather, which emits MaxPool
+    p = c.params
+    return g.defer(c, lambda x: g.node(
+        "MaxPool", [x], kernel_shape=list(p["kernel_size"]), strides=list(p["stride"]),
+        pads=_pair(p["padding"]), dilations=list(p["dilation"]), ceil_mode=int(p["ceil_mode"])))
+
+
+def _adaptive_max_pool_indices(g, c):
+    x, out = c.args[0], tuple(c.params["output_size"])
+    spatial = x.shape[2:]
+    if all(o == 1 for o in out):
+        return g.defer(c, lambda v: g.node("GlobalMaxPool", [v]))
+    if any(s % o for s, o in zip(spatial, out)):
+        g.unsupported(c, f"adaptive max pooling from {spatial} to {out} (sizes not divisible)")
+    k = [s // o for s, o in zip(spatial, out)]
+    return g.defer(c, lambda v: g.node("MaxPool", [v], kernel_shape=k, strides=k))
+
+
+def _pool_gather(g, c):
+    x, idx = c.args
+    return g.resolve_deferred(idx, c)(g.v(x, c))
+
+
+def _avg_pool(g, c):
+    p = c.params
+    if p.get("divisor_override") is not None:
+        g.unsupported(c, "avg_pool with divisor_override")
+    return g.node("AveragePool", [g.v(c.args[0], c)], kernel_shape=list(p["kernel_size"]),
+                  strides=list(p["stride"]), pads=_pair(p["padding"]),
+                  ceil_mode=int(p["ceil_mode"]), count_include_pad=int(p["count_include_pad"]))
+
+
+def _softmax(op_type):
+    return lambda g, c: g.node(op_type, [g.v(c.args[0], c)], axis=c.params["dim"])
+
+
+def _normalize(g, c):
+    x, dims, eps = c.args[0], tuple(c.params["dim"]), c.params["eps"]
+    xv = g.v(x, c)
+    trailing = dims == tuple(range(x.ndim - len(dims), x.ndim))
+    if trailing and g.opset >= 17:
+        scale = g.const(np.ones(x.shape[x.ndim - len(dims):], x.dtype))
+        return g.node("LayerNormalization", [xv, scale], axis=x.ndim - len(dims), epsilon=eps)
+    d = g.node("Sub", [xv, _reduce_node(g, "ReduceMean", xv, dims, True)])
+    var = _reduce_node(g, "ReduceMean", g.node("Mul", [d, d]), dims, True)
+    return g.node("Div", [d, g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, c)])])])
+
+
+def _embedding(g, c):
+    weight, idx = c.args[:2]
+    return g.node("Gather", [g.v(weight, c), g.v(idx, c)], axis=0)
+
+
+# corelib's gate order -> ONNX's: LSTM i f g o -> i o f c; GRU r z n -> z r h
+_RNN = {"LSTM": ("LSTM", (0, 3, 1, 2)), "GRU": ("GRU", (1, 0, 2)),
+        "RNN_TANH": ("RNN", (0,)), "RNN_RELU": ("RNN", (0,))}
+
+
+def _rnn_sequence(g, c):
+    """One layer-direction over input projections x (T, N, G*H): ONNX's LSTM/GRU/RNN with an
+    identity input weight that reorders the gates, the recurrent weight and bias reordered."""
+    x, h0, c0, w_hh, b_hh = c.args
+    mode = c.params["mode"]
+    op_type, order = _RNN[mode]
+    hid = h0.shape[-1]
+    rows = np.concatenate([np.arange(k * hid, (k + 1) * hid) for k in order])
+    gh = len(order) * hid
+    w = g.const(np.eye(gh, dtype=x.dtype)[rows][None])
+    r = g.node("Unsqueeze", [g.node("Gather", [g.v(w_hh, c), g.const(rows)], axis=0),
+                             g.ints([0])])
+    inputs = [g.v(x, c), w, r]
+    if b_hh is not None:
+        rb = g.node("Gather", [g.v(b_hh, c), g.const(rows)], axis=0)
+        bias = g.node("Concat", [g.const(np.zeros(gh, x.dtype)), rb], axis=0)
+        inputs.append(g.node("Unsqueeze", [bias, g.ints([0])]))
+    else:
+        inputs.append("")
+    inputs.append("")   # sequence_lens
+    for state in ((h0, c0) if mode == "LSTM" else (h0,)):
+        inputs.append("" if g.is_zero(state) else
+                      g.node("Unsqueeze", [g.v(state, c), g.ints([0])]))
+    attrs = dict(hidden_size=hid, direction="reverse" if c.params["reverse"] else "forward")
+    if mode == "GRU":
+        attrs["linear_before_reset"] = 1
+    if op_type == "RNN":
+        attrs["activations"] = ["Relu" if mode == "RNN_RELU" else "Tanh"]
+    outs = g.node(op_type, inputs, outputs=3 if mode == "LSTM" else 2, **attrs)
+    y = g.node("Squeeze", [outs[0], g.ints([1])])
+    states = [g.node("Squeeze", [s, g.ints([0])]) for s in outs[1:]]
+    return [y] + states + [None] * (5 - 1 - len(states))
+
+
+def _sdpa(g, c):
+    """softmax(q k^T scale + mask) v as MatMul/Softmax (outputs: values, probabilities)."""
+    q, k, v, mask = c.args
+    perm = list(range(k.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    s = g.node("MatMul", [g.v(q, c), g.node("Transpose", [g.v(k, c)], perm=perm)])
+    s = g.node("Mul", [s, g.scalar(c.params["scale"], c)])
+    if mask is not None:
+        s = g.node("Where", [g.v(mask, c), s, g.scalar(-np.inf, c)]) if mask.dtype == bool \
+            else g.node("Add", [s, g.v(mask, c)])
+    if c.params.get("is_causal"):
+        lq, lk = g.sym_shape(q)[-2], g.sym_shape(k)[-2]
+        ones = g.node("ConstantOfShape", [g.ints([lq, lk])], value=np.array([1], np.int64))
+        keep = g.node("Cast", [g.node("Trilu", [ones], upper=0)], to=g.elem_type(np.bool_))
+        s = g.node("Where", [keep, s, g.scalar(-np.inf, c)])
+    p = g.node("Softmax", [s], axis=-1)
+    return [g.node("MatMul", [p, g.v(v, c)]), p]
+
+
+def _identity(g, c):
+    return g.node("Identity", [g.v(c.args[0], c)])
+
+
+# ---------------------------------------------------------------------------------------------
+# the table
+OPS = {
+    # elementwise
+    "add": binary("Add"), "sub": binary("Sub"), "mul": binary("Mul"), "div": binary("Div"),
+    "pow": _pow, "maximum": binary("Max"), "minimum": binary("Min"),
+    "fmod": lambda g, c: g.node("Mod", [g.v(c.args[0], c), g.v(c.args[1], c)], fmod=1),
+    "eq": binary("Equal"), "ne": lambda g, c: g.node("Not", [binary("Equal")(g, c)]),
+    "lt": binary("Less"), "le": binary("LessOrEqual"), "gt": binary("Greater"),
+    "ge": binary("GreaterOrEqual"), "logical_and": binary("And"), "logical_or": binary("Or"),
+    "logical_xor": binary("Xor"), "logical_not": unary("Not"),
+    "neg": unary("Neg"), "abs": unary("Abs"), "exp": unary("Exp"), "log": unary("Log"),
+    "sqrt": unary("Sqrt"), "rsqrt": lambda g, c: g.node("Reciprocal", [unary("Sqrt")(g, c)]),
+    "reciprocal": unary("Reciprocal"), "square": _square, "sign": unary("Sign"),
+    "floor": unary("Floor"), "ceil": unary("Ceil"), "round": unary("Round"),
+    "sin": unary("Sin"), "cos": unary("Cos"), "tan": unary("Tan"), "asin": unary("Asin"),
+    "acos": unary("Acos"), "atan": unary("Atan"), "sinh": unary("Sinh"), "cosh": unary("Cosh"),
+    "tanh": unary("Tanh"), "erf": unary("Erf"), "isnan": unary("IsNaN"),
+    "isinf": unary("IsInf"), "sigmoid": unary("Sigmoid"), "relu": unary("Relu"),
+    "gelu": _gelu, "silu": _silu, "mish": _mish, "softplus": _softplus,
+    "elu": lambda g, c: g.node("Elu", [g.v(c.args[0], c)], alpha=c.params["alpha"]),
+    "leaky_relu": lambda g, c: g.node("LeakyRelu", [g.v(c.args[0], c)],
+                                      alpha=c.params["negative_slope"]),
+    "hardtanh": _clip("min_val", "max_val"), "clamp": _clip(None, None),
+    "hardsigmoid": unary("HardSigmoid", alpha=1 / 6, beta=0.5),
+    "hardswish": unary("HardSwish"), "where": _where, "astype": _cast,
+    # reductions
+    "sum": reduce("ReduceSum"), "mean": reduce("ReduceMean"), "amax": reduce("ReduceMax"),
+    "amin": reduce("ReduceMin"), "prod": reduce("ReduceProd"), "var": _moments(False),
+    "std": _moments(True), "argmax": _arg("ArgMax"), "argmin": _arg("ArgMin"),
+    "cumsum": _cumsum,
+    # shapes, indexing, creation
+    "reshape": _reshape, "view": _reshape, "permute": _permute, "expand": _expand,
+    "cat": _cat, "getitem": _getitem, "index_select": _index_select,
+    "constant_pad": _constant_pad, "tril": _tri(0), "triu": _tri(1), "full": _full,
+    "arange": _arange, "contiguous": _identity, "clone": _identity,
+    # nn
+    "linear": _linear, "matmul": binary("MatMul"), "convolution": _conv,
+    "max_pool_indices": _max_pool_indices,
+    "adaptive_max_pool_indices": _adaptive_max_pool_indices, "pool_gather": _pool_gather,
+    "avg_pool": _avg_pool, "softmax": _softmax("Softmax"),
+    "log_softmax": _softmax("LogSoftmax"), "normalize": _normalize, "embedding": _embedding,
+    "rnn_sequence": _rnn_sequence, "scaled_dot_product_attention": _sdpa,
+}
