@@ -25,7 +25,7 @@ import subprocess
 import sys
 import traceback
 
-__all__ = ["main", "parse_args"]
+__all__ = ["main", "parse_args", "command"]
 
 # (rank, size, local rank, local size) variables of the MPI launchers
 _LAUNCHER_VARS = [
@@ -78,6 +78,16 @@ def _is_open_mpi(mpiexec):
 
 
 def launch(args):
+    cmd, env = command(args)
+    status = subprocess.call(cmd, env=env)
+    if status != 0:
+        print(f"corelib.distributed.run: mpiexec exited with status {status} (a rank failed; "
+              f"its error is above)", file=sys.stderr)
+    return status
+
+
+def command(args):
+    """The mpiexec command line and environment for ``args`` (see the module doc)."""
     nproc = os.cpu_count() if args.nproc_per_node == "auto" else int(args.nproc_per_node)
     if nproc < 1 or args.nnodes < 1:
         sys.exit("corelib.distributed.run: --nproc-per-node and --nnodes must be >= 1")
@@ -101,11 +111,7 @@ def launch(args):
         env["OMP_NUM_THREADS"] = "1"
     if open_mpi:   # Open MPI does not forward the environment by default
         cmd[1:1] = ["-x", "OMP_NUM_THREADS"] if "OMP_NUM_THREADS" in env else []
-    status = subprocess.call(cmd, env=env)
-    if status != 0:
-        print(f"corelib.distributed.run: mpiexec exited with status {status} (a rank failed; "
-              f"its error is above)", file=sys.stderr)
-    return status
+    return cmd, env
 
 
 def _set_rank_env(args):
