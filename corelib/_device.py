@@ -64,8 +64,9 @@ class device:
         """``with corelib.device("meta"):``: factories in the block default to this device
         (``set_default_device`` for the block, as ``torch.device`` as a context manager)."""
         from ._ops.creation import get_default_device, set_default_device
-        _OUTER_DEFAULTS.append(get_default_device())
-        set_default_device(self)
+        outer = get_default_device()
+        set_default_device(self)   # raises for a device no backend provides: nothing changed
+        _OUTER_DEFAULTS.append(outer)
         return self
 
     def __exit__(self, *exc_info):

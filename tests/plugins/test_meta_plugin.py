@@ -240,6 +240,10 @@ def test_module_device_kwarg_and_device_context():
         assert corelib.empty(2).is_meta
     assert inner.is_meta and all(p.is_meta for p in model.parameters())
     assert corelib.empty(2).device.type == "cpu"
+    with pytest.raises(RuntimeError, match="no backend provides device 'nosuchdevice'"):
+        with corelib.device("nosuchdevice"):
+            pass
+    assert corelib.get_default_device().type == "cpu"
 
 
 def test_to_empty_gives_uninitialised_storage_on_the_target():
