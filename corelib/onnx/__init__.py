@@ -288,8 +288,9 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
     opset_version=17, ...) -- write ``model`` traced on ``args`` to ``f`` as ONNX.
 
     args: a tensor or a tuple of arguments (a trailing dict: keyword arguments); f: a path or
-    a binary file. The model is exported in eval mode (its mode is restored after). Ops
-    without a mapping raise ``UnsupportedOperatorError`` naming the op.
+    a binary file. The model is exported in eval mode unless ``training`` says otherwise (its
+    mode is restored after). Ops without a mapping raise ``UnsupportedOperatorError`` naming
+    the op; random ops (dropout in training mode) are refused.
     """
     try:
         import onnx
@@ -301,10 +302,14 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
     if not 14 <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"export(): opset_version {opset} is not supported (14 to "
                          f"{onnx.defs.onnx_opset_version()})")
-    if not export_params or keep_initializers_as_inputs or training not in (None, False) \
-            and str(training).upper().split(".")[-1] not in ("EVAL", "PRESERVE"):
-        raise OnnxExporterError("export(): only export_params=True, "
-                                "keep_initializers_as_inputs=False and eval mode are supported")
+    if not export_params or keep_initializers_as_inputs:
+        raise OnnxExporterError("export(): only export_params=True and "
+                                "keep_initializers_as_inputs=False are supported")
+    # training: None/False/"EVAL" (default), True/"TRAINING", "PRESERVE" (TrainingMode names)
+    mode = {None: "EVAL", False: "EVAL", True: "TRAINING"}.get(
+        training, str(training).upper().split(".")[-1])
+    if mode not in ("EVAL", "TRAINING", "PRESERVE"):
+        raise ValueError(f"export(): unknown training mode {training!r}")
     call_args = args if isinstance(args, tuple) else (args,)
     call_kwargs = {}
     if call_args and isinstance(call_args[-1], dict):
@@ -332,8 +337,8 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
         return trace, out
 
     was_training = getattr(model, "training", None)
-    if was_training:
-        model.eval()
+    if was_training is not None and mode != "PRESERVE":
+        model.train(mode == "TRAINING")
     try:
         with corelib.no_grad():
             trace, out = run(inputs)
@@ -353,8 +358,8 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
                                                   for a, s in axes.items()}, rng))
                 alt_trace, alt_out = run(sizes)
     finally:
-        if was_training:
-            model.train()
+        if was_training is not None:
+            model.train(was_training)
 
     g = _Graph(opset, list(symbols.values()), param_names)
     for t, name in zip(inputs, input_names):

@@ -1,0 +1,224 @@
+"""corelib.onnx.export: exported models run in onnxruntime (the independent reference) with
+corelib's outputs, pass onnx.checker, and unmapped ops fail naming the op."""
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import corelib
+import corelib.nn as nn
+import corelib.nn.functional as F
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+import corelib.onnx  # noqa: E402
+
+
+def export(model, args, **kwargs):
+    buf = io.BytesIO()
+    corelib.onnx.export(model, args, buf, **kwargs)
+    proto = onnx.load_model_from_string(buf.getvalue())
+    onnx.checker.check_model(proto, full_check=True)   # with shape inference
+    return proto, ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+
+
+def outputs(out):
+    return corelib.onnx._flatten(out)
+
+
+def call(model, args):
+    kwargs = args[-1] if args and isinstance(args[-1], dict) else {}
+    with corelib.no_grad():
+        return outputs(model(*args[:len(args) - bool(kwargs)], **kwargs))
+
+
+def check(model, args, rtol=1e-5, atol=1e-5, **kwargs):
+    """Export, then compare onnxruntime's outputs with corelib's."""
+    model.eval()
+    args = args if isinstance(args, tuple) else (args,)
+    proto, sess = export(model, args, **kwargs)
+    tensors = [a for a in args if isinstance(a, corelib.Tensor)]
+    got = sess.run(None, {i.name: a.numpy() for i, a in zip(sess.get_inputs(), tensors)})
+    want = call(model, args)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), rtol=rtol, atol=atol)
+    return proto, sess
+
+
+def run_again(sess, model, args):
+    """Run an exported model on other inputs (dynamic axes) against corelib."""
+    got = sess.run(None, {i.name: a.numpy() for i, a in zip(sess.get_inputs(), args)})
+    with corelib.no_grad():
+        want = outputs(model(*args))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(autouse=True)
+def seed():
+    corelib.manual_seed(0)
+
+
+def test_mlp():
+    model = nn.Sequential(nn.Linear(6, 16), nn.GELU(), nn.Dropout(0.2), nn.Linear(16, 8),
+                          nn.Tanh(), nn.Linear(8, 3), nn.Softmax(-1))
+    proto, _ = check(model, corelib.randn(4, 6), input_names=["x"], output_names=["probs"])
+    inits = {i.name for i in proto.graph.initializer}
+    assert {"0.weight", "0.bias", "3.weight", "5.bias"} <= inits   # state_dict names
+    assert [i.name for i in proto.graph.input] == ["x"]
+    assert [o.name for o in proto.graph.output] == ["probs"]
+
+
+def test_cnn_conv_pool_batchnorm_with_dynamic_batch():
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=2), nn.BatchNorm2d(8), nn.LeakyReLU(0.1),
+        nn.AvgPool2d(2, ceil_mode=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(8, 5), nn.LogSoftmax(-1))
+    model.train()
+    for _ in range(2):   # running statistics away from their initial values
+        model(corelib.randn(6, 3, 16, 16))
+    proto, sess = check(model, corelib.randn(2, 3, 16, 16),
+                        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    run_again(sess, model, (corelib.randn(5, 3, 16, 16),))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers(kind):
+    cls = getattr(nn, kind)
+    model = cls(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+    proto, sess = check(model, corelib.randn(3, 7, 6),
+                        dynamic_axes={"input": {0: "batch", 1: "time"}})
+    assert kind in {n.op_type for n in proto.graph.node}   # ONNX's own recurrent operator
+    run_again(sess, model, (corelib.randn(4, 9, 6),))
+
+
+def test_lstm_with_initial_state_and_relu_rnn():
+    lstm = nn.LSTM(4, 3, num_layers=1)
+    x, h0, c0 = corelib.randn(5, 2, 4), corelib.randn(1, 2, 3), corelib.randn(1, 2, 3)
+    check(lstm, (x, (h0, c0)))
+    check(nn.RNN(4, 3, nonlinearity="relu"), (x,))
+
+
+class TinyEncoder(nn.Module):
+    def __init__(self, vocab=20, d=16, heads=4):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, d)
+        layer = nn.TransformerEncoderLayer(d, heads, 32, dropout=0.1, activation="gelu",
+                                           batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(d))
+        self.head = nn.Linear(d, 3)
+
+    def forward(self, tokens):
+        return self.head(self.encoder(self.emb(tokens)).mean(1))
+
+
+def test_transformer_encoder_with_dynamic_batch_and_sequence():
+    model = TinyEncoder()
+    proto, sess = check(model, corelib.randint(0, 20, (2, 5)),
+                        dynamic_axes={"input": {0: "batch", 1: "seq"}})
+    ops = {n.op_type for n in proto.graph.node}
+    assert {"Softmax", "MatMul", "LayerNormalization", "Gather"} <= ops
+    run_again(sess, model, (corelib.randint(0, 20, (3, 9)),))
+
+
+def test_transformer_layer_norm_first_relu_and_causal_mask():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+    x = corelib.randn(6, 2, 8)
+    mask = nn.Transformer.generate_square_subsequent_mask(6)
+    check(layer, (x, mask))
+
+
+def test_multihead_attention_with_masks_and_weights():
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    q, kv = corelib.randn(2, 4, 8), corelib.randn(2, 6, 8)
+    attn_mask = corelib.rand(4, 6) > 0.3
+    attn_mask[:, 0] = False   # True: masked; every query keeps a key
+    check(mha, (q, kv, kv, {"attn_mask": attn_mask}))
+
+
+def test_scaled_dot_product_attention_causal_dynamic():
+    class Attn(nn.Module):
+        def forward(self, q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+    args = tuple(corelib.randn(2, 3, 5, 4) for _ in range(3))
+    axes = {name: {2: "len"} for name in ("q", "k", "v")}
+    _, sess = check(Attn(), args, input_names=["q", "k", "v"], dynamic_axes=axes)
+    run_again(sess, Attn(), tuple(corelib.randn(2, 3, 7, 4) for _ in range(3)))
+
+
+@pytest.mark.parametrize("opset", [14, 17, 18, 20])
+def test_opsets(opset):
+    model = nn.Sequential(nn.Linear(4, 8), nn.GELU(approximate="tanh"), nn.LayerNorm(8))
+
+    class Pool(nn.Module):
+        def forward(self, x):
+            return model(x).mean(-1, keepdim=True) + x.amax(0) - x.std(1, keepdim=True)
+
+    check(Pool(), corelib.randn(3, 4), opset_version=opset)
+
+
+def test_elementwise_reductions_and_indexing():
+    class Mix(nn.Module):
+        def forward(self, x, idx):
+            y = x[:, 1:, None, ::2].clamp(-1, 1) + x[0, ..., -1].unsqueeze(-1).unsqueeze(0)
+            z = corelib.where(x > 0, x.exp(), F.softplus(x) * 2) ** 2
+            w = z.sum((1, 2)) / (x.abs() + 1).sqrt().prod(1).sum(-1)
+            s = F.silu(x).transpose(1, 2) @ F.hardswish(x) + F.pad(x, (1, 1))[:, :, :3].var()
+            return (y.flatten(1), w, s.tril(), x.index_select(1, idx).cumsum(2),
+                    x.argmax(-1), F.elu(x).permute(2, 0, 1).contiguous(),
+                    F.embedding(idx, x[0]), x.float().to(corelib.float64).sigmoid())
+
+    check(Mix(), (corelib.randn(2, 3, 4), corelib.tensor([2, 0])))
+
+
+def test_unmapped_op_raises_naming_it():
+    class Sorts(nn.Module):
+        def forward(self, x):
+            return x.sort(-1).values
+
+    with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="sort_indices"):
+        corelib.onnx.export(Sorts(), corelib.randn(3, 4), io.BytesIO())
+
+
+def test_random_op_in_forward_is_refused():
+    with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="random"):
+        corelib.onnx.export(nn.Dropout(0.5), (corelib.randn(3),), io.BytesIO(), training=True)
+
+
+def test_export_to_a_path_restores_mode(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    corelib.onnx.export(model, corelib.randn(2, 3), tmp_path / "m.onnx")
+    assert model.training   # exported in eval mode, mode restored
+    onnx.checker.check_model(str(tmp_path / "m.onnx"))
+
+
+def test_first_export_leaves_the_random_stream_alone():
+    """Exporting (which registers the tracer plugin the first time) does not reseed."""
+    code = """if True:
+        import io, corelib, corelib.nn as nn, corelib.onnx
+        model, x = nn.Linear(2, 2), corelib.zeros(1, 2)
+        corelib.manual_seed(3)
+        corelib.randn(4)
+        corelib.onnx.export(model, x, io.BytesIO())
+        b = corelib.randn(4)
+        corelib.manual_seed(3)
+        corelib.randn(4)
+        assert corelib.randn(4).tolist() == b.tolist()
+    """
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_tracing_costs_nothing_when_off():
+    """After an export the resolved kernels are the backend's own functions again."""
+    from corelib._ops.core import Op
+    from corelib.dispatch import registry
+    corelib.onnx.export(nn.Linear(2, 2), corelib.randn(1, 2), io.BytesIO())
+    corelib.randn(2) + 1   # resolves add again
+    assert Op.all["add"].kernel("cpu") is registry.backend("cpu").kernels["add"]
