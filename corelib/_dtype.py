@@ -64,6 +64,19 @@ def _from_name(name):
     return BY_NAME[name]
 
 
+def dtype_arg(value, op):
+    """A ``dtype=`` argument as PyTorch's parser takes it: a corelib dtype or the Python types
+    float (float64), int (int64) and bool; anything else (names, NumPy dtypes) is a TypeError."""
+    if isinstance(value, dtype):
+        return value
+    found = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}.get(value) \
+        if isinstance(value, type) else None
+    if found is None:
+        raise TypeError(f"{op}(): argument 'dtype' must be corelib.dtype, not "
+                        f"{type(value).__name__}")
+    return found
+
+
 def as_dtype(value, op="tensor"):
     """Resolve a dtype argument (corelib dtype, name, Python type, NumPy dtype) or raise."""
     if isinstance(value, dtype):

@@ -6,6 +6,7 @@ modules (corelib._ops), which route every call through the dispatch registry.
 from __future__ import annotations
 
 import builtins
+import operator
 
 from . import _dtype
 from ._device import canonical
@@ -469,6 +470,32 @@ def check_grad_assignment(t, g):
         raise RuntimeError(f"attempting to assign a gradient of size '{list(g.shape)}' to a "
                            f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
                            f"and the tensor are the same size")
+
+
+def int_list(args, op, name="size"):
+    """A tuple of ints from ``*args`` (ints, or one sequence of ints), checked as PyTorch's
+    argument parser does: floats and other non-integers raise TypeError naming op and argument."""
+    if len(args) == 1:
+        try:
+            return (operator.index(args[0]),)
+        except TypeError:
+            pass
+        seq = args[0]
+        try:
+            if isinstance(seq, (builtins.float, builtins.complex, str, bytes)):
+                raise TypeError
+            args = tuple(seq)
+        except TypeError:
+            raise TypeError(f"{op}(): argument '{name}' (position 1) must be tuple of ints, not "
+                            f"{type(seq).__name__}") from None
+    out = []
+    for i, s in enumerate(args):
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"{op}(): argument '{name}' (position 1) must be tuple of ints, but "
+                            f"found element of type {type(s).__name__} at pos {i}") from None
+    return tuple(out)
 
 
 def _wrap_dim(dim, ndim, op):

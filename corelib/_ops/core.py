@@ -139,12 +139,30 @@ def call(op, args, dtype, params=_EMPTY, out=None):
             data = k(*datas, **params)
         else:
             data = k(*datas, out=out, **params)
-    except (ValueError, TypeError, IndexError, RuntimeError) as exc:
-        raise type(exc)(f"{op.name}(): {exc}") from exc
+    except (ValueError, TypeError, IndexError, RuntimeError, MemoryError) as exc:
+        raise kernel_error(exc, op.name, args) from exc
     t = _make(data, dev, dtype)
     if needs_grad and STATE.grad_enabled and op.vjp is not None and dtype.category == 2:
         record(op, t, args, params)
     return t
+
+
+def kernel_error(exc, name, args):
+    """The exception to raise for one a kernel of op ``name`` raised, led by the op's name:
+    array-library ValueError and MemoryError become RuntimeError (PyTorch's class; IndexError
+    and TypeError kept), and a broadcast failure gets PyTorch's message."""
+    text = str(exc)
+    if "broadcast" in text:
+        from .shape import broadcast_shape
+        try:
+            broadcast_shape(*(a._data.shape for a in args if isinstance(a, Tensor)))
+        except RuntimeError as err:
+            text = str(err)
+    if isinstance(exc, MemoryError):
+        return RuntimeError(f"{name}(): not enough memory: {text or 'allocation failed'}")
+    cls = IndexError if isinstance(exc, IndexError) else TypeError if isinstance(
+        exc, TypeError) else type(exc) if isinstance(exc, RuntimeError) else RuntimeError
+    return cls(f"{name}(): {text}")
 
 
 def record(op, out, args, params):

@@ -242,8 +242,7 @@ def _factory(op, params, dtype, device, requires_grad):
     for s in shape or ():
         nbytes *= s
     if nbytes > _MAX_BYTES:
-        raise RuntimeError(f"{op.name}(): Storage size calculation overflowed with "
-                           f"sizes={list(shape)}")
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
     try:
         data = k(dtype=dtype.name, device_index=device.index or 0, **params)
     except MemoryError:

@@ -15,7 +15,7 @@ from .._dtype import result_type_from, get_default_dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import STATE, no_grad
 from . import rules as R
-from .core import Op, as_tensor_arg, call, device_of, method, record, scalar_types
+from .core import Op, as_tensor_arg, call, kernel_error, device_of, method, record, scalar_types
 
 _make = Tensor._make
 _NO_PARAMS = {}
@@ -390,8 +390,8 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                 if out is None:
                     try:
                         data = k(input._data, b)
-                    except (ValueError, TypeError, RuntimeError) as exc:
-                        raise RuntimeError(f"{name}(): {exc}") from exc
+                    except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
+                        raise kernel_error(exc, name, (input, other)) from exc
                     t = _make(data, dev, dt)
                     if grad and vjp is not None and dt.category == 2:
                         record(op, t, (input, other), _NO_PARAMS)
@@ -400,8 +400,8 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                         not grad and not (out._requires_grad and STATE.grad_enabled):
                     try:
                         k(input._data, b, out=out._data)
-                    except (ValueError, TypeError, RuntimeError) as exc:
-                        raise RuntimeError(f"{name}(): {exc}") from exc
+                    except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
+                        raise kernel_error(exc, name, (input, other)) from exc
                     out._bump_version()
                     return out
         if tensor_only:

@@ -547,7 +547,12 @@ def masked_fill(input, mask, value):
     """input with ``value`` (number or 0-d tensor) where ``mask`` is True (broadcast)."""
     from .creation import full
     from .elementwise import where
+    from .shape import broadcast_shape
     _bool_mask(mask, "masked_fill")
+    try:
+        broadcast_shape(input._data.shape, mask._data.shape)
+    except RuntimeError as exc:
+        raise RuntimeError(f"masked_fill(): {exc}") from None
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill(): only supports a 0-dimensional value tensor, "

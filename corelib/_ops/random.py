@@ -83,11 +83,14 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples: 1 with probability ``input`` (or the scalar ``p``), dtype of input."""
     x = _check_tensor(input, "bernoulli")
     if p is not None:
+        if not 0 <= float(p) <= 1:
+            raise RuntimeError(f"bernoulli(): expects p to be in [0, 1], but got p={p}")
         probs = full(tuple(x.shape), float(p), dtype=_dtype.float64, device=x.device)
     else:
         probs = cast(x, _dtype.float64)
-    if probs.numel() and (bool((probs < 0).any()) or bool((probs > 1).any())):
-        raise RuntimeError("bernoulli(): Expected p_in >= 0 && p_in <= 1 to be true")
+    if probs.numel() and not bool(((probs >= 0) & (probs <= 1)).all()):   # NaN fails too
+        raise RuntimeError("bernoulli(): Expected p_in >= 0 && p_in <= 1 to be true, but got "
+                           "false.")
     state = _gen(generator, x.device)
     result = call(_bernoulli, (probs,), x.dtype, {"dtype": x.dtype.name, "generator": state})
     return _finish(result, out, "bernoulli")
@@ -200,6 +203,9 @@ def _float_draw(self, op, name, generator, **params):
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     """Fill with U[from, to) samples."""
     low = float(kw.pop("from", from_))
+    if not low <= float(to):
+        raise RuntimeError(f"uniform_(): uniform_ expects to return a [from, to) range, but "
+                           f"found from={from_} > to={to}")
     return _float_draw(self, _uniform, "uniform_", generator, low=low, high=float(to))
 
 

@@ -446,7 +446,7 @@ def cat(tensors, dim=0, *, out=None):
     from .elementwise import cast, write_out
     tensors = _tensors_arg(tensors, "cat")
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")   # PyTorch's class
     dtype = _dtype.result_type_from([t.dtype for t in tensors], [], [])
     for i, t in enumerate(tensors):
         if t.ndim == 0:

@@ -1202,11 +1202,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """-(t log x + (1 - t) log(1 - x)), logs clamped at -100 like PyTorch."""
     _tensor_arg(input, "binary_cross_entropy")
     _check_same_size("binary_cross_entropy", input, target)
-    with no_grad():
-        bad = _sum(cast((input < 0) | (input > 1), _dtype.int64)).item() \
-            if input.numel() and not input.is_meta else 0
-    if bad:
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    for name, t in (("input", input), ("target", target)):
+        with no_grad():   # NaN fails the test too, as in PyTorch
+            bad = _sum(cast(~((t >= 0) & (t <= 1)), _dtype.int64)).item() \
+                if t.numel() and not t.is_meta else 0
+        if bad:
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     log_x = where(input > 0, log(where(input > 0, input, 1.0)), -100.0)
     log_x = where(log_x > -100, log_x, -100.0)
     one_minus = 1 - input

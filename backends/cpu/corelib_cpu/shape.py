@@ -137,6 +137,11 @@ def _constant_pad(a, widths, value):
 
 # ---------------------------------------------------------------------------------------------
 # indexing kernels: index tensors are int64 arrays; bounds are checked before any write
+# PyTorch's classes for an out-of-range index: IndexError from index_select along dim 0 and
+# from index_add on tensors of at most one dim, RuntimeError otherwise
+_SELECT_ERROR = {True: IndexError, False: RuntimeError}
+
+
 def _check_bounds(index, size, dim, negative_ok=False, error=RuntimeError):
     if index.size == 0:
         return index
@@ -257,9 +262,10 @@ def _index_select(a, index, dim, shape=None):
         if index.size != 1:
             raise RuntimeError(f"Index to scalar can have only 1 value, got {index.size} "
                                f"value(s)")
-        _check_bounds(index, 1, 0)
+        _check_bounds(index, 1, 0, error=IndexError)
         return a.copy()
-    return np.take(a, _check_bounds(index, a.shape[dim], dim), axis=dim)
+    return np.take(a, _check_bounds(index, a.shape[dim], dim, error=_SELECT_ERROR[dim == 0]),
+                   axis=dim)
 
 
 def _index_select_backward(g, index, shape, dim):
@@ -288,10 +294,10 @@ def _source_along(a, src, index, dim):
 def _index_add(a, index, src, dim, alpha=1):
     out = a.copy()
     if not a.shape:
-        _check_bounds(index, 1, 0)
+        _check_bounds(index, 1, 0, error=IndexError)
         out[...] += (src * alpha).sum().astype(a.dtype)
         return out
-    index = _check_bounds(index, a.shape[dim], dim)
+    index = _check_bounds(index, a.shape[dim], dim, error=_SELECT_ERROR[a.ndim == 1])
     src = _source_along(a, src, index, dim)
     np.add.at(out, _index_key(a.ndim, dim, index), src * alpha if alpha != 1 else src)
     return out

@@ -69,6 +69,11 @@ def _minmax(*arrays):
     return list(zip(values[::2], values[1::2]))
 
 
+# PyTorch's classes for an out-of-range index: IndexError from index_select along dim 0 and
+# from index_add on tensors of at most one dim, RuntimeError otherwise
+_SELECT_ERROR = {True: IndexError, False: RuntimeError}
+
+
 def _check_bounds(index, size, dim, negative_ok=False, error=RuntimeError):
     if not index.size:
         return
@@ -227,9 +232,9 @@ def index_select(a, index, dim, shape=None):
         if index.size != 1:
             raise RuntimeError(f"Index to scalar can have only 1 value, got {index.size} "
                                f"value(s)")
-        _check_bounds(index, 1, 0)
+        _check_bounds(index, 1, 0, error=IndexError)
         return contiguous_copy(a)
-    _check_bounds(index, a.shape[dim], dim)
+    _check_bounds(index, a.shape[dim], dim, error=_SELECT_ERROR[dim == 0])
     out = empty(a.shape[:dim] + (index.size,) + a.shape[dim + 1:], a.dtype)
     return _gather_launch(a, index, out, dim, _only_at(estrides(index)[0], dim, a.ndim))
 
@@ -246,10 +251,10 @@ def index_select_backward(g, index, shape, dim):
 def index_add(a, index, src, dim, alpha=1):
     out = contiguous_copy(a)
     if not a.ndim:
-        _check_bounds(index, 1, 0)
+        _check_bounds(index, 1, 0, error=IndexError)
         _sum_into(out, src, alpha)
         return out
-    _check_bounds(index, a.shape[dim], dim)
+    _check_bounds(index, a.shape[dim], dim, error=_SELECT_ERROR[a.ndim == 1])
     _index_along(out, index, _source_along(a, src, index, dim), dim, ADD, alpha)
     return out
 
