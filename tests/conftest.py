@@ -43,8 +43,12 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
+    """``device``: every installed backend, or the one given with --corelib-device (the
+    conformance kit's option, corelib.testing.pytest_plugin). The kit's own test functions run
+    here through imports (tests/ops)."""
     if "device" in metafunc.fixturenames:
-        devices = DEVICES
+        chosen = metafunc.config.getoption("corelib_device", None)
+        devices = [chosen] if chosen else DEVICES
         if BORROWED != "full" and metafunc.definition.get_closest_marker("cpu_kernels_only"):
             devices = [d for d in devices if d != BORROWED_DEVICE]
         metafunc.parametrize("device", devices or [pytest.param("none", marks=pytest.mark.skip(

@@ -1,0 +1,46 @@
+"""Conformance kit: the op table (corelib.testing's OpInfos) on the device under test, every
+supported dtype: forward vs NumPy and PyTorch, gradients by finite differences and vs PyTorch.
+
+``device`` comes from ``--corelib-device`` (pytest_plugin) or from a host's conftest (corelib's
+tests/ops/test_op_table.py imports these tests and parametrizes every installed backend).
+"""
+import pytest
+
+from corelib.testing import conformance, op_table
+
+__all__ = ["test_forward_numpy", "test_forward_torch", "test_gradcheck", "test_gradients_torch"]
+
+TABLE = op_table()
+
+
+def _cases(selector=lambda info: True, dtypes=lambda info: info.dtypes):
+    return [pytest.param(info, dt, id=f"{info.id}-{dt}") for info in TABLE if selector(info)
+            for dt in dtypes(info)]
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("info,dtype", _cases(lambda i: i.ref is not None))
+def test_forward_numpy(info, dtype, device):
+    conformance.check_forward(info, device, dtype)
+
+
+@pytest.mark.parametrize("info,dtype", _cases(lambda i: i.torch_ref is not None))
+def test_forward_torch(info, dtype, device, torch):
+    conformance.check_torch(info, device, dtype)
+
+
+# finite differences: slow, and their device-genericity is what test_gradients_torch checks
+@pytest.mark.cpu_kernels_only
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE if i.grad])
+def test_gradcheck(info, device):
+    conformance.check_gradients(info, device, second_order=info.gradgrad)
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE
+                                  if i.grad and i.torch_ref is not None])
+def test_gradients_torch(info, device, torch):
+    conformance.check_gradients_torch(info, device)
