@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 import corelib
-from corelib import nn
+from corelib import contract, nn
 from corelib.testing import installed_devices, op_table
 from corelib.testing.opinfo import seed_samples
 
@@ -90,7 +90,6 @@ def test_op_shapes_and_dtypes_match_cpu(info):
 
 
 def test_kernel_table_covers_the_contract():
-    from corelib import contract
     spec = corelib.registry.backend("meta")
     assert {c.name for c in contract.kernels()} <= set(spec.kernels)
     assert not spec.has_data
@@ -103,7 +102,11 @@ def test_factories_and_tensor_attributes():
     assert x.is_meta and x.device == corelib.device("meta") and x.device.index is None
     assert x.shape == (2, 3) and x.dtype is corelib.float32 and x.numel() == 6
     assert x.stride() == (3, 1) and x.is_contiguous() and x.nbytes == 24
-    assert isinstance(x._data, corelib_meta.MetaArray) and x._data.nbytes == 24
+    a = x._data
+    assert isinstance(a, corelib_meta.MetaArray) and isinstance(a, contract.Meta)
+    assert (a.shape, a.dtype, a.ndim, a.size, a.itemsize, a.nbytes) == \
+        ((2, 3), "float32", 2, 6, 4, 24)
+    assert a.strides == (12, 4) and a.T.shape == (3, 2) and len(a) == 2
     for t in (corelib.zeros(4, dtype=corelib.int64, device="meta"),
               corelib.ones(4, device=META, dtype=corelib.int64),
               corelib.full((4,), 7, device="meta"), corelib.arange(4, device="meta"),

@@ -19,6 +19,8 @@ shape depends on values (``nonzero``, ``unique``, boolean-mask indexing...) rais
 from __future__ import annotations
 
 import corelib
+from corelib import contract
+from corelib.contract import Meta
 from corelib.hookspecs import BackendSpec, hookimpl
 
 __all__ = ["MetaArray", "NO_DATA", "kernels"]
@@ -30,19 +32,12 @@ NO_DATA = ("Cannot copy out of meta tensor; no data! Please use nn.Module.to_emp
            "of nn.Module.to() when moving a module from meta to a different device.")
 
 
-class MetaArray:
-    """The meta device's array: a shape and a dtype name, and no storage.
+class MetaArray(Meta):
+    """The meta device's array: a shape (tuple of ints) and a dtype name, and no storage.
 
-    Layout is always C-contiguous (views are new MetaArrays; nothing is shared)."""
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape = tuple(int(s) for s in shape)
-        self.dtype = getattr(dtype, "name", dtype)   # a dtype name: "float32"
-
-    @property
-    def ndim(self):
-        return len(self.shape)
+    A ``corelib.contract.Meta``, so shape rules take it as it is; layout is always
+    C-contiguous (views are new MetaArrays; nothing is shared)."""
+    __slots__ = ()
 
     @property
     def size(self):
@@ -91,8 +86,8 @@ def _contiguous_strides(shape):
 # -- kernels ---------------------------------------------------------------------------------
 def _to_arrays(result):
     """MetaArrays for a rule's answer: a ``contract.Meta``, a tuple of them, or None."""
-    if hasattr(result, "shape"):
-        return MetaArray(result.shape, result.dtype)
+    if isinstance(result, Meta):
+        return MetaArray(tuple(result.shape), result.dtype)
     if isinstance(result, (tuple, list)):
         return tuple(_to_arrays(r) for r in result)
     return result
@@ -129,7 +124,6 @@ _LAYOUT = {
 
 def kernels():
     """The meta kernel table: one shape-rule kernel per op of the kernel contract."""
-    from corelib import contract
     table = {c.name: _shape_kernel(c.name, contract.infer) for c in contract.kernels()}
     table.update(_LAYOUT)
     return table
