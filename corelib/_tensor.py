@@ -505,3 +505,41 @@ def _wrap_dim(dim, ndim, op):
         raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
+
+
+# -- in-place variants that are thin wrappers of existing ops (PyTorch's Tensor.*_ names) -----
+def _view_inplace(name):
+    """``x.<name>_(...)``: x itself becomes ``x.<name>(...)``, as PyTorch's in-place view ops:
+    same data, new shape; the autograd history continues through the view op."""
+    def method_(self, *args, **kwargs):
+        from ._ops.elementwise import check_inplace
+        check_inplace(self, name + "_")
+        new = getattr(Tensor, name)(self, *args, **kwargs)
+        if new is not self:
+            self._data = new._data
+            if new.grad_fn is not None:
+                self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
+            if self._base is not None:
+                self._view_fn = new._view_fn
+        self._bump_version()
+        return self
+    method_.__name__ = method_.__qualname__ = name + "_"
+    method_.__doc__ = f"In-place {name}: self takes the result's shape (same data)."
+    return method_
+
+
+def _value_inplace(name):
+    """``x.<name>_(...)``: ``x.<name>(...)`` written into x (checked before any write)."""
+    def method_(self, *args, **kwargs):
+        from ._ops.shape import apply_inplace
+        return apply_inplace(self, name + "_", getattr(Tensor, name), *args, **kwargs)
+    method_.__name__ = method_.__qualname__ = name + "_"
+    method_.__doc__ = f"In-place {name}."
+    return method_
+
+
+for _name in ("transpose", "swapdims", "swapaxes", "t", "squeeze", "unsqueeze"):
+    setattr(Tensor, _name + "_", _view_inplace(_name))
+for _name in ("addmm", "addmv", "addr", "addbmm", "baddbmm", "cumsum", "cumprod"):
+    setattr(Tensor, _name + "_", _value_inplace(_name))
+del _name
