@@ -803,8 +803,12 @@ def _relu_checked(input, *, out=None):
     return _relu_op(input, out=out)
 
 
-_relu_op = unary("relu", lambda g, out, x: (g * (out > 0),), saves="out", kind="same",
-                 method=False)
+def _relu_vjp(g, out, x):
+    from .fused import threshold_backward   # one kernel: g where out > 0
+    return (threshold_backward(g, out, 0.0),)
+
+
+_relu_op = unary("relu", _relu_vjp, saves="out", kind="same", method=False)
 _relu_checked.__name__ = "relu"
 
 

@@ -1,9 +1,12 @@
-"""Op table: the fused attention primitive (corelib._ops.attention) through
-F.scaled_dot_product_attention, against a NumPy reference of the unfused math and PyTorch."""
+"""Op table: fused primitives of the transformer and CNN hot paths -- attention
+(corelib._ops.attention, through F.scaled_dot_product_attention) and threshold_backward
+(corelib._ops.fused, ReLU's gradient) -- against NumPy references of the unfused math and
+PyTorch."""
 import numpy as np
 
 import corelib
 import corelib.nn.functional as F
+from corelib._ops.fused import threshold_backward
 from .opinfo import OpInfo, Sample, make_tensor
 
 
@@ -49,8 +52,27 @@ def _np_sdpa(q, k, v, attn_mask=None, is_causal=False, scale=None):
     return (p @ v).astype(q.dtype)
 
 
+def _threshold_backward_samples(dtype, device):
+    def t(*shape, **kw):
+        return make_tensor(shape, dtype, device, **kw)
+    return [Sample((t(3, 4), t(3, 4)), dict(threshold=0.0)),
+            Sample((t(2, 3, 4), t(3, 4)), dict(threshold=0.5)),
+            Sample((t(3, 4, noncontiguous=True), t(3, 4)), dict(threshold=-1.0)),
+            Sample((t(), t()), dict(threshold=0.0)),
+            Sample((t(0, 3), t(0, 3)), dict(threshold=0.0))]
+
+
+def _torch_threshold_backward(g, x, threshold):
+    import torch
+    return torch.ops.aten.threshold_backward(g, x, threshold)
+
+
 OPS = [
     OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention, _sdpa_samples,
            ref=_np_sdpa, torch_ref="nn.functional.scaled_dot_product_attention",
            variant="fused", atol=1e-5),
+    OpInfo("threshold_backward", threshold_backward, _threshold_backward_samples,
+           dtypes=("float16", "float32", "float64"),
+           ref=lambda g, x, threshold: np.where(x > threshold, g, 0).astype(g.dtype),
+           torch_ref=_torch_threshold_backward),
 ]

@@ -830,6 +830,13 @@ def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
     return dq, dk, dv, (ds if mask_grad else None)
 
 
+# ---------------------------------------------------------------------------------------------
+# fused activation gradients
+def threshold_backward(g, x, threshold):
+    """g where x > threshold, else 0 (one multiply by the boolean mask)."""
+    return np.multiply(g, np.greater(x, x.dtype.type(threshold)))
+
+
 KERNELS = {
     "nll_loss": nll_loss,
     "nll_loss_backward": nll_loss_backward,
@@ -861,4 +868,5 @@ KERNELS = {
     "class_scatter": class_scatter,
     "scaled_dot_product_attention": scaled_dot_product_attention,
     "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
+    "threshold_backward": threshold_backward,
 }

@@ -458,6 +458,27 @@ def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
     return dq, dk, dv, (ds if mask_grad else None)
 
 
+# ---------------------------------------------------------------------------------------------
+# fused activation gradients (kernels/fused.cu)
+sources.register("fused", "fused.cu",
+                 lambda: "".join(f"FUSED_KERNELS({dt}, {CTYPE[dt]})\n" for dt in FLOATS))
+
+
+def threshold_backward(g, x, threshold):
+    """g where x > threshold, else 0."""
+    dt = g.dtype.name
+    if dt not in FLOATS:
+        raise TypeError(f'"threshold_backward" has no CUDA kernel for dtype {dt}')
+    shape = np.broadcast_shapes(g.shape, x.shape)
+    y = empty(shape, dt)
+    n = y.size
+    if n:
+        ndim, meta = layout(shape, (g, x, y))
+        launch(sources.kernel("fused", f"threshold_backward_{dt}"), (grid_for(n),), (BLOCK,),
+               (g, x, y, meta, i32(ndim), i64(n), f64(threshold)))
+    return y
+
+
 KERNELS = {
     "linear": linear,
     "linear_backward_input": linear_backward_input,
@@ -479,4 +500,5 @@ KERNELS = {
     "one_hot": one_hot,
     "scaled_dot_product_attention": scaled_dot_product_attention,
     "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
+    "threshold_backward": threshold_backward,
 }
