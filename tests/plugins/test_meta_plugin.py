@@ -313,3 +313,12 @@ def test_blocking_the_plugin_leaves_everything_else_working():
     first, error = proc.stdout.splitlines()
     assert first.startswith("[3.0, 3.0]") and "'meta'" not in first
     assert "no backend provides device 'meta'" in error and "pip install corelib-meta" in error
+
+
+def test_profiling_a_meta_run_reports_what_a_real_run_allocates():
+    corelib_profiler = pytest.importorskip("corelib_profiler")
+    model = nn.Linear(64, 32, device="meta")
+    with corelib_profiler.profile() as prof:
+        model(corelib.empty(8, 64, device="meta"))
+    stats = {s.op: s for s in prof.stats()}
+    assert stats["linear"].device == "meta" and stats["linear"].bytes_out == 8 * 32 * 4
