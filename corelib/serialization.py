@@ -470,10 +470,17 @@ def _parse_header(data, name):
         raise bad("header is not JSON") from None
     if not isinstance(header, dict):
         raise bad("header is not a JSON object")
-    end = max((info["data_offsets"][1] for key, info in header.items()
-               if key != "__metadata__" and isinstance(info, dict)
-               and isinstance(info.get("data_offsets"), list) and len(info["data_offsets"]) == 2),
-              default=0)
+    end = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+                raise bad("its __metadata__ is not a map of strings")
+            continue
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and
+                all(type(o) is int and o >= 0 for o in offsets) and offsets[0] <= offsets[1]):
+            raise bad(f"entry {key!r} has no valid data_offsets")
+        end = max(end, offsets[1])
     if end > len(data) - 8 - size:
         raise bad(f"tensor data needs {end} bytes but the file holds "
                   f"{len(data) - 8 - size}: truncated")

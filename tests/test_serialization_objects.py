@@ -332,3 +332,16 @@ def test_loading_matches_pytorch_error_class_for_disallowed_globals(torch, tmp_p
     with pytest.raises(pickle.UnpicklingError):
         torch.load(tmp_path / "t.pt", weights_only=True)
     assert serialization.UnpicklingError is pickle.UnpicklingError
+
+
+@pytest.mark.parametrize("header", [
+    {"a": {"dtype": "F32", "shape": [1], "data_offsets": ["x", "y"]}},
+    {"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}, {"a": 5},
+    {"__metadata__": {"corelib.structure": 1}},
+    {"__metadata__": {"corelib.structure": '{"version": "2", "object": 1}'}},
+])
+def test_malformed_headers_raise_clear_errors(header):
+    text = json.dumps(header).encode()
+    data = len(text).to_bytes(8, "little") + text + b"\0" * 4
+    with pytest.raises(RuntimeError, match="load\\(\\).*(not a valid|damaged)"):
+        corelib.load(io.BytesIO(data))
