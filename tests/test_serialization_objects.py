@@ -345,3 +345,12 @@ def test_malformed_headers_raise_clear_errors(header):
     data = len(text).to_bytes(8, "little") + text + b"\0" * 4
     with pytest.raises(RuntimeError, match="load\\(\\).*(not a valid|damaged)"):
         corelib.load(io.BytesIO(data))
+
+
+def test_safetensors_is_a_dependency_of_corelib():
+    """corelib.save needs safetensors: a plain install of corelib brings it."""
+    tomllib = pytest.importorskip("tomllib")
+    from pathlib import Path
+    with open(Path(__file__).parents[1] / "pyproject.toml", "rb") as fh:
+        deps = tomllib.load(fh)["project"]["dependencies"]
+    assert any(d.split(">")[0].split("=")[0].strip() == "safetensors" for d in deps)
