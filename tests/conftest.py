@@ -57,4 +57,8 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def torch():
+    """PyTorch, the reference; under CI=true a failed import fails the test, never skips it."""
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        import torch
+        return torch
     return pytest.importorskip("torch")
