@@ -17,7 +17,10 @@ pip_quiet() {  # pip install, hiding the index-location warnings of this machine
 }
 pip_quiet -e ".[test,demo,onnx]" -e backends/cpu -e backends/cuda \
   -e plugins/profiler -e plugins/crosscheck -e plugins/fallback -e plugins/meta
-.venv/bin/python -c "import corelib, corelib_cpu, corelib_cuda"
+# MPI for corelib.distributed: the MPICH wheel (mpiexec, libmpi) and mpi4py from PyPI, and the
+# communication plugins (corelib-nccl runs only where GPUs and libnccl exist; here it says why not)
+pip_quiet mpich mpi4py -e plugins/mpi -e plugins/nccl
+.venv/bin/python -c "import corelib, corelib_cpu, corelib_cuda, corelib_mpi"
 if [ "${CORELIB_SKIP_TORCH:-0}" != "1" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   pip_quiet --only-binary=:all: "torch==2.13.0" \
     || echo "note: torch not installed; PyTorch comparisons will skip"
