@@ -181,12 +181,14 @@ def test_a_third_party_checkpoint_loads_where_its_device_is_not_installed(npx_ch
 
 # --- which plugin owns a device (corelib.dispatch's rule) ------------------------------------
 PLUGIN = '''
+import corelib_cpu
 import numpy as np
 from corelib.hookspecs import BackendSpec, hookimpl
 
 @hookimpl
 def corelib_backend():
-    return BackendSpec("clash", {{}}, to_numpy=np.asarray, from_numpy=lambda a, i=0: a,
+    return BackendSpec("clash", corelib_cpu.KERNELS, to_numpy=np.asarray,
+                       from_numpy=lambda a, i=0: a,
                        make_generator=np.random.default_rng, distribution={dist!r},
                        priority={priority})
 '''
