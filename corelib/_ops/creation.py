@@ -190,7 +190,9 @@ def to_device(x, device):
     device = _device(device)
     src_spec = registry.backend(x.device.type)
     host = src_spec.to_numpy(x._data)
-    out = _from_numpy_array(np.array(host, copy=True), x.dtype, device)
+    if registry.backend(device.type).has_data:   # to meta: only the shape and dtype are read
+        host = np.array(host, copy=True)
+    out = _from_numpy_array(host, x.dtype, device)
     if x._requires_grad and STATE.grad_enabled:
         record(_to_device, out, (x,), {"src": x.device})
     return out

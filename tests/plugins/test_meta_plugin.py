@@ -276,7 +276,8 @@ def test_moving_a_meta_module_with_to_says_use_to_empty():
 
 def test_billion_parameter_model_builds_in_a_few_megabytes():
     """15 x Linear(8192, 8192) = 1.007e9 parameters (4 GB as float32) on meta, in a fresh
-    process: the peak RSS grows by a few MB (time: benchmarks/test_meta.py)."""
+    process: the peak RSS grows by a few MB (time: benchmarks/test_meta.py); moving a cpu
+    tensor to meta makes no copy of its data."""
     code = """
         import resource
         import corelib
@@ -286,14 +287,20 @@ def test_billion_parameter_model_builds_in_a_few_megabytes():
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         model = nn.Sequential(*[nn.Linear(8192, 8192, device="meta") for _ in range(15)])
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(sum(p.numel() for p in model.parameters()), (after - before) // 1024)
+        x = corelib.ones(32, 1024, 1024)                   # 128 MB on cpu
+        moved = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert x.to("meta").shape == x.shape                # no host copy on the way
+        moved = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - moved
+        print(sum(p.numel() for p in model.parameters()), (after - before) // 1024,
+              moved // 1024)
     """
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    params, grown_mb = map(int, proc.stdout.split())
+    params, grown_mb, moved_mb = map(int, proc.stdout.split())
     assert params == 15 * (8192 * 8192 + 8192) > 10 ** 9
     assert grown_mb < 50, f"building on meta grew the peak RSS by {grown_mb} MB"
+    assert moved_mb < 50, f"x.to('meta') of 128 MB grew the peak RSS by {moved_mb} MB"
 
 
 def test_blocking_the_plugin_leaves_everything_else_working():
