@@ -99,7 +99,9 @@ def test_recurrent_layers(kind):
     model = cls(6, 5, num_layers=2, bidirectional=True, batch_first=True)
     proto, sess = check(model, corelib.randn(3, 7, 6),
                         dynamic_axes={"input": {0: "batch", 1: "time"}})
-    assert kind in {n.op_type for n in proto.graph.node}   # ONNX's own recurrent operator
+    ops = {n.op_type for n in proto.graph.node}
+    assert kind in ops   # ONNX's own recurrent operator, the input projection folded in
+    assert not ops & {"MatMul", "Gemm"}
     run_again(sess, model, (corelib.randn(4, 9, 6),))
 
 
@@ -108,6 +110,23 @@ def test_lstm_with_initial_state_and_relu_rnn():
     x, h0, c0 = corelib.randn(5, 2, 4), corelib.randn(1, 2, 3), corelib.randn(1, 2, 3)
     check(lstm, (x, (h0, c0)))
     check(nn.RNN(4, 3, nonlinearity="relu"), (x,))
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
+def test_recurrence_over_computed_projections(mode):
+    """rnn_sequence on projections that are not a linear of constants (gates reordered by an
+    identity input weight), with given initial states."""
+    from corelib._ops.rnn import GATES, rnn_sequence
+    gh = GATES[mode] * 3
+    w_hh, b_hh = corelib.randn(gh, 3), corelib.randn(gh)
+
+    class Cell(nn.Module):
+        def forward(self, x, h0, c0):
+            out = rnn_sequence(x.tanh() * 2, h0, c0 if mode == "LSTM" else None, w_hh, b_hh,
+                               mode, reverse=True)
+            return out
+
+    check(Cell(), (corelib.randn(5, 2, gh), corelib.randn(2, 3), corelib.randn(2, 3)))
 
 
 class TinyEncoder(nn.Module):

@@ -85,6 +85,7 @@ class _Graph:
         self.counts = {}
         self.cache = {}
         self.call = None
+        self.producers = {}   # id(array) -> the traced call that made it
 
     # -- naming and nodes --------------------------------------------------------------------
     def fresh(self, hint):
@@ -141,6 +142,10 @@ class _Graph:
     def is_const(self, a):
         name = self.names.get(id(a))
         return name is None or (isinstance(name, str) and name in self.inits)
+
+    def producer(self, a):
+        """The emitted call whose result ``a`` is (None for inputs and constants)."""
+        return self.producers.get(id(a))
 
     def is_zero(self, a):
         return a is None or (self.is_const(a) and not np.any(a))
@@ -404,6 +409,7 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
         for r, name in zip(results, names):
             if isinstance(r, np.ndarray) and name is not None:
                 g.names[id(r)] = name
+                g.producers[id(r)] = call
 
     outputs = _flatten(out)
     alt_outputs = _flatten(alt_out) if alt_out is not None else outputs
@@ -432,8 +438,9 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
                     for n, t, a in zip(input_names, inputs, sizes if alt_trace else inputs)]
     graph_outputs = [info(n, t, a.shape, _axes(dynamic_axes.get(n, {}), n))
                      for n, t, a in zip(output_names, outputs, alt_outputs)]
-    graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
-                              initializer=list(g.inits.values()))
+    nodes, inits = _prune(g.nodes, g.inits, output_names)
+    graph = helper.make_graph(nodes, type(model).__name__, graph_inputs, graph_outputs,
+                              initializer=inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="corelib", producer_version=corelib.__version__)
     proto.ir_version = min(proto.ir_version, 10)   # readable by current onnxruntime releases
@@ -454,6 +461,16 @@ def _has_sym(x):
     if isinstance(x, dict):
         return any(_has_sym(v) for v in x.values())
     return False
+
+
+def _prune(nodes, inits, outputs):
+    """The nodes and initializers the outputs depend on (folding can leave others unused)."""
+    needed, kept = set(outputs), []
+    for node in reversed(nodes):
+        if needed.intersection(node.output):
+            kept.append(node)
+            needed.update(node.input)
+    return kept[::-1], [t for name, t in inits.items() if name in needed]
 
 
 def _check_inplace(g, call, results):

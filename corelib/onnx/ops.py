@@ -333,24 +333,30 @@ _RNN = {"LSTM": ("LSTM", (0, 3, 1, 2)), "GRU": ("GRU", (1, 0, 2)),
 
 
 def _rnn_sequence(g, c):
-    """One layer-direction over input projections x (T, N, G*H): ONNX's LSTM/GRU/RNN with an
-    identity input weight that reorders the gates, the recurrent weight and bias reordered."""
+    """One layer-direction over input projections x (T, N, G*H): ONNX's LSTM/GRU/RNN. When x
+    is a linear of constant weights (as nn.LSTM/GRU/RNN make it), that linear is folded in as
+    the operator's input weights; otherwise the input weight is an identity reordering gates."""
     x, h0, c0, w_hh, b_hh = c.args
     mode = c.params["mode"]
     op_type, order = _RNN[mode]
     hid = h0.shape[-1]
     rows = np.concatenate([np.arange(k * hid, (k + 1) * hid) for k in order])
     gh = len(order) * hid
-    w = g.const(np.eye(gh, dtype=x.dtype)[rows][None])
-    r = g.node("Unsqueeze", [g.node("Gather", [g.v(w_hh, c), g.const(rows)], axis=0),
-                             g.ints([0])])
-    inputs = [g.v(x, c), w, r]
-    if b_hh is not None:
-        rb = g.node("Gather", [g.v(b_hh, c), g.const(rows)], axis=0)
-        bias = g.node("Concat", [g.const(np.zeros(gh, x.dtype)), rb], axis=0)
-        inputs.append(g.node("Unsqueeze", [bias, g.ints([0])]))
+    proj = g.producer(x)
+    if proj is not None and proj.op == "linear" and proj.args[0].ndim == 3 and \
+            all(a is None or g.is_const(a) for a in proj.args[1:]):
+        x_in, w_ih, b_ih = proj.args
+        inputs = [g.v(x_in, c), g.const(w_ih[rows][None])]
+        b_in = np.zeros(gh, x.dtype) if b_ih is None else b_ih[rows]
     else:
-        inputs.append("")
+        inputs = [g.v(x, c), g.const(np.eye(gh, dtype=x.dtype)[rows][None])]
+        b_in = np.zeros(gh, x.dtype)
+    inputs.append(g.node("Unsqueeze", [g.node("Gather", [g.v(w_hh, c), g.const(rows)], axis=0),
+                                       g.ints([0])]))
+    b_rec = g.const(np.zeros(gh, x.dtype)) if b_hh is None else \
+        g.node("Gather", [g.v(b_hh, c), g.const(rows)], axis=0)
+    inputs.append(g.node("Unsqueeze", [g.node("Concat", [g.const(b_in), b_rec], axis=0),
+                                       g.ints([0])]))
     inputs.append("")   # sequence_lens
     for state in ((h0, c0) if mode == "LSTM" else (h0,)):
         inputs.append("" if g.is_zero(state) else
