@@ -24,8 +24,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-__all__ = ["Meta", "Param", "Return", "Contract", "KINDS", "kernels", "kernel_contract",
-           "infer", "parse_signature", "meta_of"]
+__all__ = ["Meta", "Param", "Return", "Contract", "KINDS", "DATA_DEPENDENT", "kernels",
+           "kernel_contract", "infer", "parse_signature", "meta_of", "dtype_name",
+           "KernelContractWarning", "table_problems", "signature_problem", "checked_kernel"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,3 +301,146 @@ def infer(name, *operands, **params):
         return rule(*[meta_of(x) for x in operands], **params)
     except (IndexError, ValueError) as exc:
         raise RuntimeError(f"{name}(): {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# checking a backend against the contract
+class KernelContractWarning(RuntimeWarning):
+    """A backend's kernel table does not match the contract (issued at registration)."""
+
+
+def _call_forms(c):
+    """(args, kwargs) of the fullest and the barest call the frontend may make."""
+    full_args, bare_args = [], []
+    for p in c.operands:
+        full_args += [None, None] if p.variadic else [None]
+        if p.required:
+            bare_args += [None] if not p.variadic else [None]
+    full_kw = {p.name: None for p in c.params}
+    bare_kw = {p.name: None for p in c.params if p.required}
+    return (tuple(full_args), full_kw), (tuple(bare_args), bare_kw)
+
+
+def signature_problem(name, kernel):
+    """Why ``kernel`` cannot take the calls the contract of ``name`` makes, or None.
+
+    Kernels with ``*args``/``**kwargs`` or no inspectable signature pass."""
+    import inspect
+    try:
+        sig = inspect.signature(kernel, follow_wrapped=False)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        return None
+    c = kernel_contract(name)
+    for args, kwargs in _call_forms(c):
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            call = ", ".join(["x"] * len(args) + [f"{k}=" for k in kwargs])
+            return f"cannot be called as {name}({call}): {exc} (contract: {c.signature})"
+    return None
+
+
+def table_problems(kernels):
+    """Problems of a kernel table (name -> kernel) against the contract, one line each:
+    unknown kernel names, missing core kernels, signatures that cannot take the contract's
+    arguments."""
+    ops = _ops()
+    problems = [f"unknown kernel {name!r} (no such op; see `python -m corelib kernels`)"
+                for name in sorted(kernels) if name not in ops]
+    missing = sorted(name for name, op in ops.items() if op.core and name not in kernels)
+    if missing:
+        problems.append(f"missing core kernels: {', '.join(missing)}")
+    for name in sorted(kernels):
+        if name in ops and ops[name].sig is not None:
+            problem = signature_problem(name, kernels[name])
+            if problem:
+                problems.append(f"kernel {name!r} {problem}")
+    return problems
+
+
+def checked_kernel(name, kernel, device, plugin, array_type=None, shares_memory=None):
+    """``kernel`` wrapped to check each result against the contract of ``name``: type
+    (``array_type``; a 0-d array, not a NumPy scalar), shape and dtype (the rule), ``out=``
+    returned, and views sharing storage with their operand (when ``shares_memory(a, b)`` is
+    given). The first bad result raises RuntimeError naming op, device and plugin."""
+    op = _ops().get(name)
+    if op is None or op.sig is None:
+        return kernel
+    c = _contract(op)
+    where = f"kernel {name!r} of device {device!r} (plugin {plugin!r})"
+
+    def check(*operands, **params):
+        result = kernel(*operands, **params)
+        problem = _result_problem(c, op.rule, result, operands, params, array_type,
+                                  shares_memory)
+        if problem:
+            raise RuntimeError(f"{where} broke the kernel contract: {problem} "
+                               f"(contract: {c.signature})")
+        return result
+    check.__wrapped__ = kernel
+    return check
+
+
+def _describe(value):
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _result_problem(c, rule, result, operands, params, array_type, shares_memory):
+    out = params.get("out")
+    if out is not None and out is not Ellipsis and c.out:
+        return None if result is out else f"with out= it returned {_describe(result)}, not out"
+    expected = None
+    if callable(rule):
+        kw = dict(params)
+        for p in c.params:
+            if p.name not in kw and not p.required:
+                kw[p.name] = p.default
+        kw.pop("out", None)
+        try:
+            expected = rule(*[meta_of(x) for x in operands], **kw)
+        except NotImplementedError:
+            expected = None
+        except Exception as exc:
+            return f"its shape rule failed on these operands: {type(exc).__name__}: {exc}"
+    if c.returns_tuple:
+        if not isinstance(result, (tuple, list)) or len(result) != len(c.returns):
+            return f"returned {_describe(result)}, not a tuple of {len(c.returns)}"
+        values = tuple(result)
+        metas = expected if isinstance(expected, tuple) else (None,) * len(values)
+    else:
+        values, metas = (result,), (expected,)
+    names = [p.name for p in c.operands]
+    for i, (ret, value, meta) in enumerate(zip(c.returns, values, metas)):
+        what = f"result {i}" if c.returns_tuple else "the result"
+        if ret.kind != "Array":
+            continue
+        if value is None:
+            if ret.optional:
+                continue
+            return f"{what} is None"
+        if array_type is not None and not isinstance(value, array_type):
+            import numpy
+            hint = " (a NumPy scalar: return a 0-d array)" if isinstance(value, numpy.generic) \
+                else ""
+            return f"{what} is {_describe(value)}, not the backend's array type " \
+                   f"{_describe_type(array_type)}{hint}"
+        if meta is not None:
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != meta.shape:
+                return f"{what} has shape {shape}, expected {meta.shape}"
+            dtype = dtype_name(getattr(value, "dtype", None))
+            if dtype != meta.dtype:
+                return f"{what} has dtype {dtype}, expected {meta.dtype}"
+        if ret.view_of and shares_memory is not None:
+            base = operands[names.index(ret.view_of)]
+            if getattr(value, "size", 1) and getattr(base, "size", 1) and \
+                    not shares_memory(value, base):
+                return f"{what} does not share storage with {ret.view_of} (a view is required)"
+    return None
+
+
+def _describe_type(t):
+    return f"{t.__module__}.{t.__qualname__}"

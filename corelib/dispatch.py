@@ -18,6 +18,19 @@ Which plugin owns a device, when two installed plugins claim the same name:
    error names both plugins and the variable that settles it.
 
 ``CORELIB_BLOCK_PLUGINS=name,name`` (entry-point or distribution names) skips plugins at load.
+
+Checked registration: when a backend registers, its kernel table is compared with the kernel
+contract (``corelib.contract``): unknown kernel names, missing core kernels and kernels whose
+signature cannot take the contract's arguments are reported in one
+``corelib.contract.KernelContractWarning`` (a RuntimeWarning) naming the distribution, each op
+and its problem. This runs once per registration, never on the lookup path.
+
+``CORELIB_CHECK_KERNELS=1`` (debug mode): every resolved kernel is wrapped so that each result
+is checked against the contract -- the backend's array type (a 0-d array, not a NumPy scalar),
+shape and dtype from the op's rule, ``out=`` returned, views sharing storage with their operand
+(for NumPy arrays, or with ``runtime["shares_memory"](a, b)`` of the BackendSpec); the first bad
+result raises RuntimeError naming op, device and plugin. The wrapper is installed when a kernel
+is resolved, so with the variable unset nothing is added to any call.
 """
 from __future__ import annotations
 
@@ -27,7 +40,7 @@ from importlib import metadata
 
 import pluggy
 
-from . import hookspecs
+from . import contract, hookspecs
 from .hookspecs import BackendSpec
 
 __all__ = ["registry", "Registry", "BackendNotFoundError", "KernelNotImplementedError"]
@@ -61,6 +74,7 @@ class Registry:
         self.device_of_plugin: dict[str, str] = {}
         self.listeners: list = []   # called when plugins change (caches elsewhere)
         self.kernel_listeners: list = []   # called when resolved kernels are forgotten
+        self.array_types: dict[str, type] = {}   # device type -> its arrays' type (checks)
 
     # -- discovery ---------------------------------------------------------------------
     def load(self):
@@ -102,6 +116,7 @@ class Registry:
                 if self._claim(spec, from_entry_point):
                     self.backends[spec.device_type] = spec
                     self.device_of_plugin[name] = spec.device_type
+                    self._check_table(spec)
                 else:
                     self.pm.unregister(plugin)
                     return None
@@ -111,6 +126,15 @@ class Registry:
             raise
         self.changed()
         return name
+
+    @staticmethod
+    def _check_table(spec):
+        """Warn (KernelContractWarning) where ``spec``'s kernels break the contract."""
+        problems = contract.table_problems(spec.kernels)
+        if problems:
+            warnings.warn(contract.KernelContractWarning(
+                f"corelib: backend {spec.distribution!r} (device {spec.device_type!r}) does not "
+                f"match the kernel contract:\n  " + "\n  ".join(problems)), stacklevel=3)
 
     def _claim(self, spec, from_entry_point):
         """Whether ``spec`` may own its device; displaces a weaker entry-point owner."""
@@ -206,9 +230,27 @@ class Registry:
             raise KernelNotImplementedError(
                 f"op '{op}' has no kernel for device '{device_type}' "
                 f"(backend plugin {spec.distribution!r})", op=op, device_type=device_type)
+        if os.environ.get("CORELIB_CHECK_KERNELS", "0") not in ("", "0"):
+            k = self._checked(op, device_type, spec, k)
         for impl in reversed(self.pm.hook.corelib_wrap_kernel.get_hookimpls()):
             k = impl.function(op=op, device_type=device_type, kernel=k) or k
         return k
+
+    def _checked(self, op, device_type, spec, k):
+        """``k`` wrapped to check its results against the contract (CORELIB_CHECK_KERNELS)."""
+        import numpy as np
+        array_type = self.array_types.get(device_type)
+        if array_type is None and spec.device_count():
+            try:
+                array_type = type(spec.from_numpy(np.zeros((), np.float32), 0))
+            except Exception:   # the check of the type is skipped, the others still run
+                array_type = None
+            self.array_types[device_type] = array_type
+        shares = spec.runtime.get("shares_memory") or (
+            np.may_share_memory if array_type is not None and issubclass(array_type, np.ndarray)
+            else None)
+        return contract.checked_kernel(op, k, device_type, spec.distribution, array_type,
+                                       shares)
 
     def has_kernel(self, op, device_type):
         return op in self.backend(device_type).kernels

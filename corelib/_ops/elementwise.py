@@ -1098,7 +1098,9 @@ def where(condition, input=None, other=None, *, out=None):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         dt = result_type_from((), (), (_scat(input), _scat(other)))
-        a, b = _scalar_as(input, dt), _scalar_as(other, dt)
+        from .creation import full   # kernels take the dtype from an array operand
+        a, b = full((), _scalar_as(input, dt), dtype=dt, device=cond.device), \
+            _scalar_as(other, dt)
     else:
         (a, b), dt = promote((input, other), "where")
     return _finish(_where, join_devices((cond, a, b), "where"), dt, out, "where")
