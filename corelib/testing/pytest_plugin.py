@@ -58,7 +58,8 @@ def pytest_configure(config):
     from corelib._device import device as parse
     try:
         device_type = parse(device).type
-        registry.backend(device_type)
+        if registry.backend(device_type).device_count() < 1:
+            raise RuntimeError(f"backend {device_type!r} reports no device (device_count() 0)")
         if device_type != "cpu":
             registry.backend("cpu")   # the host: references and cpu operands live there
     except Exception as exc:
