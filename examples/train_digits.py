@@ -3,10 +3,15 @@
 The code is what you would write with PyTorch, with ``corelib`` in place of ``torch``:
 
     python examples/train_digits.py [--epochs 10] [--seed 0] [--device cpu] [--out out]
+    python -m corelib.distributed.run --nproc-per-node 2 examples/train_digits.py --distributed
 
 For each model it prints the final test accuracy and saves a checkpoint (model and optimizer
 state dicts, loadable with ``corelib.load``) to ``<out>/<model>.safetensors``; a plot of the
 training loss and test accuracy per epoch goes to ``<out>/training.png``.
+
+With ``--distributed`` each process of the job (the launcher above, or ``mpiexec -n N``) trains a
+DistributedDataParallel replica on its DistributedSampler share of every batch of 32 (32 / N
+images each), so the optimisation is the single-process one; rank 0 prints and writes files.
 """
 from __future__ import annotations
 
@@ -23,8 +28,9 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import corelib  # noqa: E402
-from corelib import nn, optim  # noqa: E402
-from corelib.utils.data import DataLoader, TensorDataset  # noqa: E402
+from corelib import distributed as dist, nn, optim  # noqa: E402
+from corelib.nn.parallel import DistributedDataParallel  # noqa: E402
+from corelib.utils.data import DataLoader, DistributedSampler, TensorDataset  # noqa: E402
 
 SPLIT_SEED = 0        # the held-out test set is the same for every training seed
 TEST_FRACTION = 0.2
@@ -82,18 +88,28 @@ def accuracy(model, x, y):
     return (predicted == y).float().mean().item()
 
 
-def train(name, model, train_set, test_data, epochs, seed):
-    """Adam with a cosine learning-rate decay; returns the optimizer and per-epoch history."""
-    loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True,
-                        generator=corelib.Generator().manual_seed(seed))
+def train(name, model, train_set, test_data, epochs, seed, distributed=False):
+    """Adam with a cosine learning-rate decay; returns the optimizer and per-epoch history.
+    ``distributed``: ``model`` is a DistributedDataParallel replica, each rank loads its share."""
+    sampler = None
+    if distributed:
+        world = dist.get_world_size()
+        sampler = DistributedSampler(train_set, seed=seed)
+        loader = DataLoader(train_set, batch_size=BATCH_SIZE // world, sampler=sampler)
+    else:
+        loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True,
+                            generator=corelib.Generator().manual_seed(seed))
+    quiet = distributed and dist.get_rank() != 0
     optimizer = optim.Adam(model.parameters(), lr=3e-3)
     schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loss_fn = nn.CrossEntropyLoss()
     history = {"loss": [], "accuracy": []}
     for epoch in range(1, epochs + 1):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         total, count = 0.0, 0
         progress = tqdm(loader, desc=f"{name} epoch {epoch:2d}/{epochs}", leave=False,
-                        file=sys.stderr)
+                        file=sys.stderr, disable=quiet)
         for x, y in progress:
             loss = loss_fn(model(x), y)
             optimizer.zero_grad()
@@ -103,6 +119,10 @@ def train(name, model, train_set, test_data, epochs, seed):
             count += len(y)
             progress.set_postfix(loss=f"{total / count:.4f}", refresh=False)
         schedule.step()
+        if distributed:   # the epoch's loss over every rank's samples
+            sums = corelib.tensor([total, count], dtype=corelib.float64)
+            dist.all_reduce(sums)
+            total, count = sums.tolist()
         history["loss"].append(total / count)
         history["accuracy"].append(accuracy(model, *test_data))
     return optimizer, history
@@ -134,6 +154,10 @@ def parse_args(argv=None):
                              "on the CPU simulator), or a third-party backend's device")
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the processes of `python -m "
+                             "corelib.distributed.run --nproc-per-node N` or `mpiexec -n N` "
+                             "(MPI backend; DistributedDataParallel + DistributedSampler)")
     return parser.parse_args(argv)
 
 
@@ -143,7 +167,13 @@ def main(argv=None):
     if device_type != "cpu" and not corelib.get_device_module(device_type).is_available():
         sys.exit(f"error: --device {args.device} is not available: "
                  f"{corelib.get_device_module(device_type).unavailable_reason()}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.distributed:
+        dist.init_process_group("mpi")
+        if BATCH_SIZE % dist.get_world_size():
+            sys.exit(f"error: --distributed needs a process count dividing {BATCH_SIZE}")
+    lead = not args.distributed or dist.get_rank() == 0
+    if lead:
+        args.out.mkdir(parents=True, exist_ok=True)
     (x_train, y_train), test_data = load_data(args.device)
     train_set = TensorDataset(x_train, y_train)
 
@@ -152,9 +182,12 @@ def main(argv=None):
         corelib.manual_seed(args.seed)   # same initial weights for a given seed
         model = MODELS[name]().to(args.device)
         start = time.perf_counter()
-        optimizer, histories[name] = train(name, model, train_set, test_data, args.epochs,
-                                           args.seed)
+        trained = DistributedDataParallel(model) if args.distributed else model
+        optimizer, histories[name] = train(name, trained, train_set, test_data, args.epochs,
+                                           args.seed, args.distributed)
         seconds = time.perf_counter() - start
+        if not lead:
+            continue
         checkpoint = args.out / f"{name}.safetensors"
         corelib.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                       "epochs": args.epochs, "seed": args.seed,
@@ -162,6 +195,8 @@ def main(argv=None):
         print(f"{name}: test accuracy {100 * histories[name]['accuracy'][-1]:.2f}% "
               f"({args.epochs} epochs, {seconds:.1f} s) -> {checkpoint}")
 
+    if not lead:
+        return
     plot(histories, args.out / "training.png")
     print(f"plot -> {args.out / 'training.png'}")
 
