@@ -96,6 +96,19 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return _finish(result, out, "bernoulli")
 
 
+def _check_probabilities(probs, num_samples, replacement):
+    if bool((probs < 0).any()) or not bool((probs == probs).all()) or \
+            bool((probs.abs() == math.inf).any()):
+        raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    if bool((probs.sum(1) <= 0).any()):
+        raise RuntimeError("multinomial(): invalid multinomial distribution (sum of "
+                           "probabilities <= 0)")
+    if not replacement and bool(((probs > 0).sum(1) < num_samples).any()):
+        raise RuntimeError("multinomial(): invalid multinomial distribution (with replacement="
+                           "False, not enough non-negative category to sample)")
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Category indices drawn from the rows of ``input`` (non-negative weights)."""
     x = _check_tensor(input, "multinomial")
@@ -111,16 +124,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("multinomial(): cannot sample n_sample > prob_dist.size(-1) samples "
                            "without replacement")
     probs = cast(x, _dtype.float64).reshape(-1, n)
-    if bool((probs < 0).any()) or not bool((probs == probs).all()) or \
-            bool((probs.abs() == math.inf).any()):
-        raise RuntimeError("multinomial(): probability tensor contains either `inf`, `nan` or "
-                           "element < 0")
-    if bool((probs.sum(1) <= 0).any()):
-        raise RuntimeError("multinomial(): invalid multinomial distribution (sum of "
-                           "probabilities <= 0)")
-    if not replacement and bool(((probs > 0).sum(1) < num_samples).any()):
-        raise RuntimeError("multinomial(): invalid multinomial distribution (with replacement="
-                           "False, not enough non-negative category to sample)")
+    if not x.is_meta:   # value checks (a meta tensor has no values)
+        _check_probabilities(probs, num_samples, replacement)
     idx = call(_multinomial, (probs,), _dtype.int64,
                {"num_samples": int(num_samples), "replacement": bool(replacement),
                 "generator": _gen(generator, x.device)})

@@ -863,7 +863,7 @@ def bincount(input, weights=None, minlength=0):
     if weights is not None and (not isinstance(weights, Tensor) or weights.shape != x.shape):
         raise RuntimeError("bincount(): weights should be 1-d and have the same length as "
                            "input")
-    if x.numel() and bool(amin(x) < 0):
+    if x.numel() and not x.is_meta and bool(amin(x) < 0):
         raise RuntimeError("bincount(): bincount only supports 1-d non-negative integral inputs.")
     if weights is None:
         return call(_bincount, (x,), _dtype.int64, {"minlength": int(minlength)})

@@ -1002,7 +1002,7 @@ def _repeat_index(repeats):
     from .elementwise import cast
     if repeats.dtype.category != 1:
         raise RuntimeError("repeat_interleave(): repeats has to be Long or Int tensor")
-    if repeats.numel() and int((repeats < 0).sum().item()):
+    if repeats.numel() and not repeats.is_meta and int((repeats < 0).sum().item()):
         raise RuntimeError("repeat_interleave(): repeats can not be negative")
     return call(_repeat_interleave, (cast(repeats, _dtype.int64),), _dtype.int64)
 

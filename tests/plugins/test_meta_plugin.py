@@ -150,6 +150,21 @@ def test_data_dependent_ops_raise_naming_the_op():
         x.nonzero()
     with pytest.raises(NotImplementedError, match="unique"):
         corelib.unique(x)
+    i = corelib.zeros(3, dtype=corelib.int64, device="meta")
+    with pytest.raises(NotImplementedError, match="bincount"):
+        i.bincount()
+    with pytest.raises(NotImplementedError, match="repeat_interleave"):
+        x.repeat_interleave(i[:2], dim=0)
+    with pytest.raises(NotImplementedError, match="boolean mask"):
+        x[x > 0]
+
+
+def test_value_checks_are_skipped_on_meta():
+    """As PyTorch's meta kernels: checks of values are the compute kernels' business."""
+    x = corelib.ones(2, 3, device="meta")
+    assert corelib.multinomial(x, 2).shape == (2, 2)
+    assert nn.functional.binary_cross_entropy(x.sigmoid(), x).shape == ()
+    assert nn.functional.gaussian_nll_loss(x, x, x).shape == ()
 
 
 def test_inplace_and_views_keep_shapes():
