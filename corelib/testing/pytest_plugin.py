@@ -60,6 +60,9 @@ def pytest_configure(config):
         device_type = parse(device).type
         if registry.backend(device_type).device_count() < 1:
             raise RuntimeError(f"backend {device_type!r} reports no device (device_count() 0)")
+        if not registry.backend(device_type).has_data:
+            raise RuntimeError(f"device {device_type!r} holds no data (BackendSpec.has_data "
+                               f"is False) and the kit compares values")
         if device_type != "cpu":
             registry.backend("cpu")   # the host: references and cpu operands live there
     except Exception as exc:
