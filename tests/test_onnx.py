@@ -202,6 +202,31 @@ def test_elementwise_reductions_and_indexing():
     check(Mix(), (corelib.randn(2, 3, 4), corelib.tensor([2, 0])))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # log1p of < -1, x / 0 on purpose
+def test_more_elementwise_reductions_and_indexing():
+    class Mix(nn.Module):
+        def forward(self, x, idx):
+            v = x[0]
+            return (v.log1p().nan_to_num(), v.expm1(), v.abs().log2(), v.remainder(0.7),
+                    v // 0.3, v.trunc(), corelib.logaddexp(v, v.flip(1)), v.logsumexp(1),
+                    (v > 0).any(1), (v > -3).all(), v.norm(dim=1), v.norm(p=1, dim=0),
+                    v.topk(2, 1).values, v.gather(1, idx), v[idx[1]], v[:, idx[0]],
+                    F.one_hot(idx, 5), v.repeat(2, 1, 1), corelib.hypot(v, v),
+                    corelib.isfinite(v / 0), corelib.count_nonzero(v > 0, 1))
+
+    idx = corelib.tensor([[0, 2], [1, 1]])
+    _, sess = check(Mix(), (corelib.randn(2, 2, 5), idx))
+    run_again(sess, Mix(), (corelib.randn(2, 2, 5), corelib.tensor([[4, 1], [1, 0]])))
+
+
+@pytest.mark.parametrize("stride,output_padding,groups", [(1, 0, 1), (2, 1, 1), (2, 0, 2)])
+def test_transposed_convolution(stride, output_padding, groups):
+    model = nn.Sequential(nn.ConvTranspose2d(4, 6, 3, stride=stride, padding=1,
+                                             output_padding=output_padding, groups=groups),
+                          nn.Upsample(scale_factor=2), nn.InstanceNorm2d(6), nn.Hardtanh())
+    check(model, corelib.randn(2, 4, 5, 5))
+
+
 def test_unmapped_op_raises_naming_it():
     class Sorts(nn.Module):
         def forward(self, x):

@@ -86,6 +86,7 @@ class _Graph:
         self.cache = {}
         self.call = None
         self.producers = {}   # id(array) -> the traced call that made it
+        self.alive = []
 
     # -- naming and nodes --------------------------------------------------------------------
     def fresh(self, hint):
@@ -124,6 +125,7 @@ class _Graph:
                 self.unsupported(name.call, "using max-pooling indices (return_indices=True)")
             if name is None:   # a parameter, a folded value or an array made in forward
                 name = self.names[id(a)] = self.const(a, self.param_names.get(id(a)))
+                self.alive.append(a)   # its id names it: keep it from being reused
             return name
         return self.scalar(a, call)
 

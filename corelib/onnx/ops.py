@@ -395,6 +395,191 @@ def _identity(g, c):
     return g.node("Identity", [g.v(c.args[0], c)])
 
 
+# -- more elementwise, reductions and indexing -----------------------------------------------------
+def _plus_one(op_type, then=None):
+    """log1p (Add then Log) and expm1 (Exp then Sub)."""
+    def emit(g, c):
+        x = g.v(c.args[0], c)
+        if op_type == "Log":
+            return g.node("Log", [g.node("Add", [x, g.scalar(1, c)])])
+        return g.node("Sub", [g.node("Exp", [x]), g.scalar(1, c)])
+    return emit
+
+
+def _log_base(base):
+    return lambda g, c: g.node("Div", [g.node("Log", [g.v(c.args[0], c)]),
+                                       g.scalar(math.log(base), c)])
+
+
+def _exp2(g, c):
+    return g.node("Pow", [g.scalar(2.0, c), g.v(c.args[0], c)])
+
+
+def _trunc(g, c):
+    x = g.v(c.args[0], c)
+    return g.node("Where", [g.node("Less", [x, g.scalar(0, c)]), g.node("Ceil", [x]),
+                            g.node("Floor", [x])])
+
+
+def _floored(remainder):
+    """floor_divide / remainder (Python's sign rules) of floating operands."""
+    def emit(g, c):
+        if c.result.dtype.kind != "f":
+            if remainder:
+                return g.node("Mod", [g.v(c.args[0], c), g.v(c.args[1], c)], fmod=0)
+            g.unsupported(c, "integer floor division")
+        a, b = g.v(c.args[0], c), g.v(c.args[1], c)
+        q = g.node("Floor", [g.node("Div", [a, b])])
+        return g.node("Sub", [a, g.node("Mul", [q, b])]) if remainder else q
+    return emit
+
+
+def _logaddexp(g, c):
+    a, b = g.v(c.args[0], c), g.v(c.args[1], c)
+    m = g.node("Max", [a, b])
+    total = g.node("Add", [g.node("Exp", [g.node("Sub", [a, m])]),
+                           g.node("Exp", [g.node("Sub", [b, m])])])
+    return g.node("Add", [m, g.node("Log", [total])])
+
+
+def _hypot(g, c):
+    a, b = g.v(c.args[0], c), g.v(c.args[1], c)
+    return g.node("Sqrt", [g.node("Add", [g.node("Mul", [a, a]), g.node("Mul", [b, b])])])
+
+
+def _isinf(pos, neg):
+    return lambda g, c: g.node("IsInf", [g.v(c.args[0], c)], detect_positive=pos,
+                               detect_negative=neg)
+
+
+def _isfinite(g, c):
+    x = g.v(c.args[0], c)
+    return g.node("Not", [g.node("Or", [g.node("IsNaN", [x]), g.node("IsInf", [x])])])
+
+
+def _nan_to_num(g, c):
+    x = c.args[0]
+    info = np.finfo(x.dtype)
+    out = g.v(x, c)
+    nan, pos, neg = (c.params.get(k) for k in ("nan", "posinf", "neginf"))
+    out = g.node("Where", [g.node("IsNaN", [out]), g.scalar(0.0 if nan is None else nan, c),
+                           out])
+    out = g.node("Where", [g.node("IsInf", [out], detect_negative=0),
+                           g.scalar(info.max if pos is None else pos, c), out])
+    return g.node("Where", [g.node("IsInf", [out], detect_positive=0),
+                            g.scalar(info.min if neg is None else neg, c), out])
+
+
+def _bitwise(op_type):
+    def emit(g, c):
+        if c.result.dtype == np.bool_:
+            return g.node({"BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseXor": "Xor"}[op_type],
+                          [g.v(c.args[0], c), g.v(c.args[1], c)])
+        if g.opset < 18:
+            g.unsupported(c, "bitwise ops of integers need opset 18")
+        return g.node(op_type, [g.v(c.args[0], c), g.v(c.args[1], c)])
+    return emit
+
+
+def _any_all(op_type):
+    def emit(g, c):
+        x = g.node("Cast", [g.v(c.args[0], c)], to=g.elem_type(np.bool_))
+        x = g.node("Cast", [x], to=g.elem_type(np.int32))
+        out = _reduce_node(g, op_type, x, c.params["dim"], c.params["keepdim"])
+        return g.node("Cast", [out], to=g.elem_type(np.bool_))
+    return emit
+
+
+def _count_nonzero(g, c):
+    x = c.args[0]
+    nonzero = g.node("Not", [g.node("Equal", [g.v(x, c), g.const(np.zeros((), x.dtype))])])
+    out = _reduce_node(g, "ReduceSum", g.node("Cast", [nonzero], to=g.elem_type(np.int64)),
+                       c.params["dim"], False)
+    return out
+
+
+def _vector_norm(g, c):
+    x, p, dims, keep = g.v(c.args[0], c), c.params["ord"], c.params["dim"], c.params["keepdim"]
+    if p == 2:
+        return _reduce_node(g, "ReduceL2", x, dims, keep)
+    if p == 1:
+        return _reduce_node(g, "ReduceL1", x, dims, keep)
+    if p == math.inf:
+        return _reduce_node(g, "ReduceMax", g.node("Abs", [x]), dims, keep)
+    if p == -math.inf:
+        return _reduce_node(g, "ReduceMin", g.node("Abs", [x]), dims, keep)
+    if p == 0:
+        nonzero = g.node("Cast", [g.node("Not", [g.node("Equal", [x, g.scalar(0, c)])])],
+                         to=g.elem_type(c.result.dtype))
+        return _reduce_node(g, "ReduceSum", nonzero, dims, keep)
+    powered = g.node("Pow", [g.node("Abs", [x]), g.scalar(p, c)])
+    return g.node("Pow", [_reduce_node(g, "ReduceSum", powered, dims, keep),
+                          g.scalar(1 / p, c)])
+
+
+def _gather_elements(g, c):
+    x, idx = c.args[:2]
+    return g.node("GatherElements", [g.v(x, c), g.v(idx, c)], axis=c.params["dim"])
+
+
+def _topk_indices(g, c):
+    x, p = c.args[0], c.params
+    _, indices = g.node("TopK", [g.v(x, c), g.ints([p["k"]])], outputs=2, axis=p["dim"],
+                        largest=int(p.get("largest", True)), sorted=1)
+    return indices
+
+
+def _one_hot(g, c):
+    idx = c.args[0]
+    return g.node("OneHot", [g.v(idx, c), g.ints([c.params["num_classes"]]),
+                             g.const(np.array([0, 1], c.result.dtype))], axis=-1)
+
+
+def _index(g, c):
+    """x[..., idx, ...] with one integer array among full slices: Gather."""
+    x, key = c.args[0], c.params["key"]
+    key = key if isinstance(key, tuple) else (key,)
+    arrays = [i for i, k in enumerate(key) if isinstance(k, np.ndarray)]
+    plain = all(isinstance(k, np.ndarray) or k == slice(None) for k in key)
+    if len(arrays) != 1 or not plain or key[arrays[0]].dtype == np.bool_:
+        g.unsupported(c, "advanced indexing other than one integer index array")
+    idx = key[arrays[0]]
+    idx_name = g.v(idx, c)
+    if idx.dtype != np.int64:
+        idx_name = g.node("Cast", [idx_name], to=g.elem_type(np.int64))
+    return g.node("Gather", [g.v(x, c), idx_name], axis=arrays[0])
+
+
+def _repeat(g, c):
+    x, reps = c.args[0], list(c.params["repeats"])
+    v = g.v(x, c)
+    if len(reps) > x.ndim:
+        v = g.node("Unsqueeze", [v, g.ints(range(len(reps) - x.ndim))])
+    return g.node("Tile", [v, g.ints(reps)])
+
+
+def _flip(g, c):
+    dims = list(c.params["dims"])
+    n = len(dims)
+    return g.node("Slice", [g.v(c.args[0], c), g.ints([-1] * n), g.ints([_INT64_MIN] * n),
+                            g.ints(dims), g.ints([-1] * n)])
+
+
+def _conv_transpose(g, c):
+    """convolution_backward_input(x, w): the transposed convolution (ConvTranspose)."""
+    x, w = c.args
+    p = c.params
+    spatial = x.shape[2:]
+    lo = [a for a, _ in p["padding"]]
+    hi = [b for _, b in p["padding"]]
+    out = p["input_shape"][2:]
+    extra = [o - ((i - 1) * s - (a + b) + d * (k - 1) + 1) for o, i, s, a, b, d, k in
+             zip(out, spatial, p["stride"], lo, hi, p["dilation"], w.shape[2:])]
+    return g.node("ConvTranspose", [g.v(x, c), g.v(w, c)], kernel_shape=list(w.shape[2:]),
+                  strides=list(p["stride"]), pads=lo + hi, dilations=list(p["dilation"]),
+                  group=p["groups"], output_padding=extra)
+
+
 # ---------------------------------------------------------------------------------------------
 # the table
 OPS = {
@@ -421,18 +606,31 @@ OPS = {
     "hardtanh": _clip("min_val", "max_val"), "clamp": _clip(None, None),
     "hardsigmoid": unary("HardSigmoid", alpha=1 / 6, beta=0.5),
     "hardswish": unary("HardSwish"), "where": _where, "astype": _cast,
+    "log1p": _plus_one("Log"), "expm1": _plus_one("Exp"), "log2": _log_base(2),
+    "log10": _log_base(10), "exp2": _exp2, "trunc": _trunc, "remainder": _floored(True),
+    "floor_divide": _floored(False), "logaddexp": _logaddexp, "hypot": _hypot,
+    "isfinite": _isfinite, "isposinf": _isinf(1, 0), "isneginf": _isinf(0, 1),
+    "nan_to_num": _nan_to_num, "bitwise_and": _bitwise("BitwiseAnd"),
+    "bitwise_or": _bitwise("BitwiseOr"), "bitwise_xor": _bitwise("BitwiseXor"),
+    "bitwise_not": lambda g, c: g.node("Not" if c.result.dtype == np.bool_ else "BitwiseNot",
+                                       [g.v(c.args[0], c)]),
     # reductions
     "sum": reduce("ReduceSum"), "mean": reduce("ReduceMean"), "amax": reduce("ReduceMax"),
     "amin": reduce("ReduceMin"), "prod": reduce("ReduceProd"), "var": _moments(False),
     "std": _moments(True), "argmax": _arg("ArgMax"), "argmin": _arg("ArgMin"),
-    "cumsum": _cumsum,
+    "cumsum": _cumsum, "logsumexp": reduce("ReduceLogSumExp"), "any": _any_all("ReduceMax"),
+    "all": _any_all("ReduceMin"), "count_nonzero": _count_nonzero,
+    "vector_norm": _vector_norm, "topk_indices": _topk_indices,
     # shapes, indexing, creation
     "reshape": _reshape, "view": _reshape, "permute": _permute, "expand": _expand,
     "cat": _cat, "getitem": _getitem, "index_select": _index_select,
     "constant_pad": _constant_pad, "tril": _tri(0), "triu": _tri(1), "full": _full,
-    "arange": _arange, "contiguous": _identity, "clone": _identity,
+    "arange": _arange, "contiguous": _identity, "clone": _identity, "index": _index,
+    "gather": _gather_elements, "gather_along": _gather_elements, "repeat": _repeat,
+    "flip": _flip, "one_hot": _one_hot,
     # nn
     "linear": _linear, "matmul": binary("MatMul"), "convolution": _conv,
+    "convolution_backward_input": _conv_transpose,
     "max_pool_indices": _max_pool_indices,
     "adaptive_max_pool_indices": _adaptive_max_pool_indices, "pool_gather": _pool_gather,
     "avg_pool": _avg_pool, "softmax": _softmax("Softmax"),
