@@ -344,3 +344,11 @@ def test_profiling_a_meta_run_reports_what_a_real_run_allocates():
         model(corelib.empty(8, 64, device="meta"))
     stats = {s.op: s for s in prof.stats()}
     assert stats["linear"].device == "meta" and stats["linear"].bytes_out == 8 * 32 * 4
+
+
+def test_conformance_kit_refuses_a_device_without_data(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "corelib.testing",
+                           "--corelib-device=meta", "-p", "no:cacheprovider"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    assert "device 'meta' holds no data" in proc.stderr
