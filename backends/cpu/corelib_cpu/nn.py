@@ -168,12 +168,27 @@ class _Plan:
         per_image = max(rows * len(self.positions) * self.L * itemsize, 1)
         return max(1, min(n, _COLUMN_BUDGET // per_image))
 
-    def shifted(self, buf, shift, c, nb, writeable=False):
+    def shifted(self, buf, shift, c, nb):
         """The (C, nb, L) run of every (channel, image) plane of ``buf`` (flat, channel-major
-        padded planes) starting ``shift`` elements in."""
+        padded planes) starting ``shift`` elements in (the ndarray constructor checks the
+        bounds and costs a fraction of as_strided)."""
         it = buf.itemsize
-        return as_strided(buf[shift:], (c, nb, self.L), (nb * self.plane * it, self.plane * it,
-                                                         it), writeable=writeable)
+        return np.ndarray((c, nb, self.L), buf.dtype, buf, shift * it,
+                          (nb * self.plane * it, self.plane * it, it))
+
+
+@functools.lru_cache(maxsize=128)
+def _plan(x_shape, kernel, stride, padding, dilation):
+    """The (immutable) plan of a geometry, built once: training repeats the same shapes."""
+    return _Plan(x_shape, kernel, stride, padding, dilation)
+
+
+def _plan_of(x_shape, kernel, stride, padding, dilation):
+    try:
+        return _plan(tuple(x_shape), tuple(kernel), tuple(stride),
+                     tuple(tuple(p) for p in padding), tuple(dilation))
+    except TypeError:   # an unhashable argument
+        return _Plan(x_shape, kernel, stride, padding, dilation)
 
 
 def _zero_border(xp, lead, padding, in_size):
@@ -249,7 +264,7 @@ def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
     n, c = x.shape[:2]
     o = w.shape[0]
     kernel = tuple(w.shape[2:])
-    plan = _Plan(x.shape, kernel, stride, padding, dilation)
+    plan = _plan_of(x.shape, kernel, stride, padding, dilation)
     dt = x.dtype
     out = np.empty((n, o) + plan.out, dt)
     og, ck = o // groups, w[0].size
@@ -271,9 +286,11 @@ def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
         cols = _columns(x, n0, m, plan)
         gemm = _workspace("gemm", (groups, og, m * plan.L), dt)
         np.matmul(wm, cols.reshape(groups, ck, m * plan.L), out=gemm)
-        if b is not None:
-            gemm.reshape(o, -1)[...] += b.reshape(o, 1)
-        out[n0:n0 + m] = gemm.reshape((o, m) + plan.wide)[plan.crop(2)].swapaxes(0, 1)
+        valid = gemm.reshape((o, m) + plan.wide)[plan.crop(2)].swapaxes(0, 1)
+        if b is None:
+            out[n0:n0 + m] = valid
+        else:   # the bias added while copying out (one pass)
+            np.add(valid, b.reshape((o,) + (1,) * plan.nsp), out=out[n0:n0 + m])
     return out
 
 
@@ -295,7 +312,7 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
     out_size = tuple(g.shape[2:])
     kernel = tuple(w.shape[2:])
     dt = g.dtype
-    plan = _Plan(input_shape, kernel, stride, padding, dilation)
+    plan = _plan_of(input_shape, kernel, stride, padding, dilation)
     if plan.flat and plan.out == out_size and n and c and o and _prod(input_shape[2:]):
         reach = [d * (k - 1) for k, d in zip(kernel, dilation)]
         if o < c and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
@@ -319,7 +336,7 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
             acc = _workspace("pad", (size + plan.slack(),), dt)
             acc[...] = 0
             for k, shift in enumerate(plan.shifts):
-                view = plan.shifted(acc, shift, c, m, writeable=True)
+                view = plan.shifted(acc, shift, c, m)
                 view += cols[:, k]
             gx[n0:n0 + m] = acc[:size].reshape((c, m) + plan.padded)[
                 plan.interior(2)].swapaxes(0, 1)
@@ -338,7 +355,7 @@ def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, g
     n, c = x.shape[:2]
     o = g.shape[1]
     kernel = tuple(weight_shape[2:])
-    plan = _Plan(x.shape, kernel, stride, padding, dilation)
+    plan = _plan_of(x.shape, kernel, stride, padding, dilation)
     dt = x.dtype
     og, ck = o // groups, _prod(weight_shape[1:])
     p = _prod(plan.out)
@@ -833,8 +850,9 @@ def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
 # ---------------------------------------------------------------------------------------------
 # fused activation gradients
 def threshold_backward(g, x, threshold):
-    """g where x > threshold, else 0 (one multiply by the boolean mask)."""
-    return np.multiply(g, np.greater(x, x.dtype.type(threshold)))
+    """g where x > threshold, else 0 (one multiply by the boolean mask; ``out=...`` keeps a
+    0-d result an array)."""
+    return np.multiply(g, np.greater(x, x.dtype.type(threshold)), out=...)
 
 
 KERNELS = {
