@@ -67,7 +67,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         values = _random(corelib.randn, tensor, generator) * std + mean
         for _ in range(1000):
             outside = (values < a).logical_or(values > b)
-            if not bool(outside.any()):
+            if tensor.is_meta or not bool(outside.any()):   # meta: no values to resample
                 break
             fresh = _random(corelib.randn, tensor, generator) * std + mean
             values = corelib.where(outside, fresh, values)

@@ -159,6 +159,14 @@ def test_data_dependent_ops_raise_naming_the_op():
         x[x > 0]
 
 
+@pytest.mark.parametrize("name", [n for n in nn.init.__all__ if n.endswith("_")])
+def test_every_initialiser_runs_on_meta(name):
+    w = corelib.empty(4, 4, 3, device="meta") if name == "dirac_" else \
+        corelib.empty(4, 6, device="meta")
+    args = (0.5,) if name in ("constant_", "sparse_") else ()
+    assert getattr(nn.init, name)(w, *args) is w and w.is_meta
+
+
 def test_value_checks_are_skipped_on_meta():
     """As PyTorch's meta kernels: checks of values are the compute kernels' business."""
     x = corelib.ones(2, 3, device="meta")
