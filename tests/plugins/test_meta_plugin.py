@@ -255,6 +255,20 @@ def test_model_forward_backward_shapes_match_cpu(name):
     assert {g[2] for g in meta[3]} == {"meta"}
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax",
+                                  "NAdam", "RAdam", "RMSprop"])
+def test_optimizer_steps_keep_parameters_on_meta(name):
+    model = mlp(device="meta")
+    opt = getattr(corelib.optim, name)(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        model(corelib.randn(4, 20, device="meta")).pow(2).mean().backward()
+        opt.step()
+    assert all(p.is_meta and p.grad.shape == p.shape for p in model.parameters())
+    assert all(v.is_meta for state in opt.state.values() for v in state.values()
+               if isinstance(v, corelib.Tensor))
+
+
 def test_module_device_kwarg_and_device_context():
     lin = nn.Linear(4, 3, device="meta")
     assert lin.weight.is_meta and lin.bias.shape == (3,) and lin.weight.requires_grad
