@@ -227,6 +227,33 @@ def test_transposed_convolution(stride, output_padding, groups):
     check(model, corelib.randn(2, 4, 5, 5))
 
 
+def test_in_place_writes_are_read_in_order():
+    """A constant used, then changed in place, is exported with the value each use saw."""
+    class InPlace(nn.Module):
+        def forward(self, x):
+            c = corelib.ones(3)
+            y = x * c            # sees ones
+            c.add_(1)            # folded: c is twos from here on
+            w = corelib.zeros(2, 3)
+            w[0] = 5.0           # setitem into a constant: folded
+            s = corelib.ones(2, 3)
+            s.add_(x).relu_()    # in place with a traced input: new values
+            return y, x + c, w + x, s, nn.functional.relu(x * 3, inplace=True)
+
+    check(InPlace(), corelib.randn(2, 3))
+
+
+def test_setitem_into_a_traced_tensor_is_refused():
+    class Writes(nn.Module):
+        def forward(self, x):
+            x = x * 2
+            x[:, 0] = 0.0
+            return x
+
+    with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="setitem"):
+        corelib.onnx.export(Writes(), corelib.randn(2, 3), io.BytesIO())
+
+
 def test_unmapped_op_raises_naming_it():
     class Sorts(nn.Module):
         def forward(self, x):

@@ -377,41 +377,16 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
                                     "axes change size; export it without dynamic_axes")
         for t, alt in zip(inputs, sizes):
             g.alt[id(t._data)] = tuple(alt.shape)
-    from .ops import OPS
-    for i, call in enumerate(trace.calls):
-        results = _results(call.result)
-        if not any(isinstance(r, np.ndarray) for r in results):
-            continue   # a query (is_contiguous, strides): no value
-        if "generator" in call.params:
-            g.unsupported(call, "random ops")
-        dynamic = False
-        if alt_trace is not None:
-            alt = alt_trace.calls[i]
-            for r, ra in zip(results, _results(alt.result)):
-                if isinstance(r, np.ndarray):
-                    g.alt[id(r)] = tuple(ra.shape)
-                    dynamic |= r.shape != ra.shape
-            params = _symbolize(call.params, alt.params, g.symbols)
-            dynamic |= params is not call.params and _has_sym(params)
-            call.params = params
-        arrays = [a for a in call.args if isinstance(a, np.ndarray)]
-        if not dynamic and all(g.is_const(a) for a in arrays):
-            for r in results:   # folded: the result is a constant (an in-place write's target
-                if isinstance(r, np.ndarray):   # is one again)
-                    g.names.pop(id(r), None)
-            continue
-        emit = OPS.get(call.op)
-        if emit is None:
-            g.unsupported(call)
-        if "out" in call.params or any(r is a for r in results for a in arrays):
-            _check_inplace(g, call, results)
-        g.call = call
-        names = emit(g, call)
-        names = names if isinstance(names, list) else [names]
-        for r, name in zip(results, names):
-            if isinstance(r, np.ndarray) and name is not None:
-                g.names[id(r)] = name
-                g.producers[id(r)] = call
+    # arrays written in place are read (by g.v) with the contents they had at that point of the
+    # run: rewind every write, then replay each one as its call is reached
+    writes = [c for c in trace.calls if c.target is not None]
+    for c in reversed(writes):
+        np.copyto(c.target, c.before)
+    try:
+        _build(g, trace, alt_trace)
+    finally:
+        for c in writes:
+            np.copyto(c.target, c.after)
 
     outputs = _flatten(out)
     alt_outputs = _flatten(alt_out) if alt_out is not None else outputs
@@ -455,6 +430,50 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
         f.write(proto.SerializeToString())
 
 
+def _build(g, trace, alt_trace):
+    """Emit the graph of ``trace`` (``alt_trace``: the run with resized dynamic axes)."""
+    for i, call in enumerate(trace.calls):
+        _emit(g, call, None if alt_trace is None else alt_trace.calls[i])
+        if call.target is not None:
+            np.copyto(call.target, call.after)   # what this call wrote, as it wrote it
+
+
+def _emit(g, call, alt):
+    """Fold ``call`` into a constant, or add its nodes through the op table."""
+    from .ops import OPS
+    results = _results(call.result)
+    if not any(isinstance(r, np.ndarray) for r in results):
+        return   # a query (is_contiguous, strides): no value
+    if "generator" in call.params:
+        g.unsupported(call, "random ops")
+    dynamic = False
+    if alt is not None:
+        for r, ra in zip(results, _results(alt.result)):
+            if isinstance(r, np.ndarray):
+                g.alt[id(r)] = tuple(ra.shape)
+                dynamic |= r.shape != ra.shape
+        call.params = _symbolize(call.params, alt.params, g.symbols)
+        dynamic |= _has_sym(call.params)
+    arrays = [a for a in call.args if isinstance(a, np.ndarray)]
+    if not dynamic and all(g.is_const(a) for a in arrays):
+        for r in results:   # folded: the result is a constant (an in-place write's target is
+            if isinstance(r, np.ndarray):   # one again, with its new contents)
+                g.names.pop(id(r), None)
+        return
+    emit = OPS.get(call.op)
+    if emit is None:
+        g.unsupported(call)
+    if call.target is not None:
+        _check_inplace(g, call)
+    g.call = call
+    names = emit(g, call)
+    names = names if isinstance(names, list) else [names]
+    for r, name in zip(results, names):
+        if isinstance(r, np.ndarray) and name is not None:
+            g.names[id(r)] = name
+            g.producers[id(r)] = call
+
+
 def _has_sym(x):
     if isinstance(x, Sym):
         return True
@@ -475,8 +494,7 @@ def _prune(nodes, inits, outputs):
     return kept[::-1], [t for name, t in inits.items() if name in needed]
 
 
-def _check_inplace(g, call, results):
-    """An in-place write is a new value, unless other traced values see it (views)."""
-    for r in results:
-        if isinstance(r, np.ndarray) and r.base is not None and not g.is_const(r):
-            g.unsupported(call, "an in-place write into a view")
+def _check_inplace(g, call):
+    """An in-place write makes a new value, unless it writes through a view of another."""
+    if call.target.base is not None:
+        g.unsupported(call, "an in-place write into a view")

@@ -16,14 +16,24 @@ from ..hookspecs import hookimpl
 _active = None   # the running Trace (one at a time)
 
 
+# kernels that write into their first argument (besides every kernel called with out=)
+WRITES_FIRST_ARG = frozenset({"setitem", "copy_", "embedding_renorm_"})
+
+
 @dataclass
 class Call:
     """One kernel call: op name, positional arguments (raw arrays, scalars, None), keyword
-    parameters and result (an array or a tuple of them; for ``out=`` calls, ``out``)."""
+    parameters and result (an array or a tuple of them). A call that writes into an array
+    (``out=``, or an op of WRITES_FIRST_ARG) has it as ``target`` and result, with copies of
+    its contents ``before`` and ``after`` the call (arrays are read after the run, when a
+    later write may have changed them)."""
     op: str
     args: tuple
     params: dict
     result: object
+    target: object = None
+    before: object = None
+    after: object = None
 
 
 @dataclass
@@ -38,12 +48,19 @@ def corelib_wrap_kernel(op, device_type, kernel):
         return None
 
     def traced(*args, **params):
-        result = kernel(*args, **params)
         trace = _active
-        if trace is not None and trace.thread == threading.get_ident():
-            out = params.get("out")
-            trace.calls.append(Call(op, args, {k: v for k, v in params.items() if k != "out"},
-                                    out if out is not None else result))
+        if trace is None or trace.thread != threading.get_ident():
+            return kernel(*args, **params)
+        target = params.get("out")
+        if target is None and op in WRITES_FIRST_ARG and args:
+            target = args[0]
+        before = target.copy() if target is not None else None
+        result = kernel(*args, **params)
+        call = Call(op, args, {k: v for k, v in params.items() if k != "out"},
+                    result if target is None else target)
+        if target is not None:
+            call.target, call.before, call.after = target, before, target.copy()
+        trace.calls.append(call)
         return result
     return traced
 
