@@ -201,9 +201,9 @@ def parse_signature(sig):
             star, kind, bang, q, name, default = m.groups()
             if kind not in KINDS:
                 raise ValueError(f"unknown kind {kind!r}")
-            p = Param(name, kind, optional=bool(q), mutated=bool(bang), positional=not keyword,
-                      variadic=bool(star),
-                      default=_REQUIRED if default is None else _literal(default))
+            value = _REQUIRED if default is None else _literal(default)
+            p = Param(name, kind, optional=bool(q) or value is None, mutated=bool(bang),
+                      positional=not keyword, variadic=bool(star), default=value)
             (params if keyword else operands).append(p)
         tuple_ret = ret.startswith("(")
         returns = []

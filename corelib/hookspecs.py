@@ -18,6 +18,13 @@ Kernel conventions (what every kernel may rely on):
   of the device the result must live on, as ``BackendSpec.from_numpy(arr, index)`` does. It is
   checked against ``device_count()`` before the kernel runs; a one-device backend ignores it.
 
+* Each kernel's signature, return rule (a new array; a view sharing storage; ``out=``
+  written and returned; a 0-d result is a 0-d array, never a NumPy scalar) and shape-and-dtype
+  rule are data in the op records: ``corelib.contract``, ``python -m corelib kernels``,
+  docs/kernels.md. A registering backend's table is checked against them
+  (``corelib.contract.KernelContractWarning``). Debug mode ``CORELIB_CHECK_KERNELS=1`` checks
+  every kernel result and raises RuntimeError naming op, device and plugin at the first bad one.
+
 Discovery goes through pluggy once, at load; the hot path is a dict lookup (see dispatch.py).
 """
 from __future__ import annotations
