@@ -1,6 +1,6 @@
 """``pip uninstall`` of any one plugin leaves everything else working.
 
-corelib-cpu and the three plugins of plugins/ are pip-installed (``--target``, copies, not the
+corelib-cpu and the four plugins of plugins/ are pip-installed (``--target``, copies, not the
 shared environment) into a temporary directory beside a copy of corelib; Python runs on it in
 isolation (``-S``: no site-packages, only the third-party dependencies linked in), so entry
 points are exactly those installed there. Each plugin is then removed as ``pip uninstall`` removes it (every file
@@ -17,7 +17,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = {"corelib-profiler": "profiler", "corelib-crosscheck": "crosscheck",
-           "corelib-fallback": "fallback"}
+           "corelib-fallback": "fallback", "corelib-meta": "meta"}
 DEPENDENCIES = ("numpy", "numpy.libs", "pluggy", "opt_einsum", "safetensors")
 
 PROBE = """
@@ -75,6 +75,11 @@ except ImportError:
 else:
     corelib_fallback.enable()
     print("fallback:", (y - 1).tolist())
+
+if "meta" in registry.backends:
+    print("meta:", corelib.nn.Linear(1000, 1000, device="meta").weight.shape)
+else:
+    print("meta: absent")
 """
 
 
@@ -134,12 +139,14 @@ EXPECTED = {
     "profiler": "['exp', 'mul']",
     "crosscheck": "crosscheck: op 'exp' on device 'partial' disagrees with cpu",
     "fallback": "[1.0, 1.0, 1.0]",
+    "meta": "corelib.Size([1000, 1000])",
 }
 
 
 def test_all_three_installed(site):
     seen = _probe(*site)
-    assert seen["plugins"] == "['corelib_crosscheck', 'corelib_fallback', 'corelib_profiler']"
+    assert seen["plugins"] == \
+        "['corelib_crosscheck', 'corelib_fallback', 'corelib_meta', 'corelib_profiler']"
     assert seen["cpu"] == "True"
     assert {k: seen[k] for k in EXPECTED} == EXPECTED
 
