@@ -355,6 +355,9 @@ def destroy_process_group(group=None):
             _destroy(pg)
         _world.pg, _world.rank, _world.groups = None, -1, []
         GroupMember.WORLD = globals()["group"].WORLD = None
+        import sys
+        if sys.excepthook is _abort_on_uncaught:
+            sys.excepthook = _previous_hook[0]
         return
     _destroy(group)
 

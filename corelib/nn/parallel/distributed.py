@@ -4,9 +4,9 @@ As PyTorch's: construction checks that every rank holds the same parameters (sha
 dtypes) and broadcasts parameters and buffers from rank 0. Gradients are averaged with bucketed
 all-reduces: parameters are grouped, in reverse registration order (roughly the order backward
 produces their gradients), into buckets of at most ``bucket_cap_mb``; a post-accumulate-grad
-hook marks a parameter ready, and a bucket whose parameters are all ready is flattened, divided
-by the world size and all-reduced with ``async_op=True`` (MPI's non-blocking Iallreduce) while
-backward goes on. Buckets start in index order on every rank, so all ranks issue the same
+hook copies a parameter's gradient into its bucket's flat buffer (kept across iterations) as soon
+as it is accumulated, and a bucket whose parameters are all ready is divided by the world size
+and all-reduced with ``async_op=True`` (MPI's non-blocking Iallreduce) while backward goes on. Buckets start in index order on every rank, so all ranks issue the same
 collectives in the same order. The hook that completes the last bucket waits for all of them and
 writes the averaged gradients back into ``param.grad``: when ``backward()`` returns, every rank
 holds the same gradients, equal to those of one process on the concatenated batch (for a loss
@@ -42,16 +42,30 @@ _UNFINISHED = (
 
 
 class _Bucket:
-    __slots__ = ("params", "pending", "flat", "work")
+    """Parameters reduced together: one flat buffer (kept across iterations) and a view of it
+    per parameter, into which each gradient is copied as soon as it is ready."""
+    __slots__ = ("params", "pending", "flat", "views", "work")
 
-    def __init__(self, params):
+    def __init__(self, params, tensors):
         self.params = params        # indices into DDP's parameter list
         self.pending = len(params)
-        self.flat = self.work = None
+        first = tensors[params[0]]
+        self.flat = corelib.zeros(sum(tensors[i].numel() for i in params), dtype=first.dtype,
+                                  device=first.device)
+        self.views, offset = [], 0
+        for i in params:
+            n = tensors[i].numel()
+            self.views.append(self.flat[offset:offset + n].view(tensors[i].shape))
+            offset += n
+        self.work = None
 
 
 class DistributedDataParallel(Module):
-    """Wrap ``module`` for data-parallel training (one process per replica)."""
+    """Wrap ``module`` for data-parallel training (one process per replica).
+
+    ``device_ids``, ``output_device``, ``dim``, ``check_reduction``,
+    ``gradient_as_bucket_view`` and ``static_graph`` are accepted for PyTorch compatibility and
+    change nothing here (one device per process; buckets are separate buffers)."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0,
                  broadcast_buffers=True, process_group=None, bucket_cap_mb=None,
@@ -79,7 +93,7 @@ class DistributedDataParallel(Module):
         self._verify_same_model()
         self._sync_module_states()
         self._buckets = self._assign_buckets()
-        self._bucket_of = {i: b for b in self._buckets for i in b.params}
+        self._bucket_of = {i: (b, k) for b in self._buckets for k, i in enumerate(b.params)}
         self._ready = [False] * len(self._params)
         self._used = [True] * len(self._params)
         self._unused = []           # marked ready at the first hook of the iteration
@@ -120,10 +134,11 @@ class DistributedDataParallel(Module):
             members, size = open_.get(key, ([], 0))
             nbytes = p.numel() * p.element_size()
             if members and size + nbytes > self.bucket_bytes_cap:
-                buckets.append(_Bucket(members))
+                buckets.append(_Bucket(members, self._params))
                 members, size = [], 0
             open_[key] = (members + [i], size + nbytes)
-        buckets.extend(_Bucket(members) for members, _ in open_.values() if members)
+        buckets.extend(_Bucket(members, self._params) for members, _ in open_.values()
+                       if members)
         return buckets
 
     # -- forward ---------------------------------------------------------------------------
@@ -146,7 +161,7 @@ class DistributedDataParallel(Module):
         self._ready = [False] * len(self._params)
         self._next = 0
         for b in self._buckets:
-            b.pending, b.flat, b.work = len(b.params), None, None
+            b.pending, b.work = len(b.params), None
         self._unused = []
         if self.find_unused_parameters:
             reached = _reachable_leaves(output)
@@ -181,7 +196,13 @@ class DistributedDataParallel(Module):
                                f"parameter used in several backward passes, or a reentrant "
                                f"backward).")
         self._ready[index] = True
-        bucket = self._bucket_of[index]
+        bucket, k = self._bucket_of[index]
+        grad = self._params[index].grad
+        with corelib.no_grad():
+            if grad is None:
+                bucket.views[k].zero_()
+            else:
+                bucket.views[k].copy_(grad)
         bucket.pending -= 1
         if bucket.pending == 0:
             while self._next < len(self._buckets) and self._buckets[self._next].pending == 0:
@@ -191,13 +212,8 @@ class DistributedDataParallel(Module):
                 self._finalize()
 
     def _start(self, bucket):
-        pieces = []
-        for i in bucket.params:
-            p = self._params[i]
-            g = p.grad if p.grad is not None else corelib.zeros_like(p)
-            pieces.append(g.detach().reshape(-1))
         with corelib.no_grad():
-            bucket.flat = corelib.cat(pieces).div_(self._world)
+            bucket.flat.div_(self._world)
         bucket.work = _all_reduce_unchecked(bucket.flat, dist.ReduceOp.SUM,
                                             self.process_group, async_op=True)
 
@@ -211,18 +227,14 @@ class DistributedDataParallel(Module):
         with corelib.no_grad():
             for bucket in self._buckets:
                 bucket.work.wait()
-                offset = 0
-                for i in bucket.params:
+                bucket.work = None
+                for i, value in zip(bucket.params, bucket.views):
                     p = self._params[i]
-                    n = p.numel()
                     if globally_used is None or globally_used[i]:
-                        value = bucket.flat[offset:offset + n].view(p.shape)
                         if p.grad is None:
                             p.grad = value.clone()
                         else:
                             p.grad.copy_(value)
-                    offset += n
-                bucket.flat = bucket.work = None
         self._ready = [False] * len(self._params)
 
 
