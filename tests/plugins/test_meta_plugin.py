@@ -119,6 +119,9 @@ def test_factories_and_tensor_attributes():
     assert corelib.tensor([[1, 2, 3]], device="meta").shape == (1, 3)
     y = corelib.ones(3, 4).to("meta")
     assert y.is_meta and y.shape == (3, 4)
+    half = nn.Linear(4, 2, device="meta", dtype=corelib.bfloat16)   # no cpu kernels needed
+    assert half(corelib.empty(3, 4, dtype=corelib.bfloat16, device="meta")).dtype is \
+        corelib.bfloat16
 
 
 def test_repr_as_pytorch():

@@ -104,7 +104,7 @@ def _shape_kernel(op, infer):
                 f"op '{op}' cannot run on the meta device: {reason}") from None
         if out is None:
             return _to_arrays(result)
-        if tuple(result.shape) != out.shape:
+        if isinstance(result, Meta) and tuple(result.shape) != out.shape:
             raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the "
                                f"broadcast shape {list(result.shape)}")
         return out
