@@ -44,7 +44,8 @@ def check(model, args, rtol=1e-5, atol=1e-5, **kwargs):
     model.eval()
     args = args if isinstance(args, tuple) else (args,)
     proto, sess = export(model, args, **kwargs)
-    tensors = [a for a in args if isinstance(a, corelib.Tensor)]
+    kw = args[-1] if isinstance(args[-1], dict) else {}
+    tensors = [a for a in list(args) + list(kw.values()) if isinstance(a, corelib.Tensor)]
     got = sess.run(None, {i.name: a.numpy() for i, a in zip(sess.get_inputs(), tensors)})
     want = call(model, args)
     assert len(got) == len(want)
@@ -266,6 +267,22 @@ def test_unmapped_op_raises_naming_it():
 def test_random_op_in_forward_is_refused():
     with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="random"):
         corelib.onnx.export(nn.Dropout(0.5), (corelib.randn(3),), io.BytesIO(), training=True)
+
+
+def test_pytorch_213_calling_conventions():
+    """f=None returns the ModelProto; kwargs=; verify=True checks with onnxruntime."""
+    class Scaled(nn.Module):
+        def forward(self, x, scale=1.0, bias=None):
+            return x * scale + bias
+
+    x, b = corelib.randn(2, 3), corelib.randn(3)
+    proto = corelib.onnx.export(Scaled(), (x,), kwargs={"scale": 3.0, "bias": b}, verify=True)
+    onnx.checker.check_model(proto)
+    sess = ort.InferenceSession(proto.SerializeToString())
+    np.testing.assert_allclose(sess.run(None, {"input_0": x.numpy(), "input_1": b.numpy()})[0],
+                               (x * 3 + b).numpy(), rtol=1e-6)
+    with pytest.raises(corelib.onnx.OnnxExporterError, match="dynamic_shapes"):
+        corelib.onnx.export(Scaled(), (x,), dynamic_shapes={"x": {0: "b"}})
 
 
 def test_export_to_a_path_restores_mode(tmp_path):

@@ -286,19 +286,30 @@ def _axes(spec, name):
     return {int(k): f"{name}_dynamic_axes_{i + 1}" for i, k in enumerate(spec)}
 
 
-def export(model, args, f, export_params=True, verbose=False, training=None,
-           input_names=None, output_names=None, operator_export_type=None,
-           opset_version=None, do_constant_folding=True, dynamic_axes=None,
-           keep_initializers_as_inputs=None, custom_opsets=None,
-           export_modules_as_functions=False, **kwargs):
-    """export(model, args, f, input_names=None, output_names=None, dynamic_axes=None,
-    opset_version=17, ...) -- write ``model`` traced on ``args`` to ``f`` as ONNX.
+def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,
+           output_names=None, opset_version=None, dynamo=True, external_data=True,
+           dynamic_shapes=None, custom_translation_table=None, report=False, optimize=True,
+           verify=False, profile=False, dump_exported_program=False, artifacts_dir=".",
+           export_params=True, keep_initializers_as_inputs=False, dynamic_axes=None,
+           training=None, operator_export_type=None, do_constant_folding=True,
+           custom_opsets=None, export_modules_as_functions=False, autograd_inlining=True):
+    """export(model, args=(), f=None, *, kwargs=None, input_names=None, output_names=None,
+    opset_version=17, dynamic_axes=None, verify=False, ...) -- ``model`` traced on ``args``,
+    as ONNX, written to ``f`` (a path or a binary file; None: the ``onnx.ModelProto`` is
+    returned).
 
-    args: a tensor or a tuple of arguments (a trailing dict: keyword arguments); f: a path or
-    a binary file. The model is exported in eval mode unless ``training`` says otherwise (its
-    mode is restored after). Ops without a mapping raise ``UnsupportedOperatorError`` naming
-    the op; random ops (dropout in training mode) are refused.
+    args: a tensor or a tuple of arguments (a trailing dict, or ``kwargs``: keyword
+    arguments). The model is exported in eval mode unless ``training`` says otherwise (its
+    mode is restored after). ``verify=True`` runs the exported model in onnxruntime and
+    compares its outputs with the model's. Ops without a mapping raise
+    ``UnsupportedOperatorError`` naming the op; random ops (dropout in training mode) are
+    refused. PyTorch's other options are accepted; ``dynamo`` and the report/profile/dump
+    options have no effect here, ``dynamic_shapes`` and ``custom_translation_table`` are not
+    supported (use ``dynamic_axes``).
     """
+    if dynamic_shapes is not None or custom_translation_table:
+        raise OnnxExporterError("export(): dynamic_shapes and custom_translation_table are "
+                                "not supported; use dynamic_axes")
     try:
         import onnx
         from onnx import helper
@@ -318,11 +329,13 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
     if mode not in ("EVAL", "TRAINING", "PRESERVE"):
         raise ValueError(f"export(): unknown training mode {training!r}")
     call_args = args if isinstance(args, tuple) else (args,)
-    call_kwargs = {}
+    call_kwargs = dict(kwargs or {})
     if call_args and isinstance(call_args[-1], dict):
-        call_args, call_kwargs = call_args[:-1], call_args[-1]
-    positions = [i for i, a in enumerate(call_args) if isinstance(a, corelib.Tensor)]
-    inputs = [call_args[i] for i in positions]
+        call_args, call_kwargs = call_args[:-1], {**call_args[-1], **call_kwargs}
+    # graph inputs: the tensor arguments, positional then keyword
+    positions = [i for i, a in enumerate(call_args) if isinstance(a, corelib.Tensor)] + \
+        [k for k, a in call_kwargs.items() if isinstance(a, corelib.Tensor)]
+    inputs = [(call_args if isinstance(i, int) else call_kwargs)[i] for i in positions]
     if any(t.device.type != "cpu" for t in inputs):
         raise OnnxExporterError("export(): move the model and its inputs to the cpu first")
     input_names = list(input_names or [])
@@ -336,11 +349,11 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
             param_names.setdefault(id(t._data), name)
 
     def run(values):
-        call = list(call_args)
+        call, kw = list(call_args), dict(call_kwargs)
         for i, v in zip(positions, values):
-            call[i] = v
+            (call if isinstance(i, int) else kw)[i] = v
         with tracing() as trace:
-            out = model(*call, **call_kwargs)
+            out = model(*call, **kw)
         return trace, out
 
     was_training = getattr(model, "training", None)
@@ -424,10 +437,33 @@ def export(model, args, f, export_params=True, verbose=False, training=None,
     onnx.checker.check_model(proto)
     if verbose:
         print(helper.printable_graph(graph))
+    if verify:
+        _verify(proto, inputs, outputs)
+    if f is None:
+        return proto
     if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
         onnx.save_model(proto, f)
     else:
         f.write(proto.SerializeToString())
+    return None
+
+
+def _verify(proto, inputs, outputs):
+    """Run the exported model in onnxruntime on the traced inputs; compare with the model's."""
+    import onnxruntime
+    sess = onnxruntime.InferenceSession(proto.SerializeToString(),
+                                        providers=["CPUExecutionProvider"])
+    feeds = {i.name: t.detach().numpy() for i, t in zip(sess.get_inputs(), inputs)}
+    for i, (got, want) in enumerate(zip(sess.run(None, feeds), outputs)):
+        want = want.detach().numpy()
+        if got.shape != want.shape:
+            why = f"shape {got.shape}, the model's {want.shape}"
+        elif not np.allclose(got, want, rtol=1e-4, atol=1e-5, equal_nan=True):
+            why = f"max abs difference {np.max(np.abs(got - want))}"
+        else:
+            continue
+        raise OnnxExporterError(f"export(verify=True): output {i} of the exported model "
+                                f"differs from the model's ({why})")
 
 
 def _build(g, trace, alt_trace):
