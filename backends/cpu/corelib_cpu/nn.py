@@ -124,9 +124,9 @@ def _workspace(role, shape, dtype):
 # cropped, so building columns is one long copy per (channel, position, image) instead of a
 # strided gather per output row. Other strides gather windows (one strided copy per kernel
 # position). The input gradient at stride 1 runs the same machinery backwards when the input
-# has fewer channels than the output (GEMM to columns, then each position's columns added
-# onto the padded gradient with one shifted add), and otherwise is itself a convolution (of
-# the output gradient with the flipped, transposed kernel). 1x1 convolutions are plain GEMMs.
+# has less than half the output's channels (GEMM to columns, then each position's columns
+# added onto the padded gradient with one shifted add), and otherwise is itself a convolution
+# (of the output gradient with the flipped, transposed kernel). 1x1 convolutions are GEMMs.
 class _Plan:
     __slots__ = ("nsp", "kernel", "stride", "padding", "dilation", "out", "padded", "flat",
                  "wide", "L", "shifts", "positions", "plane")
@@ -315,8 +315,9 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
     plan = _plan_of(input_shape, kernel, stride, padding, dilation)
     if plan.flat and plan.out == out_size and n and c and o and _prod(input_shape[2:]):
         reach = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        if o < c and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
-            # fewer output channels: a convolution of g with the flipped kernel
+        if o <= 2 * c and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
+            # up to twice the input channels (measured): a convolution of g with the flipped
+            # kernel, whose copies are plain column runs (faster than shifted adds)
             pads = tuple((r - lo, r - hi) for (lo, hi), r in zip(padding, reach))
             return convolution(g, _flip_transpose(w, groups), None, stride, pads, dilation,
                                groups)
