@@ -47,7 +47,7 @@ import numpy as np
 import corelib
 
 __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
-           "safe_globals"]
+           "get_unsafe_globals_in_checkpoint", "safe_globals"]
 
 _STRUCTURE_KEY = "corelib.structure"   # the metadata entry holding the JSON nest
 _FORMAT_VERSION = 2   # 1: tensors in dicts/lists/tuples; 2: adds objects, shared refs, arrays
@@ -622,12 +622,12 @@ def _dtype_of(name):
 
 
 def _globals_in(node):
-    """(kind, name) of every class and function the structure names."""
+    """(kind, name) of every class and function the structure names, in file order."""
     found, stack = [], [node]
     while stack:
         n = stack.pop()
         if isinstance(n, list):
-            stack.extend(n)
+            stack.extend(reversed(n))
         elif isinstance(n, dict):
             for kind in ("object", "global"):
                 if kind in n:
@@ -635,7 +635,7 @@ def _globals_in(node):
                         raise RuntimeError(f"load(): damaged entry in the checkpoint's "
                                            f"structure: {kind} {n[kind]!r}")
                     found.append((kind, n[kind]))
-            stack.extend(n.values())
+            stack.extend(reversed(n.values()))
     return found
 
 
@@ -652,6 +652,47 @@ def _check_globals(structure, weights_only):
     return resolved
 
 
+def _structure(f):
+    """(arrays, header, name, structure JSON or None) of a checkpoint."""
+    data, name = _read(f)
+    header = _parse_header(data, name)
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as load_bytes
+    try:
+        arrays = load_bytes(data)
+    except SafetensorError as exc:
+        raise RuntimeError(f"load(): {name!r} is not a valid safetensors checkpoint "
+                           f"({exc})") from None
+    structure = (header.get("__metadata__") or {}).get(_STRUCTURE_KEY)
+    if structure is None:
+        return arrays, header, name, None
+    try:
+        structure = json.loads(structure)
+        version, obj = structure["version"], structure["object"]
+    except (ValueError, TypeError, KeyError):
+        raise RuntimeError(f"load(): {name!r} has a damaged corelib structure entry") from None
+    if not isinstance(version, int):
+        raise RuntimeError(f"load(): {name!r} has a damaged corelib structure entry")
+    if version > _FORMAT_VERSION:
+        raise RuntimeError(f"load(): {name!r} was written by a newer corelib (format "
+                           f"{version}; this corelib reads up to {_FORMAT_VERSION})")
+    return arrays, header, name, obj
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The classes and functions a checkpoint names that a ``weights_only`` load would refuse
+    (neither corelib's own nor allowlisted), as "module.QualName" strings."""
+    obj = _structure(f)[3]
+    allowed, unsafe = _allowed(), []
+    for _, name in ([] if obj is None else _globals_in(obj)):
+        try:
+            _resolve(name, True, allowed)
+        except UnpicklingError:
+            if name not in unsafe:
+                unsafe.append(name)
+    return unsafe
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Load what ``save`` wrote, or any safetensors file (then a flat dict name -> tensor).
 
@@ -664,32 +705,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     """
     if pickle_module is not None:
         raise ValueError("load(): corelib never unpickles; pickle_module is not supported")
-    data, name = _read(f)
-    header = _parse_header(data, name)
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as load_bytes
-    try:
-        arrays = load_bytes(data)
-    except SafetensorError as exc:
-        raise RuntimeError(f"load(): {name!r} is not a valid safetensors checkpoint "
-                           f"({exc})") from None
-    metadata = header.get("__metadata__") or {}
-    structure = metadata.get(_STRUCTURE_KEY)
-    if structure is None:   # a plain safetensors file (e.g. from safetensors.torch.save_file)
+    arrays, header, name, obj = _structure(f)
+    if obj is None:   # a plain safetensors file (e.g. from safetensors.torch.save_file)
         names = sorted((k for k in header if k != "__metadata__"),
                        key=lambda k: header[k]["data_offsets"][0])
         builder = _Builder(arrays, map_location)
         return {k: builder.tensor(arrays[k]) for k in names}
-    try:
-        structure = json.loads(structure)
-        version, obj = structure["version"], structure["object"]
-    except (ValueError, TypeError, KeyError):
-        raise RuntimeError(f"load(): {name!r} has a damaged corelib structure entry") from None
-    if not isinstance(version, int):
-        raise RuntimeError(f"load(): {name!r} has a damaged corelib structure entry")
-    if version > _FORMAT_VERSION:
-        raise RuntimeError(f"load(): {name!r} was written by a newer corelib (format "
-                           f"{version}; this corelib reads up to {_FORMAT_VERSION})")
     builder = _Builder(arrays, map_location,
                        _check_globals(obj, weights_only is None or bool(weights_only)))
     try:

@@ -15,7 +15,7 @@ import corelib.nn as nn
 import corelib.optim as optim
 import corelib.serialization as serialization
 from corelib.serialization import (add_safe_globals, clear_safe_globals, get_safe_globals,
-                                   safe_globals)
+                                   get_unsafe_globals_in_checkpoint, safe_globals)
 
 
 def round_trip(obj, **load_kwargs):
@@ -249,6 +249,9 @@ def test_user_class_is_refused_naming_it():
     text = str(info.value)
     assert f"{MyNet.__module__}.MyNet" in text and "add_safe_globals([MyNet])" in text
     assert Counted.made == 0   # refused before anything was built
+    buf.seek(0)
+    assert get_unsafe_globals_in_checkpoint(buf) == [f"{Counted.__module__}.Counted",
+                                                     f"{MyNet.__module__}.MyNet"]
 
 
 def test_allowlist_api_and_no_init_runs():
