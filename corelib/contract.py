@@ -21,6 +21,7 @@ is a view sharing storage with operand ``x``; ``Array!`` marks an array the kern
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from dataclasses import dataclass
 
@@ -122,8 +123,7 @@ class Contract:
 
     @property
     def data_dependent(self):
-        from ._ops.core import Op
-        return Op.all[self.name].rule is DATA_DEPENDENT
+        return _op(self.name).rule is DATA_DEPENDENT
 
     def return_rule(self):
         """The return rule in words."""
@@ -237,6 +237,23 @@ def _ops():
     return {name: op for name, op in Op.all.items() if op.has_kernel}
 
 
+_ALL = []   # [Op.all], filled at first use (corelib._ops imports this module)
+
+
+def _op(name):
+    """The op record of kernel ``name`` or None (no dict is built: infer's hot path)."""
+    if not _ALL:
+        from ._ops.core import Op
+        _ALL.append(Op.all)
+    op = _ALL[0].get(name)
+    return op if op is not None and op.has_kernel else None
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(op):
+    return tuple((p.name, p.default) for p in _contract(op).params if not p.required)
+
+
 @functools.lru_cache(maxsize=None)
 def _contract(op):
     if op.sig is None:
@@ -254,26 +271,39 @@ def kernels():
 
 def kernel_contract(name):
     """The ``Contract`` of kernel ``name`` (KeyError for an unknown name)."""
-    op = _ops().get(name)
+    op = _op(name)
     if op is None:
         raise KeyError(f"no kernel named {name!r} (see `python -m corelib kernels`)")
     return _contract(op)
 
 
+_DTYPE_NAMES = {}
+
+
 def dtype_name(dtype):
     """A dtype name from a NumPy/CuPy/corelib dtype or a name."""
+    try:
+        return _DTYPE_NAMES[dtype]
+    except (KeyError, TypeError):
+        pass
     name = getattr(dtype, "name", None)
-    return name if isinstance(name, str) else str(dtype)
+    name = name if isinstance(name, str) else str(dtype)
+    try:
+        _DTYPE_NAMES[dtype] = name   # NumPy computes .name in Python: remember it
+    except TypeError:
+        pass
+    return name
 
 
 def meta_of(x):
     """``x`` as a Meta if it has ``.shape`` and ``.dtype``; anything else unchanged."""
-    if isinstance(x, Meta):
+    if x is None or isinstance(x, (Meta, bool, int, float)):
         return x
     shape = getattr(x, "shape", None)
-    if shape is None or not hasattr(x, "dtype") or isinstance(x, (bool, int, float)):
+    if shape is None or not hasattr(x, "dtype"):
         return x
-    return Meta(tuple(int(s) for s in shape), dtype_name(x.dtype))
+    return Meta(shape if type(shape) is tuple else tuple(int(s) for s in shape),
+                dtype_name(x.dtype))
 
 
 def infer(name, *operands, **params):
@@ -284,7 +314,7 @@ def infer(name, *operands, **params):
     Raises NotImplementedError for ops whose result shape depends on the data, and the
     errors of the rule (RuntimeError naming the op) for operands the op cannot take.
     """
-    op = _ops().get(name)
+    op = _op(name)
     if op is None:
         raise KeyError(f"no kernel named {name!r} (see `python -m corelib kernels`)")
     rule = op.rule
@@ -294,9 +324,9 @@ def infer(name, *operands, **params):
     if rule is None:
         raise NotImplementedError(f"{name}(): no shape-and-dtype rule in its op record")
     params.pop("out", None)
-    for p in _contract(op).params:
-        if p.name not in params and not p.required:
-            params[p.name] = p.default
+    for key, value in _defaults(op):
+        if key not in params:
+            params[key] = value
     try:
         return rule(*[meta_of(x) for x in operands], **params)
     except (IndexError, ValueError) as exc:
@@ -310,35 +340,53 @@ class KernelContractWarning(RuntimeWarning):
 
 
 def _call_forms(c):
-    """(args, kwargs) of the fullest and the barest call the frontend may make."""
-    full_args, bare_args = [], []
-    for p in c.operands:
-        full_args += [None, None] if p.variadic else [None]
-        if p.required:
-            bare_args += [None] if not p.variadic else [None]
-    full_kw = {p.name: None for p in c.params}
-    bare_kw = {p.name: None for p in c.params if p.required}
-    return (tuple(full_args), full_kw), (tuple(bare_args), bare_kw)
+    """(number of operands, keyword names) of the fullest and the barest call the frontend
+    may make."""
+    full = (sum(2 if p.variadic else 1 for p in c.operands), tuple(p.name for p in c.params))
+    bare = (sum(1 for p in c.operands if p.required),
+            tuple(p.name for p in c.params if p.required))
+    return full, bare
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+def _bind_problem(params, nargs, keywords):
+    """Why a function with these inspect parameters cannot take ``nargs`` positional
+    arguments and these keywords (what Signature.bind checks, without its cost), or None."""
+    positional = [p for p in params if p.kind in _POSITIONAL]
+    if nargs > len(positional):
+        return f"takes {len(positional)} positional arguments, not {nargs}"
+    taken = {p.name for p in positional[:nargs]}
+    by_name = {p.name: p for p in params if p.kind != inspect.Parameter.POSITIONAL_ONLY}
+    for k in keywords:
+        if k not in by_name:
+            return f"got an unexpected keyword argument {k!r}"
+        if k in taken:
+            return f"got multiple values for argument {k!r}"
+        taken.add(k)
+    missing = [p.name for p in params if p.name not in taken and p.default is p.empty]
+    return f"missing a required argument: {missing[0]!r}" if missing else None
 
 
 def signature_problem(name, kernel):
     """Why ``kernel`` cannot take the calls the contract of ``name`` makes, or None.
 
     Kernels with ``*args``/``**kwargs`` or no inspectable signature pass."""
-    import inspect
     try:
-        sig = inspect.signature(kernel, follow_wrapped=False)
+        params = tuple(inspect.signature(kernel, follow_wrapped=False).parameters.values())
     except (TypeError, ValueError):
         return None
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
-        return None
+    for p in params:
+        if p.kind in _VARIADIC:
+            return None
     c = kernel_contract(name)
-    for args, kwargs in _call_forms(c):
-        try:
-            sig.bind(*args, **kwargs)
-        except TypeError as exc:
-            call = ", ".join(["x"] * len(args) + [f"{k}=" for k in kwargs])
-            return f"cannot be called as {name}({call}): {exc} (contract: {c.signature})"
+    for nargs, keywords in _call_forms(c):
+        problem = _bind_problem(params, nargs, keywords)
+        if problem:
+            call = ", ".join(["x"] * nargs + [f"{k}=" for k in keywords])
+            return f"cannot be called as {name}({call}): {problem} (contract: {c.signature})"
     return None
 
 
@@ -365,7 +413,7 @@ def checked_kernel(name, kernel, device, plugin, array_type=None, shares_memory=
     (``array_type``; a 0-d array, not a NumPy scalar), shape and dtype (the rule), ``out=``
     returned, and views sharing storage with their operand (when ``shares_memory(a, b)`` is
     given). The first bad result raises RuntimeError naming op, device and plugin."""
-    op = _ops().get(name)
+    op = _op(name)
     if op is None or op.sig is None:
         return kernel
     c = _contract(op)
@@ -394,10 +442,8 @@ def _result_problem(c, rule, result, operands, params, array_type, shares_memory
         return None if result is out else f"with out= it returned {_describe(result)}, not out"
     expected = None
     if callable(rule):
-        kw = dict(params)
-        for p in c.params:
-            if p.name not in kw and not p.required:
-                kw[p.name] = p.default
+        kw = dict(_defaults(_op(c.name)))
+        kw.update(params)
         kw.pop("out", None)
         try:
             expected = rule(*[meta_of(x) for x in operands], **kw)

@@ -19,8 +19,14 @@ __all__ = ["broadcast_shape", "DATA_DEPENDENT"]
 
 def broadcast_shape(*shapes):
     """The broadcast of several shapes (PyTorch/NumPy rules) or a RuntimeError."""
-    if len(shapes) == 1:
-        return tuple(shapes[0])
+    if not shapes:
+        return ()
+    first = shapes[0]
+    for s in shapes:
+        if s != first:
+            break
+    else:
+        return tuple(first)
     ndim = builtins.max(len(s) for s in shapes)
     result = [1] * ndim
     for s in shapes:
