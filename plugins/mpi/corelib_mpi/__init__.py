@@ -5,8 +5,11 @@ itself (``mpiexec -n N``, or ``python -m corelib.distributed.run``, which runs m
 mpi4py is imported only then, because importing ``mpi4py.MPI`` initialises MPI.
 
 Every operation is MPI's non-blocking one (Iallreduce, Ibcast, Iallgatherv, Isend, ...).
-``wait(timeout)`` polls ``MPI_Test``: it spins for a millisecond, then sleeps with a growing
-back-off (at most 1 ms), and raises TimeoutError at the deadline. So a peer that died, hangs
+``wait(timeout)`` polls ``MPI_Test`` (each call advances MPI's progress engine), yielding the
+core between polls (``sched_yield``) for the first half second, then sleeping with a growing
+back-off of at most 1 ms, and raises TimeoutError at the deadline. Sleeping early would stall
+multi-round collectives (every round needs both sides to poll); yielding keeps oversubscribed
+ranks (more ranks than cores) progressing. So a peer that died, hangs
 or skipped a collective makes the others fail after the process group's ``timeout`` instead of
 hanging forever. MPI cannot cancel a started collective: after a timeout the communicator is
 unusable and ``abort()`` (MPI_Abort) ends the whole job, which corelib.distributed does at exit.
@@ -17,6 +20,7 @@ float32 (MPI has no half type). Other operations move bytes, so every dtype work
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 
 import numpy as np
@@ -28,7 +32,7 @@ __all__ = ["Communicator", "Request"]
 INSTALL = "pip install mpi4py mpich"
 _MPI_OPS = {"sum": "SUM", "product": "PROD", "min": "MIN", "max": "MAX"}
 _BOOL_OPS = {"sum": "LOR", "max": "LOR", "min": "LAND", "product": "LAND"}
-_SPIN = 1e-3          # seconds of busy polling before sleeping
+_YIELD = 0.5          # seconds of polling with sched_yield before sleeping
 _MAX_SLEEP = 1e-3
 
 
@@ -81,10 +85,15 @@ class Request:
             now = time.monotonic()
             if now > deadline:
                 raise TimeoutError(f"not completed after {timeout:g} s")
-            if now - start > _SPIN:
+            if now - start < _YIELD:
+                _yield()
+            else:
                 time.sleep(delay)
                 delay = min(2 * delay, _MAX_SLEEP)
         self._complete()
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def _bytes(a):
