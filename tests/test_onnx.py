@@ -213,7 +213,10 @@ def test_more_elementwise_reductions_and_indexing():
                     (v > 0).any(1), (v > -3).all(), v.norm(dim=1), v.norm(p=1, dim=0),
                     v.topk(2, 1).values, v.gather(1, idx), v[idx[1]], v[:, idx[0]],
                     F.one_hot(idx, 5), v.repeat(2, 1, 1), corelib.hypot(v, v),
-                    corelib.isfinite(v / 0), corelib.count_nonzero(v > 0, 1))
+                    corelib.isfinite(v / 0), corelib.count_nonzero(v > 0, 1),
+                    v.asinh(), (v.abs() + 1).acosh(), (v / 10).atanh(), v.erfc(), v.frac(),
+                    corelib.div(v, 0.3, rounding_mode="trunc"), corelib.lerp(v, v * 2, 0.3),
+                    corelib.lerp(v, x[1], v.sigmoid()), v.roll(2, 1), v.roll((1, -1), (0, 1)))
 
     idx = corelib.tensor([[0, 2], [1, 1]])
     _, sess = check(Mix(), (corelib.randn(2, 2, 5), idx))
@@ -315,3 +318,9 @@ def test_tracing_costs_nothing_when_off():
     corelib.onnx.export(nn.Linear(2, 2), corelib.randn(1, 2), io.BytesIO())
     corelib.randn(2) + 1   # resolves add again
     assert Op.all["add"].kernel("cpu") is registry.backend("cpu").kernels["add"]
+
+
+def test_op_table_names_only_real_ops():
+    from corelib._ops.core import Op
+    from corelib.onnx.ops import OPS
+    assert set(OPS) <= set(Op.all), sorted(set(OPS) - set(Op.all))

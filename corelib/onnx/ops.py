@@ -580,6 +580,40 @@ def _conv_transpose(g, c):
                   group=p["groups"], output_padding=extra)
 
 
+def _erfc(g, c):
+    return g.node("Sub", [g.scalar(1, c), unary("Erf")(g, c)])
+
+
+def _frac(g, c):
+    return g.node("Sub", [g.v(c.args[0], c), _trunc(g, c)])
+
+
+def _div_trunc(g, c):
+    if c.result.dtype.kind != "f":   # ONNX's integer Div truncates
+        return binary("Div")(g, c)
+    q = g.node("Div", [g.v(c.args[0], c), g.v(c.args[1], c)])
+    return g.node("Where", [g.node("Less", [q, g.scalar(0, c)]), g.node("Ceil", [q]),
+                            g.node("Floor", [q])])
+
+
+def _lerp(g, c):
+    a, b, w = (g.v(x, c) for x in c.args)
+    return g.node("Add", [a, g.node("Mul", [w, g.node("Sub", [b, a])])])
+
+
+def _roll(g, c):
+    x = c.args[0]
+    out = g.v(x, c)
+    for shift, dim in zip(c.params["shifts"], c.params["dims"]):
+        n = x.shape[dim]
+        s = shift % n if n else 0
+        if s:   # the last s entries first
+            tail = g.node("Slice", [out, g.ints([n - s]), g.ints([n]), g.ints([dim])])
+            head = g.node("Slice", [out, g.ints([0]), g.ints([n - s]), g.ints([dim])])
+            out = g.node("Concat", [tail, head], axis=dim)
+    return out if out != g.v(x, c) else g.node("Identity", [out])
+
+
 # ---------------------------------------------------------------------------------------------
 # the table
 OPS = {
@@ -597,6 +631,8 @@ OPS = {
     "floor": unary("Floor"), "ceil": unary("Ceil"), "round": unary("Round"),
     "sin": unary("Sin"), "cos": unary("Cos"), "tan": unary("Tan"), "asin": unary("Asin"),
     "acos": unary("Acos"), "atan": unary("Atan"), "sinh": unary("Sinh"), "cosh": unary("Cosh"),
+    "asinh": unary("Asinh"), "acosh": unary("Acosh"), "atanh": unary("Atanh"), "erfc": _erfc,
+    "frac": _frac, "div_trunc": _div_trunc, "lerp": _lerp,
     "tanh": unary("Tanh"), "erf": unary("Erf"), "isnan": unary("IsNaN"),
     "isinf": unary("IsInf"), "sigmoid": unary("Sigmoid"), "relu": unary("Relu"),
     "gelu": _gelu, "silu": _silu, "mish": _mish, "softplus": _softplus,
@@ -627,7 +663,7 @@ OPS = {
     "constant_pad": _constant_pad, "tril": _tri(0), "triu": _tri(1), "full": _full,
     "arange": _arange, "contiguous": _identity, "clone": _identity, "index": _index,
     "gather": _gather_elements, "gather_along": _gather_elements, "repeat": _repeat,
-    "flip": _flip, "one_hot": _one_hot,
+    "flip": _flip, "roll": _roll, "one_hot": _one_hot,
     # nn
     "linear": _linear, "matmul": binary("MatMul"), "convolution": _conv,
     "convolution_backward_input": _conv_transpose,
