@@ -336,6 +336,7 @@ def bad_device():
         add=lambda a, b, out=None: np.add(a, b)[..., :1],            # wrong shape
         mul=lambda a, b, out=None: np.multiply(a, b, dtype=np.float64),   # wrong dtype
         view=lambda x, shape: np.array(x).reshape(shape),            # a copy, not a view
+        div=lambda a, b, out=None: np.true_divide(a, b),             # ignores out=
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -355,6 +356,9 @@ def test_check_mode_names_op_device_and_plugin(checking, bad_device):
         x * x
     with pytest.raises(RuntimeError, match=r"kernel 'view'.*does not share storage with x"):
         x.view(6)
+    with pytest.raises(RuntimeError, match=r"kernel 'div'.*with out= it returned "
+                                           r"numpy.ndarray, not out"):
+        x.div_(2.0)
     assert (x - x).shape == (2, 3)   # good kernels pass
 
 
@@ -362,6 +366,7 @@ def test_without_check_mode_bad_results_pass_and_kernels_are_not_wrapped(bad_dev
     assert os.environ.get("CORELIB_CHECK_KERNELS", "0") in ("", "0")
     x = corelib.ones(2, 3, device=bad_device)
     assert (x + x)._data.shape == (2, 1)   # what check mode exists to catch
+    assert x.div_(2.0).tolist() == [[1.0] * 3] * 2   # in-place silently lost
     spec = registry.backend("cpu")
     registry.invalidate_kernels()
     for name in ("add", "sum", "matmul"):
