@@ -45,6 +45,8 @@ def info(out=sys.stdout, verbose=False):
             print("  fallback: " + " ".join(fallback), file=out)
         if missing:
             print("  missing: " + " ".join(missing), file=out)
+        for problem in contract.table_problems(spec.kernels):
+            print(f"  contract: {problem}", file=out)
     others = [n for n in registry.pm.list_name_plugin() if n[0] not in registry.device_of_plugin]
     if others:
         print("\nother plugins: " + ", ".join(name for name, _ in others), file=out)

@@ -63,7 +63,8 @@ class BackendSpec:
       ``set_stream(h)``, ``stream_synchronize(h)``, ``stream_query(h)``,
       ``stream_wait_event(h, e)``) and events (``event_create(enable_timing, blocking)``,
       ``event_record(e, stream_h)``, ``event_synchronize(e)``, ``event_query(e)``,
-      ``event_elapsed_time(start, end)`` in ms).
+      ``event_elapsed_time(start, end)`` in ms), ``shares_memory(a, b)`` (whether two arrays
+      overlap in storage: lets ``CORELIB_CHECK_KERNELS=1`` check views on non-NumPy arrays).
     """
     device_type: str
     kernels: Mapping[str, Callable[..., Any]]

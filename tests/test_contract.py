@@ -17,7 +17,7 @@ import pytest
 
 import corelib
 from corelib import contract
-from corelib.__main__ import main as cli_main, markdown
+from corelib.__main__ import info, main as cli_main, markdown
 from corelib._ops.core import Op
 from corelib.contract import Meta, infer
 from corelib.dispatch import registry
@@ -304,6 +304,10 @@ def test_registration_warns_about_a_table_that_breaks_the_contract():
         assert "kernel 'add' cannot be called as add(x, x" in text
         assert "kernel 'sum' cannot be called" in text and "keepdim" in text
         assert "'mul'" not in text
+        out = io.StringIO()
+        info(out)   # `python -m corelib info` lists them too
+        assert "  contract: unknown kernel 'addd'" in out.getvalue()
+        assert "  contract: missing core kernels: matmul, where" in out.getvalue()
     finally:
         registry.unregister(name="toyc")
 
