@@ -1,4 +1,5 @@
-"""The conformance kit as a pytest plugin (entry point ``pytest11: corelib``).
+"""The conformance kit's pytest hooks, registered by corelib's ``pytest11`` entry point
+(the top-level module _corelib_pytestplugin) when ``--corelib-device`` is given.
 
 A backend author runs, from any directory::
 
@@ -6,12 +7,14 @@ A backend author runs, from any directory::
 
 and gets the op table (forward vs NumPy and PyTorch, gradients by finite differences and vs
 PyTorch), autograd checks and nn checks (layers, an MLP training step, optimizer steps) on
-device NAME. An op whose kernel the backend lacks is reported as skipped, naming the kernel;
-the run ends with a coverage summary. ``--corelib-quick`` runs one dtype per op-table entry.
+device NAME. A check that needs a kernel the backend lacks is reported as skipped, naming the
+kernel; the run ends with a coverage summary. ``--corelib-quick``: op-table forward checks in
+one dtype per entry and first-order gradchecks only.
 
-Without ``--corelib-device`` the plugin changes nothing: the kit's modules, when collected,
-skip; a project that imports the kit's test functions into its own test modules parametrizes
-``device`` itself (corelib's tests/conftest.py does, over every installed backend).
+Without ``--corelib-device`` nothing here is imported: the kit's modules, when collected, skip
+(``generate_tests``), and a project that imports the kit's test functions into its own test
+modules parametrizes ``device`` itself (corelib's tests/conftest.py does, over every installed
+backend).
 """
 from __future__ import annotations
 
@@ -22,15 +25,6 @@ import pytest
 
 KIT_PACKAGE = "corelib.testing"
 _MISSING = re.compile(r"op '([^']+)' has no kernel for device")
-
-
-def pytest_addoption(parser):
-    group = parser.getgroup("corelib", "corelib conformance kit")
-    group.addoption("--corelib-device", action="store", default=None, metavar="NAME",
-                    help="run the corelib conformance kit (pytest --pyargs corelib.testing) "
-                         "against device NAME; ops without a kernel are reported as skipped")
-    group.addoption("--corelib-quick", action="store_true", default=False,
-                    help="with --corelib-device: one dtype per op-table entry")
 
 
 def kit_device(config):
@@ -48,12 +42,7 @@ def is_kit_function(function):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "cpu_kernels_only: a check of kernel numerics only "
-                            "(finite differences); a host may leave it out for devices that "
-                            "borrow the cpu kernels")
     device = kit_device(config)
-    if device is None:
-        return
     from corelib.dispatch import registry
     from corelib._device import device as parse
     try:
@@ -80,10 +69,11 @@ class _KitState:
 _STATE = pytest.StashKey[_KitState]()
 
 
-def pytest_generate_tests(metafunc):
-    """Parametrize ``device`` for the kit's own modules (a host's re-exports: its conftest)."""
-    if "device" not in metafunc.fixturenames or \
-            not metafunc.module.__name__.startswith(KIT_PACKAGE + "."):
+def generate_tests(metafunc):
+    """``pytest_generate_tests`` of the kit's modules: ``device`` is --corelib-device's, or
+    every test skips without it. (Hosts that import the kit's tests parametrize ``device`` in
+    their own conftest.)"""
+    if "device" not in metafunc.fixturenames:
         return
     device = kit_device(metafunc.config)
     if device is None:
@@ -180,8 +170,9 @@ def pytest_terminal_summary(terminalreporter, config):
     counts = defaultdict(int)
     for outcomes in state.outcomes.values():
         counts[entry_outcome(outcomes)] += 1
-    tr.write_line(f"op-table entries: {counts['passed']} passed, {counts['failed']} failed, "
-                  f"{counts['skipped']} skipped (of {len(state.outcomes)} run)")
+    if state.outcomes:
+        tr.write_line(f"op-table entries: {counts['passed']} passed, {counts['failed']} "
+                      f"failed, {counts['skipped']} skipped (of {len(state.outcomes)} run)")
     if state.missing:
         tr.write_line(f"missing kernels that caused skips ({len(state.missing)}):")
         for name in sorted(state.missing):

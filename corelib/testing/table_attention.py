@@ -1,7 +1,7 @@
 """Op table: fused primitives of the transformer and CNN hot paths -- attention
-(corelib._ops.attention, through F.scaled_dot_product_attention) and threshold_backward
-(corelib._ops.fused, ReLU's gradient) -- against NumPy references of the unfused math and
-PyTorch."""
+(corelib._ops.attention, through F.scaled_dot_product_attention), layer_norm (through
+F.layer_norm) and threshold_backward (ReLU's gradient; both corelib._ops.fused) -- against
+NumPy references of the unfused math and PyTorch."""
 import numpy as np
 
 import corelib
@@ -62,6 +62,24 @@ def _threshold_backward_samples(dtype, device):
             Sample((t(0, 3), t(0, 3)), dict(threshold=0.0))]
 
 
+def _layer_norm_samples(dtype, device):
+    def t(*shape, **kw):
+        return make_tensor(shape, dtype, device, **kw)
+    return [Sample((t(3, 4), (4,), None, t(4))),                        # bias only
+            Sample((t(2, 3, 4), (3, 4), t(3, 4), t(3, 4)), dict(eps=1e-3)),
+            Sample((t(3, 1), (1,), t(1), t(1))),                        # rows of one
+            Sample((t(2, 5, noncontiguous=True), (5,), t(5), None)),
+            Sample((t(2, 0, 3), (3,), t(3), t(3)))]
+
+
+def _np_layer_norm(x, shape, weight=None, bias=None, eps=1e-5):
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    x64 = x.astype(np.float64)
+    out = (x64 - x64.mean(dims, keepdims=True)) / np.sqrt(x64.var(dims, keepdims=True) + eps)
+    out = out * (1 if weight is None else weight) + (0 if bias is None else bias)
+    return out.astype(x.dtype)
+
+
 def _torch_threshold_backward(g, x, threshold):
     import torch
     return torch.ops.aten.threshold_backward(g, x, threshold)
@@ -71,6 +89,8 @@ OPS = [
     OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention, _sdpa_samples,
            ref=_np_sdpa, torch_ref="nn.functional.scaled_dot_product_attention",
            variant="fused", atol=1e-5),
+    OpInfo("layer_norm", F.layer_norm, _layer_norm_samples, ref=_np_layer_norm,
+           dtypes=("float32", "float64"), variant="fused", atol=1e-5),
     OpInfo("threshold_backward", threshold_backward, _threshold_backward_samples,
            dtypes=("float16", "float32", "float64"),
            ref=lambda g, x, threshold: np.where(x > threshold, g, 0).astype(g.dtype),

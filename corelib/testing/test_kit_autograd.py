@@ -9,6 +9,7 @@ import pytest
 import corelib
 from corelib.autograd import Function
 from corelib.testing import assert_close
+from corelib.testing.pytest_plugin import generate_tests
 
 __all__ = ["test_backward_accumulates_on_device", "test_broadcast_gradients_reduced",
            "test_retain_graph_and_freed_graph", "test_grad_and_second_derivative",
@@ -16,6 +17,8 @@ __all__ = ["test_backward_accumulates_on_device", "test_broadcast_gradients_redu
            "test_modified_saved_tensor_detected", "test_custom_function_on_device",
            "test_tensor_hook_changes_gradient", "test_matmul_chain_gradients",
            "test_non_leaf_retain_grad_and_reused_input"]
+
+pytest_generate_tests = generate_tests   # device: --corelib-device (a host's conftest: its own)
 
 
 def leaf(values, device, dtype=corelib.float32):

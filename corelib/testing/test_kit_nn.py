@@ -17,9 +17,12 @@ import corelib.nn as nn
 from corelib._device import canonical
 from corelib.autograd import gradcheck
 from corelib.testing import assert_close
+from corelib.testing.pytest_plugin import generate_tests
 
 __all__ = ["test_layer_forward", "test_layer_gradcheck", "test_batchnorm_running_stats",
            "test_dropout_train_and_eval", "test_mlp_training_step", "test_optimizer_steps"]
+
+pytest_generate_tests = generate_tests   # device: --corelib-device (a host's conftest: its own)
 
 F64 = corelib.float64
 

@@ -7,8 +7,11 @@ tests/ops/test_op_table.py imports these tests and parametrizes every installed 
 import pytest
 
 from corelib.testing import conformance, op_table
+from corelib.testing.pytest_plugin import generate_tests, quick
 
 __all__ = ["test_forward_numpy", "test_forward_torch", "test_gradcheck", "test_gradients_torch"]
+
+pytest_generate_tests = generate_tests   # device: --corelib-device (a host's conftest: its own)
 
 TABLE = op_table()
 
@@ -36,8 +39,9 @@ def test_forward_torch(info, dtype, device, torch):
 # finite differences: slow, and their device-genericity is what test_gradients_torch checks
 @pytest.mark.cpu_kernels_only
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE if i.grad])
-def test_gradcheck(info, device):
-    conformance.check_gradients(info, device, second_order=info.gradgrad)
+def test_gradcheck(info, device, request):
+    conformance.check_gradients(info, device,
+                                second_order=info.gradgrad and not quick(request.config))
 
 
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE
