@@ -439,7 +439,13 @@ def _describe(value):
 def _result_problem(c, rule, result, operands, params, array_type, shares_memory):
     out = params.get("out")
     if out is not None and out is not Ellipsis and c.out:
-        return None if result is out else f"with out= it returned {_describe(result)}, not out"
+        if result is out or (shares_memory is None and
+                             getattr(result, "shape", None) == getattr(out, "shape", ())):
+            return None   # (a wrapper around out's storage cannot be told apart without it)
+        if shares_memory is not None and getattr(result, "size", 1) and \
+                shares_memory(result, out):
+            return None
+        return f"with out= it returned {_describe(result)}, not out"
     expected = None
     if callable(rule):
         kw = dict(_defaults(_op(c.name)))
