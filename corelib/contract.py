@@ -9,6 +9,11 @@ one-line description. This module is the public view of those records:
   anything with ``.shape`` and ``.dtype`` (a NumPy dtype or a dtype name), Python scalars or
   None; returns a ``Meta`` (or a tuple of them, None where a backend-defined workspace goes).
   Ops whose output shape depends on the data (nonzero, unique, ...) raise NotImplementedError.
+* ``table_problems(kernels)`` -- what a backend's kernel table breaks (unknown names, missing
+  core kernels, signatures that cannot take the contract's arguments); the registry reports
+  them at registration as a ``KernelContractWarning``.
+* ``checked_kernel(...)`` -- a kernel wrapped to check every result (``CORELIB_CHECK_KERNELS=1``
+  installs it at resolve time; see corelib.dispatch).
 
 Signature syntax (see ``corelib._ops.core`` for the full description)::
 
