@@ -64,10 +64,11 @@ class _Symbol:
 
 class _Deferred:
     """A traced value that only a later op can emit (max pooling's indices, gathered by
-    pool_gather): ``emit(x_name)`` makes the pooled values."""
+    pool_gather: ``emit(x_name)`` makes the pooled values), or (``emit`` None) an output the
+    export does not make (an RNN's workspace, layer_norm's statistics)."""
 
-    def __init__(self, call, emit):
-        self.call, self.emit = call, emit
+    def __init__(self, call, emit, output=0):
+        self.call, self.emit, self.output = call, emit, output
 
 
 class _Graph:
@@ -122,7 +123,8 @@ class _Graph:
         if isinstance(a, np.ndarray):
             name = self.names.get(id(a))
             if isinstance(name, _Deferred):
-                self.unsupported(name.call, "using max-pooling indices (return_indices=True)")
+                self.unsupported(name.call, "using max-pooling indices (return_indices=True)"
+                                 if name.emit else f"using its output {name.output}")
             if name is None:   # a parameter, a folded value or an array made in forward
                 name = self.names[id(a)] = self.const(a, self.param_names.get(id(a)))
                 self.alive.append(a)   # its id names it: keep it from being reused
@@ -210,7 +212,7 @@ class _Graph:
 
     def resolve_deferred(self, indices, call):
         d = self.names.get(id(indices))
-        if not isinstance(d, _Deferred):
+        if not isinstance(d, _Deferred) or d.emit is None:
             self.unsupported(call, "gathering by indices that do not come from max pooling")
         return d.emit
 
@@ -504,9 +506,9 @@ def _emit(g, call, alt):
     g.call = call
     names = emit(g, call)
     names = names if isinstance(names, list) else [names]
-    for r, name in zip(results, names):
-        if isinstance(r, np.ndarray) and name is not None:
-            g.names[id(r)] = name
+    for k, (r, name) in enumerate(zip(results, names)):
+        if isinstance(r, np.ndarray):   # an output the emitter did not make: an error if used
+            g.names[id(r)] = name if name is not None else _Deferred(call, None, k)
             g.producers[id(r)] = call
 
 

@@ -322,6 +322,28 @@ def _normalize(g, c):
     return g.node("Div", [d, g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, c)])])])
 
 
+def _layer_norm(g, c):
+    """The fused layer_norm (y, mean, rstd): LayerNormalization (the statistics are not
+    exported)."""
+    x, weight, bias = c.args
+    k, eps = c.params["normalized_ndim"], c.params["eps"]
+    xv, trailing = g.v(x, c), x.shape[x.ndim - k:]
+    if g.opset >= 17:
+        scale = g.v(weight, c) if weight is not None else g.const(np.ones(trailing, x.dtype))
+        y = g.node("LayerNormalization", [xv, scale] + ([g.v(bias, c)] if bias is not None
+                                                        else []), axis=x.ndim - k, epsilon=eps)
+    else:
+        dims = tuple(range(x.ndim - k, x.ndim))
+        d = g.node("Sub", [xv, _reduce_node(g, "ReduceMean", xv, dims, True)])
+        var = _reduce_node(g, "ReduceMean", g.node("Mul", [d, d]), dims, True)
+        y = g.node("Div", [d, g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, c)])])])
+        if weight is not None:
+            y = g.node("Mul", [y, g.v(weight, c)])
+        if bias is not None:
+            y = g.node("Add", [y, g.v(bias, c)])
+    return [y, None, None]
+
+
 def _embedding(g, c):
     weight, idx = c.args[:2]
     return g.node("Gather", [g.v(weight, c), g.v(idx, c)], axis=0)
@@ -670,6 +692,7 @@ OPS = {
     "max_pool_indices": _max_pool_indices,
     "adaptive_max_pool_indices": _adaptive_max_pool_indices, "pool_gather": _pool_gather,
     "avg_pool": _avg_pool, "softmax": _softmax("Softmax"),
-    "log_softmax": _softmax("LogSoftmax"), "normalize": _normalize, "embedding": _embedding,
+    "log_softmax": _softmax("LogSoftmax"), "normalize": _normalize, "layer_norm": _layer_norm,
+    "embedding": _embedding,
     "rnn_sequence": _rnn_sequence, "scaled_dot_product_attention": _sdpa,
 }
