@@ -77,15 +77,19 @@ class device:
 _OUTER_DEFAULTS: list = []   # the default devices that enclosing ``with device`` blocks replaced
 
 
+CURRENT_INDEX: dict = {}   # device type -> index chosen by corelib.<type>.set_device (else 0)
+
+
 def canonical(dev) -> device:
     """The device a tensor lives on: 'cpu' and 'meta' have no index (as in PyTorch); other
-    types default to index 0."""
+    types without an index mean the current device of that type (``corelib.cuda.set_device``),
+    as in PyTorch."""
     d = device(dev) if not isinstance(dev, device) else dev
     if d.type == "cpu":
         return CPU if d.index in (None, 0) else d
     if d.type == "meta":
         return device("meta")
-    return d if d.index is not None else device(d.type, 0)
+    return d if d.index is not None else device(d.type, CURRENT_INDEX.get(d.type, 0))
 
 
 CPU = device("cpu")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
+from ._device import CURRENT_INDEX
 from .dispatch import BackendNotFoundError, registry
 
 __all__ = ["DeviceModule", "get_device_module", "check_available"]
@@ -32,7 +33,6 @@ class DeviceModule:
 
     def __init__(self, device_type):
         self.device_type = device_type
-        self._current = 0
         outer = self
 
         class Stream:
@@ -182,20 +182,20 @@ class DeviceModule:
         return self._spec().device_count() if self.is_available() else 0
 
     def current_device(self):
-        """Index of the selected device."""
-        return self._current
+        """Index of the selected device (where ``device="<type>"`` without an index goes)."""
+        return CURRENT_INDEX.get(self.device_type, 0)
 
     def set_device(self, device):
         """Select the device that index-less tensors and streams use."""
         self.init()
         index = self._index(device)
         self._call("set_device", None, index)
-        self._current = index
+        CURRENT_INDEX[self.device_type] = index
 
     @contextmanager
     def device(self, device):
         """Context manager selecting ``device`` for its body."""
-        previous = self._current
+        previous = self.current_device()
         self.set_device(device)
         try:
             yield

@@ -66,9 +66,21 @@ def test_factory_and_random_kernels_get_the_device_index(twin):
                  x.exponential_(), x.geometric_(0.5)]
         for t in made:
             assert t.device == dev and t._data.device_index == index
-    assert corelib.zeros(2, device="twin")._data.device_index == 0   # no index: device 0
-    with corelib.get_device_module(twin).device(1):   # as CUDA: "twin" is still twin:0
-        assert corelib.zeros(2, device="twin").device == corelib.device("twin:0")
+
+
+def test_a_device_without_index_is_the_current_device(twin):
+    """As torch.cuda.set_device: "twin" means the selected device (0 unless changed)."""
+    module = corelib.get_device_module(twin)
+    assert corelib.zeros(2, device="twin")._data.device_index == 0
+    with module.device(1):
+        assert module.current_device() == 1
+        for t in (corelib.zeros(2, device="twin"), corelib.randn(2, device="twin"),
+                  corelib.tensor([1.0], device="twin"), corelib.ones(1).to("twin")):
+            assert t.device == corelib.device("twin:1") and t._data.device_index == 1
+        assert corelib.zeros(1, device="twin:0").device == corelib.device("twin:0")
+    assert module.current_device() == 0 and corelib.ones(1, device="twin").device.index == 0
+    with pytest.raises(RuntimeError, match="twin error: invalid device ordinal 2"):
+        module.set_device(2)
 
 
 def test_each_device_index_has_its_own_default_generator(twin):
