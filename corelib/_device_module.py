@@ -235,13 +235,20 @@ class DeviceModule:
         from ._random import default_generator
         default_generator(self.device_type).manual_seed(seed)
 
-    manual_seed_all = manual_seed
+    def manual_seed_all(self, seed):
+        """Seed the default generator of every device of this type."""
+        from ._random import default_generator
+        for index in range(max(self.device_count(), 1)):
+            default_generator(f"{self.device_type}:{index}").manual_seed(seed)
 
     def seed(self):
+        """Seed the current device's default generator with a random number; return it."""
         from ._random import default_generator
         return default_generator(self.device_type).seed()
 
-    seed_all = seed
+    def seed_all(self):
+        """Seed every device's default generator with one random number."""
+        self.manual_seed_all(self.seed())
 
     def initial_seed(self):
         from ._random import default_generator
