@@ -320,6 +320,17 @@ def test_tracing_costs_nothing_when_off():
     assert Op.all["add"].kernel("cpu") is registry.backend("cpu").kernels["add"]
 
 
+def test_a_parameter_varying_with_dynamic_axes_is_refused_clearly():
+    class Scale(nn.Module):
+        def forward(self, x):
+            return F.scaled_dot_product_attention(x, x, x, scale=1.0 / x.shape[1])
+
+    with pytest.raises(corelib.onnx.UnsupportedOperatorError,
+                       match="scaled_dot_product_attention.*changes with the dynamic axes"):
+        corelib.onnx.export(Scale(), corelib.randn(2, 4, 3), io.BytesIO(),
+                            dynamic_axes={"input": {1: "n"}})
+
+
 def test_op_table_names_only_real_ops():
     from corelib._ops.core import Op
     from corelib.onnx.ops import OPS

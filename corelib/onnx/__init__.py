@@ -53,7 +53,7 @@ class Unknown(Sym):
         super().__init__(None, (), value)
 
     def __repr__(self):
-        return f"<size {self.value} varying with the dynamic axes>"
+        return f"<{self.value}, varying with the dynamic axes>"
 
 
 class _Symbol:
@@ -100,6 +100,8 @@ class _Graph:
         for k, v in attrs.items():
             if isinstance(v, np.ndarray):
                 attrs[k] = self.numpy_helper.from_array(v)
+            elif _has_sym(v):
+                self._varies(v)
         outs = [self.fresh(op_type) for _ in range(outputs)]
         self.nodes.append(self.helper.make_node(op_type, list(inputs), outs,
                                                 name=self.fresh("/" + op_type + "_node"),
@@ -123,8 +125,9 @@ class _Graph:
         if isinstance(a, np.ndarray):
             name = self.names.get(id(a))
             if isinstance(name, _Deferred):
-                self.unsupported(name.call, "using max-pooling indices (return_indices=True)"
-                                 if name.emit else f"using its output {name.output}")
+                self.unsupported(name.call, "its max-pooling indices are used "
+                                 "(return_indices=True)" if name.emit else
+                                 f"its output {name.output} is used")
             if name is None:   # a parameter, a folded value or an array made in forward
                 name = self.names[id(a)] = self.const(a, self.param_names.get(id(a)))
                 self.alive.append(a)   # its id names it: keep it from being reused
@@ -133,6 +136,8 @@ class _Graph:
 
     def scalar(self, value, call):
         """A 0-d constant of the call's dtype (of its first non-bool array if it returns bool)."""
+        if isinstance(value, Sym):
+            self._varies(value)
         result = call.result[0] if isinstance(call.result, tuple) else call.result
         dtype = result.dtype
         if dtype == np.bool_:
@@ -170,8 +175,7 @@ class _Graph:
         if reshape and len(unknown) == 1:
             values[unknown[0]] = -1
         elif unknown:
-            self.unsupported(self.call, f"a size ({values[unknown[0]]}) that follows the "
-                                        f"dynamic axes in a way ONNX cannot express here")
+            self._varies(values[unknown[0]])
         if not any(isinstance(v, Sym) for v in values):
             key = ("ints", tuple(values))
             if key not in self.cache:
@@ -206,6 +210,10 @@ class _Graph:
             self.cache[key] = out
         return self.cache[key]
 
+    def _varies(self, value):
+        self.unsupported(self.call, f"a parameter ({value!r}) changes with the dynamic axes "
+                                    f"in a way its ONNX form cannot follow")
+
     # -- pooling indices -----------------------------------------------------------------------
     def defer(self, call, emit):
         return _Deferred(call, emit)
@@ -213,15 +221,14 @@ class _Graph:
     def resolve_deferred(self, indices, call):
         d = self.names.get(id(indices))
         if not isinstance(d, _Deferred) or d.emit is None:
-            self.unsupported(call, "gathering by indices that do not come from max pooling")
+            self.unsupported(call, "it gathers by indices that do not come from max pooling")
         return d.emit
 
     def unsupported(self, call, what=None):
         op = call.op if call is not None else "?"
-        detail = f" ({what})" if what else ""
         raise UnsupportedOperatorError(
-            f"Exporting the operator '{op}'{detail} to ONNX opset version {self.opset} is not "
-            f"supported: corelib/onnx/ops.py has no mapping for it")
+            f"Exporting the operator '{op}' to ONNX opset version {self.opset} is not "
+            f"supported: {what or 'corelib/onnx/ops.py has no mapping for it'}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +490,7 @@ def _emit(g, call, alt):
     if not any(isinstance(r, np.ndarray) for r in results):
         return   # a query (is_contiguous, strides): no value
     if "generator" in call.params:
-        g.unsupported(call, "random ops")
+        g.unsupported(call, "random ops are not exported")
     dynamic = False
     if alt is not None:
         for r, ra in zip(results, _results(alt.result)):
@@ -535,4 +542,4 @@ def _prune(nodes, inits, outputs):
 def _check_inplace(g, call):
     """An in-place write makes a new value, unless it writes through a view of another."""
     if call.target.base is not None:
-        g.unsupported(call, "an in-place write into a view")
+        g.unsupported(call, "it writes in place into a view of another tensor")

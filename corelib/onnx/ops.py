@@ -180,7 +180,7 @@ def _getitem(g, c):
     key = c.params["key"]
     key = key if isinstance(key, tuple) else (key,)
     if any(isinstance(k, np.ndarray) or isinstance(k, (list, tuple)) for k in key):
-        g.unsupported(c, "indexing with arrays in getitem")
+        g.unsupported(c, "indexing with arrays in getitem is not mapped")
     if Ellipsis in key:
         i = key.index(Ellipsis)
         fill = x.ndim - sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -226,7 +226,7 @@ def _constant_pad(g, c):
     widths = c.params["widths"]
     pads = [lo for lo, _ in widths] + [hi for _, hi in widths]
     if any(p < 0 for p in pads):
-        g.unsupported(c, "negative padding")
+        g.unsupported(c, "negative padding is not mapped")
     return g.node("Pad", [g.v(c.args[0], c), g.ints(pads), g.scalar(c.params["value"], c)],
                   mode="constant")
 
@@ -287,7 +287,7 @@ def _adaptive_max_pool_indices(g, c):
     if all(o == 1 for o in out):
         return g.defer(c, lambda v: g.node("GlobalMaxPool", [v]))
     if any(s % o for s, o in zip(spatial, out)):
-        g.unsupported(c, f"adaptive max pooling from {spatial} to {out} (sizes not divisible)")
+        g.unsupported(c, f"adaptive max pooling from {spatial} to {out}: sizes not divisible")
     k = [s // o for s, o in zip(spatial, out)]
     return g.defer(c, lambda v: g.node("MaxPool", [v], kernel_shape=k, strides=k))
 
@@ -300,7 +300,7 @@ def _pool_gather(g, c):
 def _avg_pool(g, c):
     p = c.params
     if p.get("divisor_override") is not None:
-        g.unsupported(c, "avg_pool with divisor_override")
+        g.unsupported(c, "divisor_override is not mapped")
     return g.node("AveragePool", [g.v(c.args[0], c)], kernel_shape=list(p["kernel_size"]),
                   strides=list(p["stride"]), pads=_pair(p["padding"]),
                   ceil_mode=int(p["ceil_mode"]), count_include_pad=int(p["count_include_pad"]))
@@ -449,7 +449,7 @@ def _floored(remainder):
         if c.result.dtype.kind != "f":
             if remainder:
                 return g.node("Mod", [g.v(c.args[0], c), g.v(c.args[1], c)], fmod=0)
-            g.unsupported(c, "integer floor division")
+            g.unsupported(c, "integer floor division is not mapped")
         a, b = g.v(c.args[0], c), g.v(c.args[1], c)
         q = g.node("Floor", [g.node("Div", [a, b])])
         return g.node("Sub", [a, g.node("Mul", [q, b])]) if remainder else q
@@ -564,7 +564,7 @@ def _index(g, c):
     arrays = [i for i, k in enumerate(key) if isinstance(k, np.ndarray)]
     plain = all(isinstance(k, np.ndarray) or k == slice(None) for k in key)
     if len(arrays) != 1 or not plain or key[arrays[0]].dtype == np.bool_:
-        g.unsupported(c, "advanced indexing other than one integer index array")
+        g.unsupported(c, "advanced indexing other than by one integer array is not mapped")
     idx = key[arrays[0]]
     idx_name = g.v(idx, c)
     if idx.dtype != np.int64:
