@@ -30,7 +30,8 @@ is checked against the contract -- the backend's array type (a 0-d array, not a 
 shape and dtype from the op's rule, ``out=`` returned, views sharing storage with their operand
 (for NumPy arrays, or with ``runtime["shares_memory"](a, b)`` of the BackendSpec); the first bad
 result raises RuntimeError naming op, device and plugin. The wrapper is installed when a kernel
-is resolved, so with the variable unset nothing is added to any call.
+is resolved, so with the variable unset nothing is added to any call (set it before the first
+op runs, or call ``registry.invalidate_kernels()`` after changing it).
 """
 from __future__ import annotations
 
