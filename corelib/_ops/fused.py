@@ -3,14 +3,25 @@
 ``threshold_backward(g, x, threshold)``: g where x > threshold, else 0 -- ReLU's gradient (with
 x its output, threshold 0) in one kernel instead of compare, cast and multiply. Linear in g, so
 its derivative is itself; x's gradient is zero (almost everywhere), as in PyTorch.
+
+``layer_norm(x, weight, bias, normalized_ndim, eps)``: (x - mean) / sqrt(var + eps) over the
+trailing ``normalized_ndim`` dims, times weight plus bias, in one kernel returning (y, mean,
+rstd) (mean and 1/std per row, kept for backward); ``layer_norm_backward`` returns (dx, dw,
+db) in one pass over the rows. With ``create_graph`` the derivative is a composite of frontend
+ops (higher-order gradients work).
 """
 from __future__ import annotations
 
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..contract import Meta
+from ..autograd.grad_mode import STATE
 from . import rules as R
-from .core import Op, call
+from .core import Op, call, device_of
 from .creation import zeros_like
 
 __all__ = []
+_make = Tensor._make
 
 
 _threshold_backward = Op(
@@ -25,3 +36,95 @@ _threshold_backward = Op(
 def threshold_backward(g, x, threshold=0.0):
     """g where x > threshold, else 0 (g and x of one floating dtype, broadcastable)."""
     return call(_threshold_backward, (g, x), g.dtype, {"threshold": float(threshold)})
+
+
+def _raw(t):
+    return None if t is None else t._data
+
+
+def _layer_norm_vjp(g, x, weight, bias, mean, rstd, normalized_ndim, eps, needs):
+    """Gradients (x, weight, bias) of layer_norm; ``needs`` says which are wanted."""
+    if STATE.grad_enabled:
+        return _composite_vjp(g, x, weight, normalized_ndim, eps, needs)
+    dev = x.device
+    datas = _layer_norm_backward.kernel(dev.type)(
+        _raw(g), _raw(x), _raw(mean), _raw(rstd), _raw(weight),
+        normalized_ndim=normalized_ndim, input_grad=needs[0],
+        weight_grad=needs[1] and weight is not None, bias_grad=needs[2] and bias is not None)
+    return tuple(None if d is None else _make(d, dev, x.dtype) for d in datas)
+
+
+def _layer_norm_rule(x, weight=None, bias=None, *, normalized_ndim, **params):
+    """(y like x, mean and rstd over the leading dims)."""
+    rows = Meta(x.shape[:len(x.shape) - normalized_ndim], x.dtype)
+    return Meta(x.shape, x.dtype), rows, rows
+
+
+def _layer_norm_backward_rule(g, x, mean, rstd, weight=None, *, input_grad, weight_grad,
+                              bias_grad, normalized_ndim, **params):
+    """(dx like x, dweight and dbias like the trailing dims; None where not asked)."""
+    trailing = Meta(x.shape[len(x.shape) - normalized_ndim:], x.dtype)
+    return (Meta(x.shape, x.dtype) if input_grad else None,
+            trailing if weight_grad else None, trailing if bias_grad else None)
+
+
+_layer_norm = Op(
+    "layer_norm", _layer_norm_vjp,
+    sig=("(Array x, Array? weight, Array? bias, *, int normalized_ndim, float eps) -> "
+         "(Array, Array, Array)"),
+    rule=_layer_norm_rule,
+    doc=("(x - mean) / sqrt(var + eps) * weight + bias over the trailing dims, with the "
+         "per-row mean and 1/std"))
+_layer_norm_backward = Op(
+    "layer_norm_backward",
+    sig=("(Array g, Array x, Array mean, Array rstd, Array? weight, *, int normalized_ndim, "
+         "bool input_grad, bool weight_grad, bool bias_grad) -> (Array?, Array?, Array?)"),
+    rule=_layer_norm_backward_rule,
+    doc="dx, dweight, dbias of layer_norm from the saved mean and 1/std")
+
+
+class LayerNorm(Function):
+    """Runs the fused kernel (output plus row statistics); backward runs the backward kernel
+    on the saved statistics."""
+
+    @staticmethod
+    def forward(ctx, params, x, weight, bias):
+        dev = device_of((x, weight, bias), "layer_norm")
+        try:
+            y, mean, rstd = _layer_norm.kernel(dev.type)(_raw(x), _raw(weight), _raw(bias),
+                                                         **params)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise type(exc)(f"layer_norm(): {exc}") from exc
+        ctx.params = dict(params, needs=tuple(ctx.needs_input_grad[1:]))
+        ctx.save_for_backward(x, weight, bias, _make(mean, dev, x.dtype),
+                              _make(rstd, dev, x.dtype))
+        return _make(y, dev, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) + tuple(_layer_norm.vjp(g, *ctx.saved_tensors, **ctx.params))
+
+
+def layer_norm(x, weight, bias, normalized_ndim, eps):
+    """The fused op on checked arguments (weight/bias None or shaped like the trailing
+    ``normalized_ndim`` dims of floating-point x, of x's dtype)."""
+    return LayerNorm.apply({"normalized_ndim": int(normalized_ndim), "eps": float(eps)},
+                           x, weight, bias)
+
+
+def _composite_vjp(g, x, weight, normalized_ndim, eps, needs):
+    from .nn import _normalize_composite_backward
+    from .elementwise import sqrt
+    from .reduction import mean as _mean, sum as _sum
+    dims = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    lead = tuple(range(x.ndim - normalized_ndim))
+    gw = g if weight is None else g * weight
+    dx = _normalize_composite_backward(gw, x, dims, eps) if needs[0] else None
+    dw = db = None
+    if needs[1] and weight is not None:
+        xc = x - _mean(x, dims, keepdim=True)
+        xhat = xc / sqrt(_mean(xc * xc, dims, keepdim=True) + eps)
+        dw = _sum(g * xhat, lead) if lead else g * xhat
+    if needs[2]:
+        db = _sum(g, lead) if lead else g
+    return dx, dw, db

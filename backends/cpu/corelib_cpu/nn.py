@@ -856,6 +856,78 @@ def threshold_backward(g, x, threshold):
     return np.multiply(g, np.greater(x, x.dtype.type(threshold)), out=...)
 
 
+# ---------------------------------------------------------------------------------------------
+# layer norm over the trailing dims: rows of length n; row sums as BLAS matrix-vector products
+# (float16 computes in float32, as PyTorch does)
+def _upcast_call(fn, arrays, **params):
+    up = [None if a is None else a.astype(np.float32) for a in arrays]
+    return tuple(None if r is None else r.astype(np.float16) for r in fn(*up, **params))
+
+
+def layer_norm(x, weight, bias, normalized_ndim, eps):
+    """(y, mean, rstd): y = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps)."""
+    if x.dtype == np.float16:
+        return _upcast_call(layer_norm, (x, weight, bias), normalized_ndim=normalized_ndim,
+                            eps=eps)
+    lead = x.shape[:x.ndim - normalized_ndim]
+    dt = x.dtype
+    n = _prod(x.shape[x.ndim - normalized_ndim:])
+    if x.size == 0:
+        nan = np.full(lead, np.nan, dt)
+        return np.empty_like(x), nan, nan.copy()
+    x2 = x.reshape(-1, n)
+    ones, inv_n = _ones(n, dt), dt.type(1.0 / n)
+    mean = np.matmul(x2, ones)
+    mean *= inv_n
+    y = np.subtract(x2, mean[:, None])
+    rstd = np.matmul(np.square(y), ones)
+    rstd *= inv_n
+    rstd += dt.type(eps)
+    np.sqrt(rstd, out=rstd)
+    np.reciprocal(rstd, out=rstd)
+    y *= rstd[:, None]
+    if weight is not None:
+        y *= weight.reshape(-1)
+    if bias is not None:
+        y += bias.reshape(-1)
+    return y.reshape(x.shape), mean.reshape(lead), rstd.reshape(lead)
+
+
+def layer_norm_backward(g, x, mean, rstd, weight, normalized_ndim, input_grad, weight_grad,
+                        bias_grad):
+    """(dx, dweight, dbias), each None unless asked for."""
+    flags = dict(normalized_ndim=normalized_ndim, input_grad=input_grad,
+                 weight_grad=weight_grad, bias_grad=bias_grad)
+    if x.dtype == np.float16:
+        return _upcast_call(layer_norm_backward, (g, x, mean, rstd, weight), **flags)
+    dt = x.dtype
+    trailing = x.shape[x.ndim - normalized_ndim:]
+    n = _prod(trailing)
+    if x.size == 0:
+        return (np.empty_like(x) if input_grad else None,
+                np.zeros(trailing, dt) if weight_grad else None,
+                np.zeros(trailing, dt) if bias_grad else None)
+    x2, g2 = x.reshape(-1, n), g.reshape(-1, n)
+    down = _ones(x2.shape[0], dt)                        # column sums: ones @ rows
+    r = rstd.reshape(-1, 1)
+    xhat = np.subtract(x2, mean.reshape(-1, 1))
+    xhat *= r
+    db = np.matmul(down, g2).reshape(trailing) if bias_grad else None
+    dw = np.matmul(down, np.multiply(g2, xhat)).reshape(trailing) if weight_grad else None
+    if not input_grad:
+        return None, dw, db
+    gw = g2 * weight.reshape(-1) if weight is not None else g2
+    ones, inv_n = _ones(n, dt), dt.type(1.0 / n)
+    c1 = np.matmul(gw, ones)
+    c1 *= inv_n
+    c2 = np.matmul(gw * xhat, ones)
+    c2 *= inv_n
+    xhat *= c2[:, None]                                  # dx = (gw - c1 - xhat * c2) * rstd
+    xhat += c1[:, None]
+    dx = np.subtract(gw, xhat, out=xhat)
+    dx *= r
+    return dx.reshape(x.shape), dw, db
+
 KERNELS = {
     "nll_loss": nll_loss,
     "nll_loss_backward": nll_loss_backward,
@@ -888,4 +960,6 @@ KERNELS = {
     "scaled_dot_product_attention": scaled_dot_product_attention,
     "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
     "threshold_backward": threshold_backward,
+    "layer_norm": layer_norm,
+    "layer_norm_backward": layer_norm_backward,
 }

@@ -459,7 +459,7 @@ def scaled_dot_product_attention_backward(g, q, k, v, probs, scale, mask_grad):
 
 
 # ---------------------------------------------------------------------------------------------
-# fused activation gradients (kernels/fused.cu)
+# fused kernels (kernels/fused.cu): ReLU's gradient, layer norm and its backward
 sources.register("fused", "fused.cu",
                  lambda: "".join(f"FUSED_KERNELS({dt}, {CTYPE[dt]})\n" for dt in FLOATS))
 
@@ -477,6 +477,61 @@ def threshold_backward(g, x, threshold):
         launch(sources.kernel("fused", f"threshold_backward_{dt}"), (grid_for(n),), (BLOCK,),
                (g, x, y, meta, i32(ndim), i64(n), f64(threshold)))
     return y
+
+
+
+def _ln_rows(x, normalized_ndim):
+    n = 1
+    for d in x.shape[x.ndim - normalized_ndim:]:
+        n *= d
+    return n, (x.size // n if n else 0)
+
+
+def layer_norm(x, weight, bias, normalized_ndim, eps):
+    """(y, mean, rstd) of layer norm over the trailing ``normalized_ndim`` dims (one kernel)."""
+    dt = x.dtype.name
+    if dt not in FLOATS:
+        raise TypeError(f'"layer_norm" has no CUDA kernel for dtype {dt}')
+    x, weight, bias = (None if a is None else a if a.flags.c_contiguous else contiguous_copy(a)
+                       for a in (x, weight, bias))
+    lead = x.shape[:x.ndim - normalized_ndim]
+    n, rows = _ln_rows(x, normalized_ndim)
+    y = empty(x.shape, dt)
+    if not (rows and n):
+        nan = xp().full(lead, np.nan, dtype=dt)
+        return y, nan, xp().full(lead, np.nan, dtype=dt)
+    mean, rstd = empty(lead, dt), empty(lead, dt)
+    grid, block = row_config(rows, n)
+    launch(sources.kernel("fused", f"layer_norm_{dt}"), grid, block,
+           (x, x if weight is None else weight, x if bias is None else bias, y, mean, rstd,
+            i64(rows), i64(n), f64(eps), i32(weight is not None), i32(bias is not None)))
+    return y, mean, rstd
+
+
+def layer_norm_backward(g, x, mean, rstd, weight, normalized_ndim, input_grad, weight_grad,
+                        bias_grad):
+    """(dx, dweight, dbias), each None unless asked for: a row kernel for dx, a column kernel
+    for the weight and bias gradients."""
+    dt = x.dtype.name
+    g, x, weight = (None if a is None else a if a.flags.c_contiguous else contiguous_copy(a)
+                    for a in (g, x, weight))
+    trailing = x.shape[x.ndim - normalized_ndim:]
+    n, rows = _ln_rows(x, normalized_ndim)
+    dx = empty(x.shape, dt) if input_grad else None
+    dw = xp().zeros(trailing, dtype=dt) if weight_grad else None
+    db = xp().zeros(trailing, dtype=dt) if bias_grad else None
+    if not (rows and n):
+        return dx, dw, db
+    if input_grad:
+        grid, block = row_config(rows, n)
+        launch(sources.kernel("fused", f"layer_norm_backward_{dt}"), grid, block,
+               (g, x, mean, rstd, x if weight is None else weight, dx, i64(rows), i64(n),
+                i32(weight is not None)))
+    if weight_grad or bias_grad:
+        launch(sources.kernel("fused", f"layer_norm_params_backward_{dt}"), (grid_for(n),),
+               (BLOCK,), (g, x, mean, rstd, x if dw is None else dw, x if db is None else db,
+                          i64(rows), i64(n), i32(bool(weight_grad)), i32(bool(bias_grad))))
+    return dx, dw, db
 
 
 KERNELS = {
@@ -501,4 +556,6 @@ KERNELS = {
     "scaled_dot_product_attention": scaled_dot_product_attention,
     "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
     "threshold_backward": threshold_backward,
+    "layer_norm": layer_norm,
+    "layer_norm_backward": layer_norm_backward,
 }
