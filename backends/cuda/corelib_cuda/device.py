@@ -117,6 +117,8 @@ def _real(cupy):
         "event_synchronize": lambda event: event.synchronize(),
         "event_query": lambda event: event.done,
         "event_elapsed_time": cupy.cuda.get_elapsed_time,
+        # CORELIB_CHECK_KERNELS: views must overlap their base (memory bounds, as NumPy's)
+        "shares_memory": lambda a, b: bool(cupy.may_share_memory(a, b)),
     }
 
 
