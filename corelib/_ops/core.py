@@ -147,15 +147,19 @@ def call(op, args, dtype, params=_EMPTY, out=None):
     return t
 
 
-def kernel_error(exc, name, args):
+def kernel_error(exc, name, args, out=None):
     """The exception to raise for one a kernel of op ``name`` raised, led by the op's name:
     array-library ValueError and MemoryError become RuntimeError (PyTorch's class; IndexError
-    and TypeError kept), and a broadcast failure gets PyTorch's message."""
-    text = str(exc)
+    and TypeError kept), and a broadcast failure (of the arguments, or into the tensor ``out``
+    written in place) gets PyTorch's message."""
+    text = str(exc).replace(" for axis ", " for dimension ")
     if "broadcast" in text:
         from .shape import broadcast_shape
         try:
-            broadcast_shape(*(a._data.shape for a in args if isinstance(a, Tensor)))
+            shape = broadcast_shape(*(a._data.shape for a in args if isinstance(a, Tensor)))
+            if out is not None and tuple(out._data.shape) != shape:
+                text = (f"output with shape {list(out._data.shape)} doesn't match the broadcast "
+                        f"shape {list(shape)}")
         except RuntimeError as err:
             text = str(err)
     if isinstance(exc, MemoryError):

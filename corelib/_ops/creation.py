@@ -97,7 +97,7 @@ def _infer_numpy(data, dtype):
     try:
         arr = np.array(data)
     except ValueError as exc:
-        raise ValueError(f"tensor(): {exc}") from None
+        raise ValueError(f"tensor(): {_ragged(data) or exc}") from None
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} data "
                         f"(ragged or non-numeric)")
@@ -108,6 +108,22 @@ def _infer_numpy(data, dtype):
         if dtype is None:
             raise TypeError(f"tensor(): unsupported data of dtype {arr.dtype}")
     return arr, dtype
+
+
+def _ragged(data, dim=0):
+    """PyTorch's message for the first sequence in nested ``data`` whose length differs from
+    its siblings', or None."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    lengths = [len(x) if isinstance(x, (list, tuple)) else None for x in data]
+    for n in lengths[1:]:
+        if n != lengths[0]:
+            return f"expected sequence of length {lengths[0]} at dim {dim + 1} (got {n})"
+    for x in data:
+        found = _ragged(x, dim + 1)
+        if found:
+            return found
+    return None
 
 
 def _flat_first(data):
@@ -417,6 +433,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     device = _device(device)
     dtype = _dtype_or_default(dtype, "randperm", _dtype.int64)
+    _size((n,), "randperm")
     return _factory(_randperm, {"n": builtins.int(n), "generator": _gen(generator, device)},
                     dtype, device, requires_grad)
 

@@ -401,7 +401,7 @@ def binary(name, vjp=None, saves="inputs", kind="arith", reflected=(), doc=None,
                     try:
                         k(input._data, b, out=out._data)
                     except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
-                        raise kernel_error(exc, name, (input, other)) from exc
+                        raise kernel_error(exc, name, (input, other), out) from exc
                     out._bump_version()
                     return out
         if tensor_only:
@@ -515,7 +515,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         return floor_divide(input, other, out=out)
     if rounding_mode == "trunc":
         return div_trunc(input, other, out=out)
-    raise ValueError(f"div(): expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+    raise RuntimeError(f"div(): expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
 

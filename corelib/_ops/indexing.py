@@ -3,6 +3,8 @@ tensors) gives copies; gradients of repeated indices accumulate. Also ``rebase_v
 in-place write through a view enters the base's autograd history."""
 from __future__ import annotations
 
+import re
+
 from .. import _dtype
 from .._device import CPU
 from .._tensor import Tensor
@@ -113,6 +115,13 @@ def getitem(x, key):
 def _index_error(exc, op):
     """NumPy's out-of-range message in PyTorch's words, naming the op."""
     msg = str(exc).replace("index(): ", "").replace("index_put(): ", "")
+    found = re.search(r"boolean index did not match indexed array along (?:axis|dimension) "
+                      r"(\d+); size of (?:axis|dimension) is (\d+) but size of corresponding "
+                      r"boolean (?:axis|dimension) is (\d+)", msg)
+    if found:
+        d, n, k = found.groups()
+        msg = (f"The shape of the mask does not match the shape of the indexed tensor at "
+               f"dimension {d}: the mask has size {k} there, the tensor {n}")
     return IndexError(f"{op}(): {msg.replace(' axis ', ' dimension ')}")
 
 
@@ -177,6 +186,11 @@ def setitem(x, key, value):
         _setitem.kernel(x.device.type)(x._data, raw, v)
     except IndexError as exc:
         raise _index_error(exc, "setitem") from None
+    except ValueError:   # PyTorch's message, not the array library's
+        target = list(getitem(x.detach(), key).shape)
+        raise RuntimeError(f"setitem(): shape mismatch: value tensor of shape "
+                           f"{list(value.shape)} cannot be broadcast to indexing result of "
+                           f"shape {target}") from None
     x._bump_version()
 
 

@@ -297,9 +297,9 @@ def _argext(op, name):
     def fn(input, dim=None, keepdim=False, *, out=None):
         x = _tensor_arg(input, name)
         if dim is None:
-            if x.numel() == 0:
-                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                                   f"input.numel() == 0.")
+            if x.numel() == 0:   # IndexError, as PyTorch
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                                 f"input.numel() == 0.")
             idx = call(op, (reshape(x, (-1,)),), _dtype.int64, {"dim": 0, "keepdim": False})
             if keepdim:
                 idx = reshape(idx, (1,) * x.ndim)
