@@ -90,10 +90,9 @@ def test_each_device_index_has_its_own_default_generator(twin):
     module = corelib.get_device_module(twin)
     module.manual_seed(5)                       # the current device's generator only
     b0, b1 = corelib.randn(4, device="twin:0"), corelib.randn(4, device="twin:1")
-    assert b0.tolist() != a0.tolist() and b1.tolist() != a1.tolist() != b0.tolist()
     module.manual_seed_all(5)                   # every device's
     c0, c1 = corelib.randn(4, device="twin:0"), corelib.randn(4, device="twin:1")
-    assert c0.tolist() == c1.tolist() == b0.tolist()
+    assert c0.tolist() == c1.tolist() == b0.tolist() != b1.tolist()
     module.seed_all()
     from corelib._random import default_generator
     assert default_generator("twin:0").initial_seed() == \
