@@ -152,6 +152,34 @@ def test_transformer_encoder_with_dynamic_batch_and_sequence():
     run_again(sess, model, (corelib.randint(0, 20, (3, 9)),))
 
 
+class TinyGPT(nn.Module):
+    """Learned positions (arange of the sequence length) and a causal mask made in forward."""
+
+    def __init__(self, vocab=30, d=16, max_len=8):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, d), nn.Embedding(max_len, d)
+        layer = nn.TransformerEncoderLayer(d, 2, 32, dropout=0.0, batch_first=True,
+                                           norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, 2)
+        self.ln, self.head = nn.LayerNorm(d), nn.Linear(d, vocab, bias=False)
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        x = self.tok(idx) + self.pos(corelib.arange(t))
+        mask = nn.Transformer.generate_square_subsequent_mask(t)
+        return self.head(self.ln(self.blocks(x, mask=mask, is_causal=True)))
+
+
+def test_gpt_with_learned_positions_at_full_length_and_dynamic_axes():
+    """The second run (dynamic axes resized) goes shorter when longer exceeds the position
+    table; onnxruntime's full graph optimizations run on the result."""
+    model = TinyGPT()
+    _, sess = check(model, corelib.randint(0, 30, (2, 8)), input_names=["idx"],
+                    dynamic_axes={"idx": {0: "batch", 1: "time"}}, verify=True)
+    for shape in [(3, 5), (1, 8), (4, 1)]:
+        run_again(sess, model, (corelib.randint(0, 30, shape),))
+
+
 def test_transformer_layer_norm_first_relu_and_causal_mask():
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
     x = corelib.randn(6, 2, 8)

@@ -111,7 +111,9 @@ class _Graph:
     def const(self, arr, name=None):
         """An initializer holding ``arr``."""
         name = name or self.fresh("const")
-        self.inits[name] = self.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+        arr = np.asarray(arr)   # (np.ascontiguousarray would make 0-d arrays 1-d)
+        self.inits[name] = self.numpy_helper.from_array(
+            arr if arr.flags.c_contiguous else arr.copy(order="C"), name)
         return name
 
     def elem_type(self, dtype):
@@ -194,21 +196,32 @@ class _Graph:
             pieces.append(self.ints(run))
         return self.node("Concat", pieces, axis=0)
 
-    def _sym_value(self, sym):
-        key = ("sym", sym.coeff, tuple(s.name for s in sym.symbols))
+    def _sym_value(self, sym, scalar=False):
+        """An int64 [size] (or 0-d with ``scalar``) computed from the inputs' shapes."""
+        key = ("sym", sym.coeff, tuple(s.name for s in sym.symbols), scalar)
         if key not in self.cache:
             out = None
             for s in sym.symbols:
                 name, axis = s.where[0]
                 if ("shape", name) not in self.cache:
                     self.cache[("shape", name)] = self.node("Shape", [name])
-                dim = self.node("Gather", [self.cache[("shape", name)], self.ints([axis])],
-                                axis=0)
+                index = self.const(np.array(axis if scalar else [axis], np.int64))
+                dim = self.node("Gather", [self.cache[("shape", name)], index], axis=0)
                 out = dim if out is None else self.node("Mul", [out, dim])
             if sym.coeff != 1:
-                out = self.node("Mul", [out, self.ints([sym.coeff])])
+                coeff = np.array(sym.coeff if scalar else [sym.coeff], np.int64)
+                out = self.node("Mul", [out, self.const(coeff)])
             self.cache[key] = out
         return self.cache[key]
+
+    def int_scalar(self, value, dtype):
+        """A 0-d ``dtype`` constant, or computed from the inputs' shapes for a Sym."""
+        if not isinstance(value, Sym):
+            return self.const(np.array(value, dtype))
+        if isinstance(value, Unknown):
+            self._varies(value)
+        return self.node("Cast", [self._sym_value(value, scalar=True)],
+                         to=self.elem_type(dtype))
 
     def _varies(self, value):
         self.unsupported(self.call, f"a parameter ({value!r}) changes with the dynamic axes "
@@ -373,19 +386,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
             trace, out = run(inputs)
             symbols, alt_trace, alt_out = {}, None, None
             if dynamic_axes:
-                sizes = []
                 for name, t in zip(input_names, inputs):
                     for axis, sym in _axes(dynamic_axes.get(name, {}), name).items():
                         if sym not in symbols:
-                            symbols[sym] = _Symbol(sym, t.shape[axis],
-                                                   t.shape[axis] + len(symbols) + 1)
+                            symbols[sym] = _Symbol(sym, t.shape[axis], None)
                         symbols[sym].where.append((name, axis))
-                rng = np.random.default_rng(0)
-                for name, t in zip(input_names, inputs):
-                    axes = _axes(dynamic_axes.get(name, {}), name)
-                    sizes.append(_alternative(t, {a: symbols[s].alt_size
-                                                  for a, s in axes.items()}, rng))
-                alt_trace, alt_out = run(sizes)
+                alt_trace, alt_out, sizes = _second_run(run, symbols, input_names, inputs,
+                                                        dynamic_axes)
     finally:
         if was_training is not None:
             model.train(was_training)
@@ -473,6 +480,28 @@ def _verify(proto, inputs, outputs):
             continue
         raise OnnxExporterError(f"export(verify=True): output {i} of the exported model "
                                 f"differs from the model's ({why})")
+
+
+def _second_run(run, symbols, input_names, inputs, dynamic_axes):
+    """Run the model with every dynamic axis resized, each by a different step (so sizes equal
+    in the first run can be told apart): longer, or if the model refuses that (a table of
+    positions), shorter."""
+    failure = None
+    for sign in (1, -1):
+        for k, s in enumerate(symbols.values()):
+            s.alt_size = s.size + sign * (k + 1) if s.size > k + 1 else s.size + k + 1
+        rng = np.random.default_rng(0)
+        sizes = [_alternative(t, {a: symbols[s].alt_size for a, s in
+                                  _axes(dynamic_axes.get(name, {}), name).items()}, rng)
+                 for name, t in zip(input_names, inputs)]
+        try:
+            alt_trace, alt_out = run(sizes)
+            return alt_trace, alt_out, sizes
+        except Exception as exc:   # the model's own error: try the other direction
+            failure = exc
+    raise OnnxExporterError(f"export(): with dynamic_axes the model runs a second time with "
+                            f"those axes resized ({', '.join(f'{s.name}={s.alt_size}' for s in symbols.values())}), "
+                            f"and that failed: {type(failure).__name__}: {failure}") from failure
 
 
 def _build(g, trace, alt_trace):

@@ -244,11 +244,8 @@ def _full(g, c):
 
 
 def _arange(g, c):
-    dtype = c.result.dtype
-    start, end, step = (g.v(np.array(c.params[k], dtype)) if not g.is_sym(c.params[k]) else
-                        g.node("Cast", [g.node("Squeeze", [g.ints([c.params[k]])])],
-                               to=g.elem_type(dtype)) for k in ("start", "end", "step"))
-    return g.node("Range", [start, end, step])
+    return g.node("Range", [g.int_scalar(c.params[k], c.result.dtype)
+                            for k in ("start", "end", "step")])
 
 
 # -- nn ----------------------------------------------------------------------------------------
