@@ -499,9 +499,10 @@ def _second_run(run, symbols, input_names, inputs, dynamic_axes):
             return alt_trace, alt_out, sizes
         except Exception as exc:   # the model's own error: try the other direction
             failure = exc
+    resized = ", ".join(f"{s.name}={s.alt_size}" for s in symbols.values())
     raise OnnxExporterError(f"export(): with dynamic_axes the model runs a second time with "
-                            f"those axes resized ({', '.join(f'{s.name}={s.alt_size}' for s in symbols.values())}), "
-                            f"and that failed: {type(failure).__name__}: {failure}") from failure
+                            f"those axes resized ({resized}), and that failed: "
+                            f"{type(failure).__name__}: {failure}") from failure
 
 
 def _build(g, trace, alt_trace):
