@@ -263,3 +263,17 @@ def test_distributed_sampler_equals_pytorchs(monkeypatch):
         for s in ours + theirs:
             s.set_epoch(2)
         assert [list(s) for s in ours] == [list(s) for s in theirs]
+
+
+@needs_mpi
+def test_demo_trains_under_the_launcher(tmp_path):
+    pytest.importorskip("sklearn")
+    demo = HERE.parents[1] / "examples" / "train_digits.py"
+    code, out, _ = launch([sys.executable, "-m", "corelib.distributed.run", "--nproc-per-node",
+                           "2", str(demo), "--distributed", "--epochs", "2", "--models", "mlp",
+                           "--out", str(tmp_path)])
+    assert code == 0, out
+    assert out.count("mlp: test accuracy") == 1, out          # rank 0 reports, once
+    accuracy = float(out.split("mlp: test accuracy ")[1].split("%")[0])
+    assert accuracy > 90, out
+    assert (tmp_path / "mlp.safetensors").exists() and (tmp_path / "training.png").exists()
