@@ -348,6 +348,19 @@ def test_tracing_costs_nothing_when_off():
     assert Op.all["add"].kernel("cpu") is registry.backend("cpu").kernels["add"]
 
 
+def test_sizes_are_told_apart_per_dynamic_axis():
+    """With batch 2 and time 4, a size of 8 could be 4 * batch or 2 * time: each dynamic axis is
+    resized in a run of its own, so the export knows it is 2 * time."""
+    class Flat(nn.Module):
+        def forward(self, x):
+            b, t, c = x.shape
+            return x.reshape(b, t * c).sum(-1, keepdim=True) * x.reshape(b * t, c)[:b]
+
+    _, sess = check(Flat(), corelib.randn(2, 4, 2), dynamic_axes={"input": {0: "b", 1: "t"}})
+    for shape in [(3, 4, 2), (2, 7, 2), (5, 1, 2)]:
+        run_again(sess, Flat(), (corelib.randn(*shape),))
+
+
 def test_a_parameter_varying_with_dynamic_axes_is_refused_clearly():
     class Scale(nn.Module):
         def forward(self, x):

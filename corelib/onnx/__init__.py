@@ -6,10 +6,11 @@ becomes ONNX nodes through the op table in corelib/onnx/ops.py. Calls whose inpu
 constants (parameters, buffers, values made inside forward) are folded into constants;
 parameters and buffers that the graph uses are initializers under their state_dict names.
 
-``dynamic_axes`` makes axes symbolic: the model runs a second time with those axes one or
-more steps longer, and every size that follows them (a reshape target, the batch of an RNN's
-initial state) becomes a computation on the input's ``Shape``. A model whose ops differ
-between the two runs cannot be exported with those dynamic axes.
+``dynamic_axes`` makes axes symbolic: the model runs once more per dynamic axis name, with
+that axis one longer (or shorter), and every size that follows the axes (a reshape target,
+the batch of an RNN's initial state, a causal mask's length) becomes a computation on the
+inputs' ``Shape``: ``coeff * product of axes``, each factor found from the run that resized
+it. A model whose ops differ between the runs cannot be exported with those dynamic axes.
 
 Requires the ``onnx`` extra: ``pip install corelib[onnx]``.
 """
@@ -82,7 +83,7 @@ class _Graph:
         self.param_names = param_names   # id(array) -> state_dict name
         self.nodes, self.inits = [], {}
         self.names = {}    # id(array) -> value name (arrays kept alive by the traces)
-        self.alt = {}      # id(array) -> its shape in the second run (dynamic axes)
+        self.alt = {}      # id(array) -> its shapes in the runs with resized axes
         self.counts = {}
         self.cache = {}
         self.call = None
@@ -101,7 +102,7 @@ class _Graph:
             if isinstance(v, np.ndarray):
                 attrs[k] = self.numpy_helper.from_array(v)
             elif _has_sym(v):
-                self._varies(v)
+                self.varies(v)
         outs = [self.fresh(op_type) for _ in range(outputs)]
         self.nodes.append(self.helper.make_node(op_type, list(inputs), outs,
                                                 name=self.fresh("/" + op_type + "_node"),
@@ -139,7 +140,7 @@ class _Graph:
     def scalar(self, value, call):
         """A 0-d constant of the call's dtype (of its first non-bool array if it returns bool)."""
         if isinstance(value, Sym):
-            self._varies(value)
+            self.varies(value)
         result = call.result[0] if isinstance(call.result, tuple) else call.result
         dtype = result.dtype
         if dtype == np.bool_:
@@ -167,7 +168,9 @@ class _Graph:
 
     def sym_shape(self, a):
         """``a``'s shape, a ``Sym`` where it follows the dynamic axes."""
-        return _symbolize(tuple(a.shape), self.alt.get(id(a), tuple(a.shape)), self.symbols)
+        shape = tuple(a.shape)
+        return _symbolize(shape, self.alt.get(id(a), [shape] * len(self.symbols)),
+                          self.symbols)
 
     def ints(self, values, reshape=False):
         """An int64 vector of ``values`` (ints and Syms: dynamic, from the inputs' shapes).
@@ -177,7 +180,7 @@ class _Graph:
         if reshape and len(unknown) == 1:
             values[unknown[0]] = -1
         elif unknown:
-            self._varies(values[unknown[0]])
+            self.varies(values[unknown[0]])
         if not any(isinstance(v, Sym) for v in values):
             key = ("ints", tuple(values))
             if key not in self.cache:
@@ -219,11 +222,11 @@ class _Graph:
         if not isinstance(value, Sym):
             return self.const(np.array(value, dtype))
         if isinstance(value, Unknown):
-            self._varies(value)
+            self.varies(value)
         return self.node("Cast", [self._sym_value(value, scalar=True)],
                          to=self.elem_type(dtype))
 
-    def _varies(self, value):
+    def varies(self, value):
         self.unsupported(self.call, f"a parameter ({value!r}) changes with the dynamic axes "
                                     f"in a way its ONNX form cannot follow")
 
@@ -245,14 +248,14 @@ class _Graph:
 
 
 # ---------------------------------------------------------------------------------------------
-def _solve(a, b, symbols):
-    """``a`` (first run) -> ``b`` (second run) as ``coeff * product of symbols``."""
-    for r in range(1, min(3, len(symbols)) + 1):
-        for combo in itertools.combinations(symbols, r):
-            pa = math.prod(s.size for s in combo)
-            pb = math.prod(s.alt_size for s in combo)
-            if pa and a % pa == 0 and a // pa > 0 and (a // pa) * pb == b:
-                return Sym(a // pa, combo, a)
+def _solve(a, alts, symbols):
+    """``a`` as ``coeff * product of symbols``, from its values ``alts`` in the runs that each
+    resized one symbol: it follows the symbols whose runs changed it, each in proportion."""
+    deps = [s for s, b in zip(symbols, alts) if b != a]
+    if all(a * s.alt_size == b * s.size for s, b in zip(symbols, alts) if b != a):
+        size = math.prod(s.size for s in deps)
+        if size and a % size == 0 and a // size > 0:
+            return Sym(a // size, tuple(deps), a)
     return Unknown(a)
 
 
@@ -260,21 +263,31 @@ def _is_int(x):
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-def _symbolize(a, b, symbols):
-    """``a`` with every int that differs in ``b`` replaced by a ``Sym``."""
-    if _is_int(a) and _is_int(b):
-        return int(a) if a == b else _solve(int(a), int(b), symbols)
-    if isinstance(a, (tuple, list)) and type(a) is type(b) and len(a) == len(b):
-        return type(a)(_symbolize(x, y, symbols) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
-        return {k: _symbolize(a[k], b[k], symbols) for k in a}
-    if isinstance(a, np.ndarray) or a is b:
+def _symbolize(a, alts, symbols):
+    """``a`` with every int that differs in the other runs (``alts``, one per symbol)
+    replaced by a ``Sym``."""
+    if _is_int(a) and all(_is_int(b) for b in alts):
+        return int(a) if all(b == a for b in alts) else _solve(int(a), alts, symbols)
+    if isinstance(a, (tuple, list)) and all(type(b) is type(a) and len(b) == len(a)
+                                             for b in alts):
+        return type(a)(_symbolize(x, [b[i] for b in alts], symbols) for i, x in enumerate(a))
+    if isinstance(a, dict) and all(isinstance(b, dict) and b.keys() == a.keys() for b in alts):
+        return {k: _symbolize(a[k], [b[k] for b in alts], symbols) for k in a}
+    if isinstance(a, slice) and all(isinstance(b, slice) for b in alts):
+        return slice(*(_symbolize(getattr(a, f), [getattr(b, f) for b in alts], symbols)
+                       for f in ("start", "stop", "step")))
+    if isinstance(a, np.ndarray):
         return a
-    try:
-        same = bool(a == b)
-    except Exception:
-        same = False
-    return a if same else Unknown(a)
+    for b in alts:
+        if b is a:
+            continue
+        try:
+            same = bool(a == b)
+        except Exception:
+            same = False
+        if not same:
+            return Unknown(a)
+    return a
 
 
 def _results(result):
@@ -384,15 +397,15 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     try:
         with corelib.no_grad():
             trace, out = run(inputs)
-            symbols, alt_trace, alt_out = {}, None, None
+            symbols, alt_runs = {}, []
             if dynamic_axes:
                 for name, t in zip(input_names, inputs):
                     for axis, sym in _axes(dynamic_axes.get(name, {}), name).items():
                         if sym not in symbols:
                             symbols[sym] = _Symbol(sym, t.shape[axis], None)
                         symbols[sym].where.append((name, axis))
-                alt_trace, alt_out, sizes = _second_run(run, symbols, input_names, inputs,
-                                                        dynamic_axes)
+                alt_runs = [_resized_run(run, s, input_names, inputs, dynamic_axes)
+                            for s in symbols.values()]
     finally:
         if was_training is not None:
             model.train(was_training)
@@ -400,25 +413,27 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     g = _Graph(opset, list(symbols.values()), param_names)
     for t, name in zip(inputs, input_names):
         g.names[id(t._data)] = name
-    if alt_trace is not None:
+    for alt_trace, _, _ in alt_runs:
         if [c.op for c in alt_trace.calls] != [c.op for c in trace.calls]:
             raise OnnxExporterError("export(): the model runs different ops when the dynamic "
                                     "axes change size; export it without dynamic_axes")
-        for t, alt in zip(inputs, sizes):
-            g.alt[id(t._data)] = tuple(alt.shape)
+    alt_traces = [r[0] for r in alt_runs]
+    for k, t in enumerate(inputs):
+        if alt_runs:
+            g.alt[id(t._data)] = [tuple(r[2][k].shape) for r in alt_runs]
     # arrays written in place are read (by g.v) with the contents they had at that point of the
     # run: rewind every write, then replay each one as its call is reached
     writes = [c for c in trace.calls if c.target is not None]
     for c in reversed(writes):
         np.copyto(c.target, c.before)
     try:
-        _build(g, trace, alt_trace)
+        _build(g, trace, alt_traces)
     finally:
         for c in writes:
             np.copyto(c.target, c.after)
 
     outputs = _flatten(out)
-    alt_outputs = _flatten(alt_out) if alt_out is not None else outputs
+    alt_outputs = [_flatten(r[1]) for r in alt_runs]
     output_names = list(output_names or [])
     output_names += [f"output_{i}" if len(outputs) > 1 else "output"
                      for i in range(len(output_names), len(outputs))]
@@ -426,9 +441,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         g.nodes.append(helper.make_node("Identity", [g.v(t._data)], [name],
                                         name=f"/output/{name}"))
 
-    def info(name, t, alt_shape, axes):
+    def info(name, t, alt_shapes, axes):
         dims = []
-        for k, d in enumerate(_symbolize(tuple(t.shape), tuple(alt_shape), g.symbols)):
+        for k, d in enumerate(_symbolize(tuple(t.shape), alt_shapes, g.symbols)):
             if k in axes:
                 dims.append(axes[k])
             elif isinstance(d, Sym) and not isinstance(d, Unknown):
@@ -440,10 +455,12 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
                 dims.append(d)
         return helper.make_tensor_value_info(name, g.elem_type(t._data.dtype), dims)
 
-    graph_inputs = [info(n, t, a.shape, _axes(dynamic_axes.get(n, {}), n))
-                    for n, t, a in zip(input_names, inputs, sizes if alt_trace else inputs)]
-    graph_outputs = [info(n, t, a.shape, _axes(dynamic_axes.get(n, {}), n))
-                     for n, t, a in zip(output_names, outputs, alt_outputs)]
+    graph_inputs = [info(n, t, [tuple(r[2][k].shape) for r in alt_runs],
+                         _axes(dynamic_axes.get(n, {}), n))
+                    for k, (n, t) in enumerate(zip(input_names, inputs))]
+    graph_outputs = [info(n, t, [tuple(o[k].shape) for o in alt_outputs],
+                          _axes(dynamic_axes.get(n, {}), n))
+                     for k, (n, t) in enumerate(zip(output_names, outputs))]
     nodes, inits = _prune(g.nodes, g.inits, output_names)
     graph = helper.make_graph(nodes, type(model).__name__, graph_inputs, graph_outputs,
                               initializer=inits)
@@ -482,38 +499,39 @@ def _verify(proto, inputs, outputs):
                                 f"differs from the model's ({why})")
 
 
-def _second_run(run, symbols, input_names, inputs, dynamic_axes):
-    """Run the model with every dynamic axis resized, each by a different step (so sizes equal
-    in the first run can be told apart): longer, or if the model refuses that (a table of
-    positions), shorter."""
+def _resized_run(run, symbol, input_names, inputs, dynamic_axes):
+    """(trace, output, inputs) of the model run with ``symbol``'s axes one longer, or if the
+    model refuses that (a table of positions), one shorter."""
     failure = None
-    for sign in (1, -1):
-        for k, s in enumerate(symbols.values()):
-            s.alt_size = s.size + sign * (k + 1) if s.size > k + 1 else s.size + k + 1
+    for step in (1, -1):
+        symbol.alt_size = symbol.size + step
+        if symbol.alt_size < 1:
+            continue
         rng = np.random.default_rng(0)
-        sizes = [_alternative(t, {a: symbols[s].alt_size for a, s in
-                                  _axes(dynamic_axes.get(name, {}), name).items()}, rng)
+        sizes = [_alternative(t, {a: symbol.alt_size for a, s in
+                                  _axes(dynamic_axes.get(name, {}), name).items()
+                                  if s == symbol.name}, rng)
                  for name, t in zip(input_names, inputs)]
         try:
-            alt_trace, alt_out = run(sizes)
-            return alt_trace, alt_out, sizes
+            trace, out = run(sizes)
+            return trace, out, sizes
         except Exception as exc:   # the model's own error: try the other direction
             failure = exc
-    resized = ", ".join(f"{s.name}={s.alt_size}" for s in symbols.values())
-    raise OnnxExporterError(f"export(): with dynamic_axes the model runs a second time with "
-                            f"those axes resized ({resized}), and that failed: "
+    raise OnnxExporterError(f"export(): with dynamic_axes the model runs again with each "
+                            f"dynamic axis resized ({symbol.name}: {symbol.size} -> "
+                            f"{symbol.alt_size}), and that failed: "
                             f"{type(failure).__name__}: {failure}") from failure
 
 
-def _build(g, trace, alt_trace):
-    """Emit the graph of ``trace`` (``alt_trace``: the run with resized dynamic axes)."""
+def _build(g, trace, alt_traces):
+    """Emit the graph of ``trace`` (``alt_traces``: the runs with a dynamic axis resized)."""
     for i, call in enumerate(trace.calls):
-        _emit(g, call, None if alt_trace is None else alt_trace.calls[i])
+        _emit(g, call, [t.calls[i] for t in alt_traces])
         if call.target is not None:
             np.copyto(call.target, call.after)   # what this call wrote, as it wrote it
 
 
-def _emit(g, call, alt):
+def _emit(g, call, alts):
     """Fold ``call`` into a constant, or add its nodes through the op table."""
     from .ops import OPS
     results = _results(call.result)
@@ -522,12 +540,13 @@ def _emit(g, call, alt):
     if "generator" in call.params:
         g.unsupported(call, "random ops are not exported")
     dynamic = False
-    if alt is not None:
-        for r, ra in zip(results, _results(alt.result)):
+    if alts:
+        for k, r in enumerate(results):
             if isinstance(r, np.ndarray):
-                g.alt[id(r)] = tuple(ra.shape)
-                dynamic |= r.shape != ra.shape
-        call.params = _symbolize(call.params, alt.params, g.symbols)
+                shapes = [tuple(_results(alt.result)[k].shape) for alt in alts]
+                g.alt[id(r)] = shapes
+                dynamic |= any(s != r.shape for s in shapes)
+        call.params = _symbolize(call.params, [alt.params for alt in alts], g.symbols)
         dynamic |= _has_sym(call.params)
     arrays = [a for a in call.args if isinstance(a, np.ndarray)]
     if not dynamic and all(g.is_const(a) for a in arrays):

@@ -192,6 +192,8 @@ def _getitem(g, c):
             unsqueeze.append(out_dim)
             out_dim += 1
             continue
+        if g.is_sym(k) or isinstance(k, slice) and g.is_sym(k.step):
+            g.varies(k)
         if isinstance(k, slice):
             start, stop, step = k.start, k.stop, 1 if k.step is None else k.step
             if (start, stop, step) != (None, None, 1):
