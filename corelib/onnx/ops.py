@@ -24,10 +24,12 @@ _INT64_MIN = np.iinfo(np.int64).min
 
 # -- elementwise -------------------------------------------------------------------------------
 def unary(op_type, **attrs):
+    """Emitter of a one-input ONNX operator."""
     return lambda g, c: g.node(op_type, [g.v(c.args[0], c)], **attrs)
 
 
 def binary(op_type):
+    """Emitter of a two-input ONNX operator (scalars become constants of the op's dtype)."""
     return lambda g, c: g.node(op_type, [g.v(c.args[0], c), g.v(c.args[1], c)])
 
 
@@ -107,6 +109,7 @@ def _reduce_node(g, op_type, x, dims, keepdim):
 
 
 def reduce(op_type):
+    """Emitter of an ONNX reduction over the op's ``dim`` with its ``keepdim``."""
     return lambda g, c: _reduce_node(g, op_type, g.v(c.args[0], c), c.params["dim"],
                                      c.params["keepdim"])
 
