@@ -15,8 +15,11 @@ Models (one optimizer step each, except the MLP's epoch), written once against t
 Large arrays: 10M float32 add and exp, sum/max over 1M float32, batched matmul 64x128x128, and
 a 3-operand einsum against numpy.einsum(optimize=True).
 
-Run: bash scripts/bench.sh benchmarks/test_models.py   (on a busy machine prefix
-OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 so both BLAS pools stop fighting for cores).
+Each model also runs interleaved (``test_model_interleaved``: corelib and PyTorch steps
+alternated round by round; the ratio the summary checks against the target).
+
+Run: bash scripts/bench.sh benchmarks/test_models.py   (one BLAS thread per library and
+process time by default, see scripts/bench.sh).
 
 Peak resident memory per workload, each in a fresh process:
     .venv/bin/python benchmarks/test_models.py memory
@@ -155,6 +158,36 @@ def test_model(benchmark, model, impl):
         benchmark.pedantic(run, rounds=7, warmup_rounds=1)
     else:
         benchmark.pedantic(run, rounds=15, warmup_rounds=2)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_model_interleaved(benchmark, model):
+    """corelib's and PyTorch's steps alternated round by round, each timed in process time,
+    so a change of load hits both alike: the group's ratio is the median of the per-round
+    ratios (the groups above time all corelib rounds, then all torch rounds)."""
+    import statistics
+    import time
+    pytest.importorskip("torch")
+    if model == "mlp":
+        pytest.importorskip("sklearn")
+    runs = {impl: MODELS[model](library(impl)) for impl in IMPLS}
+    for run in runs.values():
+        run()   # warm up
+
+    def rounds(n=5 if model == "mlp" else 12):
+        ratios = []
+        for _ in range(n):
+            took = {}
+            for impl, run in runs.items():
+                t0 = time.process_time()
+                run()
+                took[impl] = time.process_time() - t0
+            ratios.append(took["corelib"] / took["torch"])
+        return ratios
+    benchmark.group = GROUPS[model] + ", interleaved"
+    ratios = benchmark.pedantic(rounds, rounds=1, iterations=1)
+    benchmark.extra_info["corelib/torch"] = round(statistics.median(ratios), 3)
+    benchmark.extra_info["range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,3 +29,32 @@ def test_mul_4x4_recording_grad(benchmark, impl):
     a, b = _operands(impl)
     a.requires_grad_(True)
     benchmark(lambda: a * b)
+
+
+@pytest.mark.parametrize("impl", ["corelib", "torch"])
+def test_chain_1000_ops_no_grad(benchmark, impl):
+    """1000 small ops in a row (per-op dispatch cost)."""
+    benchmark.group = "chain: 1000 ops on 4x4, no grad"
+    a, b = _operands(impl)
+
+    def chain():
+        x = a
+        for _ in range(500):
+            x = x * b + a
+    benchmark(chain)
+
+
+@pytest.mark.parametrize("impl", ["corelib", "torch"])
+def test_chain_1000_ops_backward(benchmark, impl):
+    """1000 small ops recorded for autograd, then one backward through all of them."""
+    benchmark.group = "chain: 1000 ops on 4x4 with grad, forward + backward"
+    a, b = _operands(impl)
+    a.requires_grad_(True)
+
+    def chain():
+        x = a
+        for _ in range(500):
+            x = x * b + a
+        x.sum().backward()
+        a.grad = None
+    benchmark(chain)
