@@ -715,6 +715,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
                        _check_globals(obj, weights_only is None or bool(weights_only)))
     try:
         return builder.build(obj)
-    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
         raise RuntimeError(f"load(): {name!r} has a damaged corelib structure entry "
                            f"({type(exc).__name__}: {exc})") from None

@@ -323,6 +323,7 @@ def test_tampered_class_names_are_refused(name):
     {"dict": [[{"list": []}, 1]]}, {"defaultdict": [], "factory": "eval"},
     {"tensor": "missing"}, {"ndarray": 3}, {"dtype": "complex256"}, [1, 2],
     {"object": "corelib.nn.modules.linear.Linear", "state": {"list": []}},
+    {"object": "corelib.nn.parameter.Parameter", "state": {"dict": [["a", 1]]}},
 ])
 def test_damaged_structures_raise_clear_errors(node):
     data = saved([1])
