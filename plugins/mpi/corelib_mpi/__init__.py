@@ -5,11 +5,11 @@ itself (``mpiexec -n N``, or ``python -m corelib.distributed.run``, which runs m
 mpi4py is imported only then, because importing ``mpi4py.MPI`` initialises MPI.
 
 Every operation is MPI's non-blocking one (Iallreduce, Ibcast, Iallgatherv, Isend, ...).
-``wait(timeout)`` polls ``MPI_Test`` (each call advances MPI's progress engine), yielding the
-core between polls (``sched_yield``) for the first half second, then sleeping with a growing
-back-off of at most 1 ms, and raises TimeoutError at the deadline. Sleeping early would stall
-multi-round collectives (every round needs both sides to poll); yielding keeps oversubscribed
-ranks (more ranks than cores) progressing. So a peer that died, hangs
+``wait(timeout)`` polls ``MPI_Test`` (each call advances MPI's progress engine): busily for
+the first 5 ms (as MPI's own blocking wait does), then yielding the core between polls
+(``sched_yield``, so oversubscribed ranks progress) up to half a second, then sleeping with a
+growing back-off of at most 1 ms; it raises TimeoutError at the deadline. Yielding or sleeping
+from the start would stall multi-round collectives: every round needs both sides to poll. So a peer that died, hangs
 or skipped a collective makes the others fail after the process group's ``timeout`` instead of
 hanging forever. MPI cannot cancel a started collective: after a timeout the communicator is
 unusable and ``abort()`` (MPI_Abort) ends the whole job, which corelib.distributed does at exit.
@@ -32,6 +32,7 @@ __all__ = ["Communicator", "Request"]
 INSTALL = "pip install mpi4py mpich"
 _MPI_OPS = {"sum": "SUM", "product": "PROD", "min": "MIN", "max": "MAX"}
 _BOOL_OPS = {"sum": "LOR", "max": "LOR", "min": "LAND", "product": "LAND"}
+_SPIN = 0.005         # seconds of busy polling
 _YIELD = 0.5          # seconds of polling with sched_yield before sleeping
 _MAX_SLEEP = 1e-3
 
@@ -85,6 +86,8 @@ class Request:
             now = time.monotonic()
             if now > deadline:
                 raise TimeoutError(f"not completed after {timeout:g} s")
+            if now - start < _SPIN:
+                continue
             if now - start < _YIELD:
                 _yield()
             else:
