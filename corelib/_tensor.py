@@ -178,6 +178,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if not isinstance(value, builtins.bool):
+            raise RuntimeError("requires_grad must be a bool")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -302,10 +304,16 @@ class Tensor:
         return self.numpy(force=True).reshape(()).item()
 
     def __float__(self):
+        self._check_one_element()
         return builtins.float(self.item())
 
     def __int__(self):
+        self._check_one_element()
         return builtins.int(self.item())
+
+    def _check_one_element(self):
+        if self.numel() != 1:   # ValueError here, as PyTorch (item() raises RuntimeError)
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __bool__(self):
         if self.numel() != 1:

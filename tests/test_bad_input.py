@@ -85,6 +85,15 @@ def _fn(m, backward, n_inputs=1):
                                                  "backward": staticmethod(backward)})
 
 
+def _fn_saving(m, value):
+    def forward(ctx, a):
+        ctx.save_for_backward(value)
+        return a * 2
+
+    return type("Saves", (m.autograd.Function,), {"forward": staticmethod(forward),
+                                                   "backward": staticmethod(lambda ctx, g: g)})
+
+
 def _run_fn(m, backward, *extra):
     a = m.ones(2, 3, requires_grad=True)
     _fn(m, backward).apply(a, *extra).sum().backward()
@@ -638,6 +647,31 @@ CASES = [
     C("detach__view", _detach_view, RuntimeError, r"Can't detach views in-place"),
     C("deepcopy_nonleaf", _deepcopy_nonleaf, RuntimeError,
       r"Only Tensors created explicitly by the user"),
+    C("save_for_backward_number", lambda m, s: _fn_saving(m, 3).apply(s["w"]).sum().backward(),
+      TypeError, r"save_for_backward can only save variables, but argument 0 is of type int"),
+    C("backward_gradient_number", lambda m, s: (s["w"] * 2).backward([1.0]), TypeError,
+      r"gradients can be either Tensors or None, but got float"),
+    C("grad_inputs_number", lambda m, s: m.autograd.grad((s["w"] * 2).sum(), 3), TypeError,
+      r"int"),
+    C("requires_grad_set_str", lambda m, s: setattr(s["x"], "requires_grad", "yes"),
+      RuntimeError, r"requires_grad must be a bool"),
+    C("int_of_many", lambda m, s: int(s["x"]), ValueError,
+      r"only one element tensors can be converted to Python scalars"),
+    C("float_of_many", lambda m, s: float(s["v"]), ValueError,
+      r"only one element tensors can be converted to Python scalars"),
+    C("setitem_str", lambda m, s: s["x"].__setitem__(0, "a"), TypeError,
+      r"can't assign a str to a \w+\.FloatTensor"),
+    C("fill__str", lambda m, s: s["x"].fill_("a"), TypeError, r"fill_.*str"),
+    C("masked_fill_none_mask", lambda m, s: s["x"].masked_fill_(None, 1.0), TypeError,
+      r"masked_fill.*NoneType"),
+    C("index_select_list_index", lambda m, s: s["x"].index_select(0, [0]), TypeError,
+      r"index_select.*'index'.*must be Tensor, not list"),
+    C("index_add__list_index", lambda m, s: s["v"].index_add_(0, [0], m.ones(1)), TypeError,
+      r"index_add.*'index'.*list"),
+    C("tensor_of_dict", lambda m, s: m.tensor({"a": 1}), RuntimeError,
+      r"Could not infer dtype of dict"),
+    C("tensor_of_objects", lambda m, s: m.tensor([object()]), RuntimeError,
+      r"Could not infer dtype"),
     C("index_float_tensor", lambda m, s: s["x"][m.tensor([0.5])], IndexError,
       r"tensors used as indices must be long, int, byte or bool tensors"),
     C("len_0d", lambda m, s: len(m.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),

@@ -98,9 +98,9 @@ def _infer_numpy(data, dtype):
         arr = np.array(data)
     except ValueError as exc:
         raise ValueError(f"tensor(): {_ragged(data) or exc}") from None
-    if arr.dtype == object:
-        raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} data "
-                        f"(ragged or non-numeric)")
+    if arr.dtype == object:   # RuntimeError, as PyTorch
+        raise RuntimeError(f"tensor(): Could not infer dtype of {type(data).__name__} data "
+                           f"(ragged or non-numeric)")
     if dtype is None:
         kind = arr.dtype.kind
         dtype = _dtype.bool if kind == "b" else _dtype.int64 if kind in "iu" else \
@@ -457,6 +457,10 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 # filling in place
 def fill_(self, value):
     """Fill ``self`` with ``value`` (a number or 0-d tensor), in place."""
+    if not isinstance(value, (Tensor, builtins.bool, builtins.int, builtins.float)) and \
+            not hasattr(value, "__float__"):
+        raise TypeError(f"fill_(): argument 'value' must be Number or Tensor, not "
+                        f"{type(value).__name__}")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "

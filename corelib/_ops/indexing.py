@@ -164,6 +164,13 @@ def index_put_raw(x, raw_key, value, accumulate):
 
 
 def setitem(x, key, value):
+    if not isinstance(value, (Tensor, bool, int, float)):
+        from .creation import tensor
+        try:
+            value = tensor(value, dtype=x.dtype, device=x.device)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"setitem(): can't assign a {type(value).__name__} to a "
+                            f"{x.type()}") from None
     key = _normalize_key(key, "setitem", x.device)
     raw = _raw_key(key)
     check_inplace(x, "setitem")
@@ -189,7 +196,7 @@ def setitem(x, key, value):
     except ValueError:   # PyTorch's message, not the array library's
         target = list(getitem(x.detach(), key).shape)
         raise RuntimeError(f"setitem(): shape mismatch: value tensor of shape "
-                           f"{list(value.shape)} cannot be broadcast to indexing result of "
+                           f"{list(getattr(value, 'shape', ()))} cannot be broadcast to indexing result of "
                            f"shape {target}") from None
     x._bump_version()
 
@@ -454,7 +461,10 @@ _index_select, _index_select_backward = _transposed_ops(
 
 def index_select(input, dim, index, *, out=None):
     """The entries of ``input`` at ``index`` (1-d) along ``dim``."""
-    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -506,7 +516,9 @@ _index_fill = Op("index_fill", _fill_vjp, saves=((), (0, 2), (2,)),
 
 
 def _index_args(input, dim, index, source, op):
-    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
     if index.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
@@ -550,7 +562,9 @@ def index_fill(input, dim, index, value):
 # ---------------------------------------------------------------------------------------------
 # masks, flat indices, nonzero
 def _bool_mask(mask, op):
-    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{op}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask.dtype is not _dtype.bool:
         what = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"{op}(): {op} only supports boolean masks, but got mask with "
                            f"dtype {what}")

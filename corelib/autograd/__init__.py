@@ -22,21 +22,30 @@ def _as_tuple(x):
 
 def _root_grads(outputs, grad_outputs, create_graph):
     from .._ops.creation import ones_like
+    from .._tensor import Tensor
     grads = []
     for out, g in zip(outputs, grad_outputs):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = ones_like(out)
-        elif not hasattr(g, "_data"):
-            from .._ops.creation import full_like
-            g = full_like(out, g)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
         elif tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(f"Mismatch in shape: grad_output[{len(grads)}] has a shape of "
                                f"{tuple(g.shape)} and output[{len(grads)}] has a shape of "
                                f"{tuple(out.shape)}.")
         grads.append(g if create_graph else g.detach())
     return grads
+
+
+def _check_tensors(seq, name):
+    from .._tensor import Tensor
+    for t in seq:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): argument '{name}' must be a Tensor or a sequence of "
+                            f"Tensors, but found an element of type {type(t).__name__}")
 
 
 def _check_outputs(outputs, op):
@@ -76,6 +85,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_tuple(outputs)
     single = not isinstance(inputs, (tuple, list))
     inputs = _as_tuple(inputs)
+    _check_tensors(outputs, "outputs")
+    _check_tensors(inputs, "inputs")
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph

@@ -11,6 +11,11 @@ class FunctionCtx:
     """The ``ctx`` passed to forward and backward."""
 
     def save_for_backward(self, *tensors):
+        from .._tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
         self._saved = tuple(None if t is None else SavedTensor(t) for t in tensors)
 
     @property
