@@ -251,6 +251,15 @@ def test_more_elementwise_reductions_and_indexing():
     run_again(sess, Mix(), (corelib.randn(2, 2, 5), corelib.tensor([[4, 1], [1, 0]])))
 
 
+def test_fully_convolutional_with_dynamic_spatial_axes():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.InstanceNorm2d(4), nn.GELU(),
+                          nn.MaxPool2d(2), nn.Conv2d(4, 2, 1), nn.AdaptiveMaxPool2d(1),
+                          nn.Flatten())
+    _, sess = check(model, corelib.randn(2, 3, 8, 12),
+                    dynamic_axes={"input": {0: "n", 2: "h", 3: "w"}})
+    run_again(sess, model, (corelib.randn(1, 3, 10, 6),))
+
+
 @pytest.mark.parametrize("stride,output_padding,groups", [(1, 0, 1), (2, 1, 1), (2, 0, 2)])
 def test_transposed_convolution(stride, output_padding, groups):
     model = nn.Sequential(nn.ConvTranspose2d(4, 6, 3, stride=stride, padding=1,

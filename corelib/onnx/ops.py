@@ -316,7 +316,8 @@ def _normalize(g, c):
     x, dims, eps = c.args[0], tuple(c.params["dim"]), c.params["eps"]
     xv = g.v(x, c)
     trailing = dims == tuple(range(x.ndim - len(dims), x.ndim))
-    if trailing and g.opset >= 17:
+    static = not any(g.is_sym(d) for d in g.sym_shape(x)[x.ndim - len(dims):])
+    if trailing and static and g.opset >= 17:   # (its scale has the normalized dims' shape)
         scale = g.const(np.ones(x.shape[x.ndim - len(dims):], x.dtype))
         return g.node("LayerNormalization", [xv, scale], axis=x.ndim - len(dims), epsilon=eps)
     d = g.node("Sub", [xv, _reduce_node(g, "ReduceMean", xv, dims, True)])
