@@ -252,9 +252,18 @@ def test_more_elementwise_reductions_and_indexing():
 
 
 def test_fully_convolutional_with_dynamic_spatial_axes():
-    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.InstanceNorm2d(4), nn.GELU(),
-                          nn.MaxPool2d(2), nn.Conv2d(4, 2, 1), nn.AdaptiveMaxPool2d(1),
-                          nn.Flatten())
+    body = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.InstanceNorm2d(4), nn.GELU(),
+                         nn.MaxPool2d(2), nn.Conv2d(4, 2, 1), nn.AdaptiveMaxPool2d(1))
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            return self.body(x).flatten(1), F.adaptive_avg_pool2d(x, 1).flatten(1)
+
+    model = TwoHeads()
     _, sess = check(model, corelib.randn(2, 3, 8, 12),
                     dynamic_axes={"input": {0: "n", 2: "h", 3: "w"}})
     run_again(sess, model, (corelib.randn(1, 3, 10, 6),))

@@ -299,10 +299,20 @@ def _pool_gather(g, c):
     return g.resolve_deferred(idx, c)(g.v(x, c))
 
 
+def _global(c):
+    """Whether a pooling covers the whole (possibly dynamic) spatial extent: one window."""
+    p, x = c.params, c.args[0]
+    kernel = [getattr(k, "value", k) for k in p["kernel_size"]]
+    return kernel == list(x.shape[2:]) and not any(
+        getattr(q, "value", q) for q in p["padding"])
+
+
 def _avg_pool(g, c):
     p = c.params
     if p.get("divisor_override") is not None:
         g.unsupported(c, "divisor_override is not mapped")
+    if _global(c):   # adaptive_avg_pool(1): follows dynamic spatial axes
+        return g.node("GlobalAveragePool", [g.v(c.args[0], c)])
     return g.node("AveragePool", [g.v(c.args[0], c)], kernel_shape=list(p["kernel_size"]),
                   strides=list(p["stride"]), pads=_pair(p["padding"]),
                   ceil_mode=int(p["ceil_mode"]), count_include_pad=int(p["count_include_pad"]))
