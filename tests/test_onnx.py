@@ -315,7 +315,21 @@ def test_unmapped_op_raises_naming_it():
 
 def test_random_op_in_forward_is_refused():
     with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="random"):
-        corelib.onnx.export(nn.Dropout(0.5), (corelib.randn(3),), io.BytesIO(), training=True)
+        corelib.onnx.export(nn.Dropout(0.5), (corelib.randn(3),), io.BytesIO(),
+                            training=corelib.onnx.TrainingMode.TRAINING)
+
+
+def test_is_in_onnx_export():
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(corelib.onnx.is_in_onnx_export())
+            return x + 1
+
+    Probe()(corelib.ones(1))
+    corelib.onnx.export(Probe(), corelib.ones(1), io.BytesIO())
+    assert seen == [False, True] and not corelib.onnx.is_in_onnx_export()
 
 
 def test_pytorch_213_calling_conventions():

@@ -16,16 +16,32 @@ Requires the ``onnx`` extra: ``pip install corelib[onnx]``.
 """
 from __future__ import annotations
 
+import enum
 import itertools
 import math
+import threading
 
 import numpy as np
 
 import corelib
 
+from . import _trace
 from ._trace import tracing
 
-__all__ = ["export", "OnnxExporterError", "UnsupportedOperatorError"]
+__all__ = ["export", "is_in_onnx_export", "TrainingMode", "OnnxExporterError",
+           "UnsupportedOperatorError"]
+
+
+class TrainingMode(enum.IntEnum):
+    """The mode ``export`` runs the model in (PyTorch's ``torch.onnx.TrainingMode``)."""
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+def is_in_onnx_export():
+    """True while ``export`` runs the model (in the exporting thread)."""
+    return _trace._active is not None and _trace._active.thread == threading.get_ident()
 
 
 class OnnxExporterError(RuntimeError):
@@ -359,8 +375,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         raise OnnxExporterError("export(): only export_params=True and "
                                 "keep_initializers_as_inputs=False are supported")
     # training: None/False/"EVAL" (default), True/"TRAINING", "PRESERVE" (TrainingMode names)
-    mode = {None: "EVAL", False: "EVAL", True: "TRAINING"}.get(
-        training, str(training).upper().split(".")[-1])
+    mode = training.name if isinstance(training, TrainingMode) else \
+        {None: "EVAL", False: "EVAL", True: "TRAINING"}.get(
+            training, str(training).upper().split(".")[-1])
     if mode not in ("EVAL", "TRAINING", "PRESERVE"):
         raise ValueError(f"export(): unknown training mode {training!r}")
     call_args = args if isinstance(args, tuple) else (args,)
