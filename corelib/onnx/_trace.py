@@ -38,6 +38,7 @@ class Call:
 
 @dataclass
 class Trace:
+    """The kernel calls of one run, in order, made by the thread that started the trace."""
     calls: list = field(default_factory=list)
     thread: int = field(default_factory=threading.get_ident)
 
