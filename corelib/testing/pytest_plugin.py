@@ -18,6 +18,7 @@ backend).
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 
@@ -56,6 +57,10 @@ def pytest_configure(config):
             registry.backend("cpu")   # the host: references and cpu operands live there
     except Exception as exc:
         raise pytest.UsageError(f"--corelib-device={device}: {exc}") from None
+    # every kernel result checked against the contract: a wrong kernel is named where it
+    # returns, not where a later check trips (CORELIB_CHECK_KERNELS=0 switches this off)
+    os.environ.setdefault("CORELIB_CHECK_KERNELS", "1")
+    registry.invalidate_kernels()
     config.stash[_STATE] = _KitState(device)
 
 
@@ -176,4 +181,4 @@ def pytest_terminal_summary(terminalreporter, config):
     if state.missing:
         tr.write_line(f"missing kernels that caused skips ({len(state.missing)}):")
         for name in sorted(state.missing):
-            tr.write_line(f"  {name}: {len(state.missing[name])} tests")
+            tr.write_line(f"  {name}: {len(state.missing[name])} skipped")
