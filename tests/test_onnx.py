@@ -293,15 +293,30 @@ def test_in_place_writes_are_read_in_order():
     check(InPlace(), corelib.randn(2, 3))
 
 
-def test_setitem_into_a_traced_tensor_is_refused():
+def test_writes_into_traced_tensors():
     class Writes(nn.Module):
-        def forward(self, x):
-            x = x * 2
-            x[:, 0] = 0.0
-            return x
+        def forward(self, x, i):
+            y = x * 2
+            y[:, 0] = 0.0              # basic key: fixed positions
+            y[1] = x[0]                # a row from a traced value
+            y[i] = -1.0                # integer array (negative too)
+            y[y > 1] = 0.5             # boolean mask computed from the data
+            z = x.index_put((i,), x[0] * 3, accumulate=True)
+            return y, z, x.masked_fill(x < 0, 0.0)
 
-    with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="setitem"):
-        corelib.onnx.export(Writes(), corelib.randn(2, 3), io.BytesIO())
+    _, sess = check(Writes(), (corelib.randn(3, 4), corelib.tensor([0, -1])))
+    run_again(sess, Writes(), (corelib.randn(3, 4), corelib.tensor([1, 1])))
+
+
+def test_in_place_write_into_a_view_is_refused():
+    class ViewWrite(nn.Module):
+        def forward(self, x):
+            y = x * 2
+            y[:, 1].mul_(0)
+            return y
+
+    with pytest.raises(corelib.onnx.UnsupportedOperatorError, match="mul.*view"):
+        corelib.onnx.export(ViewWrite(), corelib.randn(2, 3), io.BytesIO())
 
 
 def test_unmapped_op_raises_naming_it():

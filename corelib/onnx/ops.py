@@ -585,6 +585,49 @@ def _index(g, c):
     return g.node("Gather", [g.v(x, c), idx_name], axis=arrays[0])
 
 
+def _write(g, c, x, key, value, accumulate=False):
+    """x with x[key] = value (or += value): Where for a boolean mask, ScatterND for one
+    integer array on the first axis, ScatterElements at fixed positions for basic keys."""
+    key = key if isinstance(key, tuple) else (key,)
+    xv, vv = g.v(x, c), g.v(value, c)
+    arrays = [k for k in key if isinstance(k, np.ndarray)]
+    if len(key) == 1 and arrays and arrays[0].dtype == np.bool_ and arrays[0].shape == x.shape:
+        mask = g.v(key[0], c)
+        return g.node("Where", [mask, g.node("Add", [xv, vv]) if accumulate else vv, xv])
+    if len(key) == 1 and arrays and arrays[0].dtype != np.bool_:
+        idx = g.v(key[0], c)
+        if arrays[0].dtype != np.int64:
+            idx = g.node("Cast", [idx], to=g.elem_type(np.int64))
+        n = g.const(np.array(x.shape[0], np.int64))   # negative indices count from the end
+        idx = g.node("Where", [g.node("Less", [idx, g.const(np.array(0, np.int64))]),
+                               g.node("Add", [idx, n]), idx])
+        region = g.ints(list(arrays[0].shape) + list(g.sym_shape(x)[1:]))
+        updates = g.node("Expand", [vv, region])
+        attrs = {"reduction": "add"} if accumulate else {}
+        return g.node("ScatterND", [xv, g.node("Unsqueeze", [idx, g.ints([-1])]), updates],
+                      **attrs)
+    if arrays or any(g.is_sym(d) for d in g.sym_shape(x)):
+        g.unsupported(c, "writes by this key (or into a tensor with dynamic axes) are not "
+                         "mapped")
+    positions = np.arange(x.size, dtype=np.int64).reshape(x.shape)[key]
+    updates = g.node("Reshape", [g.node("Expand", [vv, g.ints(positions.shape)]),
+                                 g.ints([-1])])
+    flat = g.node("ScatterElements", [g.node("Reshape", [xv, g.ints([-1])]),
+                                      g.const(positions.ravel()), updates], axis=0,
+                  **({"reduction": "add"} if accumulate else {}))
+    return g.node("Reshape", [flat, g.ints(list(x.shape))])
+
+
+def _setitem(g, c):
+    x, key, value = c.args
+    return _write(g, c, x, key, value)
+
+
+def _index_put(g, c):
+    x, value = c.args
+    return _write(g, c, x, c.params["key"], value, c.params.get("accumulate", False))
+
+
 def _repeat(g, c):
     x, reps = c.args[0], list(c.params["repeats"])
     v = g.v(x, c)
@@ -698,7 +741,8 @@ OPS = {
     "constant_pad": _constant_pad, "tril": _tri(0), "triu": _tri(1), "full": _full,
     "arange": _arange, "contiguous": _identity, "clone": _identity, "index": _index,
     "gather": _gather_elements, "gather_along": _gather_elements, "repeat": _repeat,
-    "flip": _flip, "roll": _roll, "one_hot": _one_hot,
+    "flip": _flip, "roll": _roll, "one_hot": _one_hot, "setitem": _setitem,
+    "index_put": _index_put,
     # nn
     "linear": _linear, "matmul": binary("MatMul"), "convolution": _conv,
     "convolution_backward_input": _conv_transpose,
