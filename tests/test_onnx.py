@@ -302,7 +302,9 @@ def test_writes_into_traced_tensors():
             y[i] = -1.0                # integer array (negative too)
             y[y > 1] = 0.5             # boolean mask computed from the data
             z = x.index_put((i,), x[0] * 3, accumulate=True)
-            return y, z, x.masked_fill(x < 0, 0.0)
+            w = corelib.zeros(3, 4, dtype=corelib.float64)
+            w.copy_(x.flip(0)[0])      # cast and broadcast
+            return y, z, x.masked_fill(x < 0, 0.0), w
 
     _, sess = check(Writes(), (corelib.randn(3, 4), corelib.tensor([0, -1])))
     run_again(sess, Writes(), (corelib.randn(3, 4), corelib.tensor([1, 1])))

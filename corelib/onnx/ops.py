@@ -618,6 +618,15 @@ def _write(g, c, x, key, value, accumulate=False):
     return g.node("Reshape", [flat, g.ints(list(x.shape))])
 
 
+def _copy(g, c):
+    """dst.copy_(src): src cast to dst's dtype and broadcast to its shape."""
+    dst, source = c.args
+    v = g.v(source, c)
+    if np.asarray(source).dtype != dst.dtype:
+        v = g.node("Cast", [v], to=g.elem_type(dst.dtype))
+    return g.node("Expand", [v, g.ints(g.sym_shape(dst))])
+
+
 def _setitem(g, c):
     x, key, value = c.args
     return _write(g, c, x, key, value)
@@ -742,7 +751,7 @@ OPS = {
     "arange": _arange, "contiguous": _identity, "clone": _identity, "index": _index,
     "gather": _gather_elements, "gather_along": _gather_elements, "repeat": _repeat,
     "flip": _flip, "roll": _roll, "one_hot": _one_hot, "setitem": _setitem,
-    "index_put": _index_put,
+    "index_put": _index_put, "copy_": _copy,
     # nn
     "linear": _linear, "matmul": binary("MatMul"), "convolution": _conv,
     "convolution_backward_input": _conv_transpose,
