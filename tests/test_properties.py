@@ -475,3 +475,60 @@ def test_random_graph_gradients_match_finite_differences(graph):
         got = np.zeros_like(a) if got is None else N(got)
         np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-7 * max(1.0, np.abs(fd).max()),
                                    err_msg=f"input {i}, graph {steps}, matmul={matmul}")
+
+
+# ---------------------------------------------------------------------------------------------
+# in-place variants (x.<op>_(...)) against their out-of-place op and NumPy
+def _view_inplace_cases(ndim):
+    cases = [("squeeze_", ()), ("unsqueeze_", (0,)), ("unsqueeze_", (-1,))]
+    if ndim >= 1:
+        cases += [("transpose_", (0, -1)), ("swapdims_", (-1, 0)), ("swapaxes_", (0, 0))]
+    if ndim <= 2:
+        cases.append(("t_", ()))
+    return cases
+
+
+@SMALL
+@given(st.data(), hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
+def test_inplace_view_ops_match_out_of_place_and_keep_autograd(data, shape):
+    a = data.draw(values(shape))
+    name, args = data.draw(st.sampled_from(_view_inplace_cases(len(shape))))
+    leaf = T(a, requires_grad=True)
+    x = leaf * 1.0
+    expected = getattr(x, name[:-1])(*args)
+    v0 = x._version
+    assert getattr(x, name)(*args) is x
+    assert tuple(x.shape) == tuple(expected.shape) and x._version == v0 + 1
+    np.testing.assert_array_equal(N(x), N(expected))
+    weights = data.draw(values(tuple(x.shape)))
+    (x * T(weights)).sum().backward()
+    np.testing.assert_allclose(N(leaf.grad), N(_grad_of(a, name[:-1], args, weights)),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(N(_grad_of(a, name[:-1], args, weights)).shape, a.shape)
+
+
+def _grad_of(a, name, args, weights):
+    """The gradient of sum(op(x) * weights) by the out-of-place op's autograd."""
+    leaf = T(a, requires_grad=True)
+    (getattr(leaf, name)(*args) * T(weights)).sum().backward()
+    return leaf.grad
+
+
+@SMALL
+@given(st.data(), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+def test_inplace_value_ops_match_numpy(data, n, k, m):
+    c = data.draw(values((n, m)))
+    a, b = data.draw(values((n, k))), data.draw(values((k, m)))
+    x = T(c)
+    x.addmm_(T(a), T(b), beta=0.5, alpha=2.0)
+    np.testing.assert_allclose(N(x), 0.5 * c + 2.0 * a @ b, rtol=1e-12, atol=1e-12)
+    y = T(c)
+    y.cumsum_(1)
+    np.testing.assert_allclose(N(y), np.cumsum(c, 1), rtol=1e-12, atol=1e-12)
+    z = T(c)
+    z.cumprod_(0)
+    np.testing.assert_allclose(N(z), np.cumprod(c, 0), rtol=1e-12, atol=1e-12)
+    vec = data.draw(values((n,)))
+    w = T(vec)
+    w.addmv_(T(a), T(data.draw(values((k,)))) * 0 + 1)
+    np.testing.assert_allclose(N(w), vec + a.sum(1), rtol=1e-12, atol=1e-12)
