@@ -230,6 +230,8 @@ class Tensor:
 
     @data.setter
     def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(other).__name__}")
         if other.shape != self.shape or other.dtype != self.dtype or other.device != self.device:
             # PyTorch allows swapping in any tensor; the storage is replaced
             self.dtype, self.device = other.dtype, other.device

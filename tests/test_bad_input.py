@@ -94,6 +94,15 @@ def _fn_saving(m, value):
                                                    "backward": staticmethod(lambda ctx, g: g)})
 
 
+def _fn_marking(m, method):
+    def forward(ctx, a):
+        getattr(ctx, method)(3)
+        return a
+
+    return type("Marks", (m.autograd.Function,), {"forward": staticmethod(forward),
+                                                   "backward": staticmethod(lambda ctx, g: g)})
+
+
 def _run_fn(m, backward, *extra):
     a = m.ones(2, 3, requires_grad=True)
     _fn(m, backward).apply(a, *extra).sum().backward()
@@ -672,6 +681,17 @@ CASES = [
       r"Could not infer dtype of dict"),
     C("tensor_of_objects", lambda m, s: m.tensor([object()]), RuntimeError,
       r"Could not infer dtype"),
+    C("backward_non_tensor", lambda m, s: m.autograd.backward([3]), TypeError,
+      r"backward.*'tensors'.*int", torch=False),   # PyTorch: an AssertionError
+    C("mark_dirty_number", lambda m, s: _fn_marking(m, "mark_dirty").apply(s["w"] * 1),
+      RuntimeError, r"mark_dirty can only accept variables, but argument 0 is of type int"),
+    C("mark_non_differentiable_number",
+      lambda m, s: _fn_marking(m, "mark_non_differentiable").apply(s["w"] * 1), RuntimeError,
+      r"mark_non_differentiable can only accept variables, but argument 0 is of type int"),
+    C("set_grad_enabled_str", lambda m, s: m.set_grad_enabled("yes"), TypeError,
+      r"set_grad_enabled\(\): argument 'enabled' \(position 1\) must be bool, not str"),
+    C("data_assign_list", lambda m, s: setattr(s["x"], "data", [1.0]), TypeError,
+      r"Variable data has to be a tensor, but got list"),
     C("index_float_tensor", lambda m, s: s["x"][m.tensor([0.5])], IndexError,
       r"tensors used as indices must be long, int, byte or bool tensors"),
     C("len_0d", lambda m, s: len(m.tensor(1.0)), TypeError, r"len\(\) of a 0-d tensor"),

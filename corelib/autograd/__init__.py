@@ -40,11 +40,11 @@ def _root_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
-def _check_tensors(seq, name):
+def _check_tensors(seq, name, op="grad"):
     from .._tensor import Tensor
     for t in seq:
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad(): argument '{name}' must be a Tensor or a sequence of "
+            raise TypeError(f"{op}(): argument '{name}' must be a Tensor or a sequence of "
                             f"Tensors, but found an element of type {type(t).__name__}")
 
 
@@ -61,6 +61,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    _check_tensors(tensors, "tensors", "backward")
     _check_outputs(tensors, "backward")
     grads = _root_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:

@@ -7,15 +7,20 @@ from .graph import ANOMALY, Node, SavedTensor, edge_of
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 
+def _only_tensors(values, method, cls=RuntimeError, verb="accept"):
+    """PyTorch's check of ctx.save_for_backward / mark_dirty / mark_non_differentiable."""
+    from .._tensor import Tensor
+    for i, t in enumerate(values):
+        if t is not None and not isinstance(t, Tensor):
+            raise cls(f"{method} can only {verb} variables, but argument {i} is of type "
+                      f"{type(t).__name__}")
+
+
 class FunctionCtx:
     """The ``ctx`` passed to forward and backward."""
 
     def save_for_backward(self, *tensors):
-        from .._tensor import Tensor
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
-                                f"is of type {type(t).__name__}")
+        _only_tensors(tensors, "save_for_backward", TypeError, "save")
         self._saved = tuple(None if t is None else SavedTensor(t) for t in tensors)
 
     @property
@@ -28,9 +33,11 @@ class FunctionCtx:
         return tuple(None if s is None else s.unpack(name) for s in saved)
 
     def mark_non_differentiable(self, *tensors):
+        _only_tensors(tensors, "mark_non_differentiable")
         self._non_diff = getattr(self, "_non_diff", set()) | {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors):
+        _only_tensors(tensors, "mark_dirty")
         self._dirty = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value):

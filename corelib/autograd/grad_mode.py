@@ -56,7 +56,10 @@ class enable_grad(_Mode):
 
 class set_grad_enabled(_Mode):
     def __init__(self, mode: bool):
-        self.mode = bool(mode)
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        self.mode = mode
         self.prev = (STATE.grad_enabled, STATE.inference)
         STATE.grad_enabled = self.mode   # takes effect as a function call too, like PyTorch
 
