@@ -169,6 +169,16 @@ def model_state(m):
             "seq": m.nn.Sequential(m.nn.Linear(3, 2), m.nn.Linear(3, 1))}
 
 
+def layers_state(m):
+    """Layers built before the snapshot (building draws initial weights from the RNG)."""
+    m.manual_seed(0)
+    nn = m.nn
+    return {"conv0": nn.Conv2d(1, 1, 3, stride=0), "conv": nn.Conv2d(2, 1, 3),
+            "bn": nn.BatchNorm1d(4), "ln": nn.LayerNorm(4), "emb": nn.Embedding(3, 2),
+            "lstm": nn.LSTM(3, 4), "pool": nn.MaxPool2d(7),
+            "ce": nn.CrossEntropyLoss(weight=m.ones(5)), "unflat": nn.Unflatten(1, (2, 2))}
+
+
 def _load_sd(m, s, change):
     sd = {k: v.clone() for k, v in s["model"].state_dict().items()}
     change(m, sd)
@@ -735,7 +745,54 @@ CASES = [
       r"mat1 and mat2 shapes cannot be multiplied \(4x2 and 3x1\)", setup=model_state),
     C("batchnorm_one_value", lambda m, s: m.nn.BatchNorm1d(3)(m.ones(1, 3)), ValueError,
       r"Expected more than 1 value per channel when training", setup=model_state),
+    C("linear_float_features", lambda m, s: m.nn.Linear(3.5, 2), TypeError, r"'size'.*float",
+      setup=layers_state),
+    C("conv_stride_zero", lambda m, s: s["conv0"](m.ones(1, 1, 5, 5)), RuntimeError,
+      r"non-positive stride is not supported", setup=layers_state),
+    C("conv_padding_mode", lambda m, s: m.nn.Conv2d(1, 1, 3, padding_mode="bogus"), ValueError,
+      r"padding_mode must be one of .*, but got padding_mode='bogus'", setup=layers_state),
+    C("conv_module_channels", lambda m, s: s["conv"](m.ones(1, 5, 5)), RuntimeError,
+      r"expected input\[1, 1, 5, 5\] to have 2 channels, but got 1 channels",
+      setup=layers_state),
+    C("batchnorm_features", lambda m, s: s["bn"](m.ones(2, 3)), RuntimeError,
+      r"running_mean should contain 3 elements not 4", setup=layers_state),
+    C("layernorm_module_shape", lambda m, s: s["ln"](m.ones(2, 3)), RuntimeError,
+      r"normalized_shape=\[4\], expected input with shape \[\*, 4\]", setup=layers_state),
+    C("embedding_negative_index", lambda m, s: s["emb"](m.tensor([-1])), IndexError,
+      r"index out of range|out of bounds", setup=layers_state),
+    C("lstm_input_size", lambda m, s: s["lstm"](m.ones(2, 2, 5)), RuntimeError,
+      r"input.size\(-1\) must be equal to input_size. Expected 3, got 5", setup=layers_state),
+    C("lstm_unbatched_hidden_3d",
+      lambda m, s: s["lstm"](m.ones(5, 3), (m.ones(1, 2, 4), m.ones(1, 2, 4))), RuntimeError,
+      r"For unbatched 2-D input, hx and cx should also be 2-D but got \(3-D, 3-D\) tensors",
+      setup=layers_state),
+    C("maxpool_output_too_small", lambda m, s: s["pool"](m.ones(1, 1, 4, 4)), RuntimeError,
+      r"Calculated output size.*too small", setup=layers_state),
+    C("cross_entropy_weight_size", lambda m, s: s["ce"](m.ones(4, 3), m.tensor([0, 1, 2, 0])),
+      RuntimeError, r"weight tensor should be defined either for all 3 classes or no classes",
+      setup=layers_state),
+    C("unflatten_sizes", lambda m, s: s["unflat"](m.ones(4, 3)), RuntimeError, r"\[2, 2\]",
+      setup=layers_state),
+    C("sequential_of_str", lambda m, s: m.nn.Sequential("a"), TypeError,
+      r"str is not a Module subclass", setup=layers_state),
+    C("moduledict_of_int", lambda m, s: m.nn.ModuleDict({"a": 1}), TypeError,
+      r"int is not a Module subclass", setup=layers_state),
+    C("flatten_module_dims", lambda m, s: m.nn.Flatten(3, 1)(m.ones(4, 3)), IndexError,
+      r"Dimension out of range", setup=layers_state),
     # -- optimizers ----------------------------------------------------------------------------
+    C("adamw_negative_weight_decay",
+      lambda m, s: m.optim.AdamW(s["model"].parameters(), weight_decay=-1), ValueError,
+      r"Invalid weight_decay value: -1", setup=model_state),
+    C("rmsprop_negative_alpha", lambda m, s: m.optim.RMSprop(s["model"].parameters(), alpha=-1),
+      ValueError, r"Invalid alpha value: -1", setup=model_state),
+    C("sgd_nesterov_without_momentum",
+      lambda m, s: m.optim.SGD(s["model"].parameters(), lr=0.1, nesterov=True), ValueError,
+      r"Nesterov momentum requires a momentum and zero dampening", setup=model_state),
+    C("adagrad_negative_lr_decay",
+      lambda m, s: m.optim.Adagrad(s["model"].parameters(), lr_decay=-1), ValueError,
+      r"Invalid lr_decay value: -1", setup=model_state),
+    C("scheduler_without_optimizer", lambda m, s: m.optim.lr_scheduler.StepLR(3, 1), TypeError,
+      r"int is not an Optimizer", setup=model_state),
     C("sgd_negative_lr", lambda m, s: m.optim.SGD(s["model"].parameters(), lr=-1.0),
       ValueError, r"Invalid learning rate: -1.0", setup=model_state),
     C("sgd_negative_momentum",

@@ -92,17 +92,19 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and \
-                self.num_batches_tracked is not None:
-            with corelib.no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
+        tracked = self.training and self.track_running_stats and \
+            self.num_batches_tracked is not None
+        if tracked and self.momentum is None:
+            factor = 1.0 / (float(self.num_batches_tracked) + 1)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if use_stats else None,
-                            self.running_var if use_stats else None, self.weight, self.bias,
-                            bn_training, factor, self.eps)
+        out = F.batch_norm(input, self.running_mean if use_stats else None,
+                           self.running_var if use_stats else None, self.weight, self.bias,
+                           bn_training, factor, self.eps)
+        if tracked:   # counted once the call succeeded: a failing call changes nothing
+            with corelib.no_grad():
+                self.num_batches_tracked.add_(1)
+        return out
 
 
 class BatchNorm1d(_BatchNorm):
