@@ -886,13 +886,13 @@ _roll = Op("roll", lambda g, out, x, shifts, dims: (
 @method()
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically along ``dims`` (the flattened tensor when dims is None)."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    shifts = int_list((shifts,), "roll", "shifts")
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: "
                                f"{len(shifts)}, dims:0")
         return reshape(roll(flatten(input), shifts, 0), input.shape)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = int_list((dims,), "roll", "dims")
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
