@@ -13,7 +13,8 @@ configuration) and with pytest-benchmark switched off (``-p no:benchmark``):
 * ``kitwrong``: every CPU kernel on NumPy arrays, but ``tanh`` returns a wrong shape: the kit
   fails, naming tanh.
 
-The runs use ``--corelib-quick``; CORELIB_TEST_KIT_FULL=1 adds the full kit on ``kitborrow``.
+The MLP run hides PyTorch (its comparisons skip). The runs use ``--corelib-quick``;
+CORELIB_TEST_KIT_FULL=1 adds the full kit on ``kitborrow``.
 """
 import os
 import re
@@ -105,14 +106,18 @@ def outside(tmp_path_factory):
          *(str(root / "src" / name) for name in BACKENDS)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
+    (root / "notorch" / "torch").mkdir(parents=True)
+    (root / "notorch" / "torch" / "__init__.py").write_text(
+        'raise ModuleNotFoundError("No module named \'torch\' (hidden)", name="torch")\n')
     return root
 
 
-def kit(root, device, *args, **env_vars):
-    """``python -m pytest --pyargs corelib.testing --corelib-device=DEVICE`` from ``root``."""
+def kit(root, device, *args, torch=True, **env_vars):
+    """``python -m pytest --pyargs corelib.testing --corelib-device=DEVICE`` from ``root``
+    (``torch=False``: as if PyTorch were not installed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "CORELIB_"))}
     env.update(env_vars)
-    env["PYTHONPATH"] = str(root / "site")
+    env["PYTHONPATH"] = str(root / "site") if torch else f"{root / 'notorch'}:{root / 'site'}"
     env["CORELIB_BLOCK_PLUGINS"] = "corelib-cuda"   # only corelib(-cpu) and the backends here
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--pyargs", "corelib.testing",
@@ -154,7 +159,8 @@ def test_borrowed_backend_passes_full_kit(outside):
 
 
 def test_mlp_backend_passes_what_it_implements(outside):
-    code, out = kit(outside, "kitmlp", "--corelib-quick", "-v")
+    """Also without PyTorch: the comparisons with it skip."""
+    code, out = kit(outside, "kitmlp", "--corelib-quick", "-v", torch=False)
     n = counts(out)
     assert code == 0 and n.get("failed", 0) == 0, out[-3000:]
     assert n["passed"] >= 10 and n["skipped"] > 1000, n
@@ -165,6 +171,8 @@ def test_mlp_backend_passes_what_it_implements(outside):
                   "test_kit_autograd.py::test_backward_accumulates_on_device[kitmlp]"):
         assert f"{check} PASSED" in out, check
     assert "test_kit_ops.py::test_forward_numpy[kitmlp-tanh-float32] SKIPPED" in out
+    assert "test_kit_ops.py::test_forward_torch[kitmlp-relu-float32] SKIPPED" in out
+    assert "could not import 'torch'" in out
     text = summary(out)
     assert f"kernels: {len(MLP_KERNELS)} implemented / " in text, text
     assert re.search(r"op-table entries: [1-9]\d* passed, 0 failed, [1-9]\d* skipped", text)
