@@ -488,10 +488,12 @@ def _describe(fp):
     return f"{text} [collective #{seq}]"
 
 
-def _agree(pg, what, tensor=None, root=-1, aux=0, error=None, sizes=None):
+def _agree(pg, what, tensor=None, root=-1, aux=0, error=None, sizes=None, same_numel=True):
     """The fingerprint exchange (module doc). ``sizes``: for all_gather, the element counts
-    this rank expects from each rank. Raises ``error`` (this rank's invalid arguments) or a
-    RuntimeError naming the disagreement, identically on every rank."""
+    this rank expects from each rank; ``same_numel=False``: ranks' tensors may differ in size
+    (reduce_scatter's outputs; ``aux`` then carries what must agree). Raises ``error`` (this
+    rank's invalid arguments) or a RuntimeError naming the disagreement, identically on every
+    rank."""
     pg._seq += 1
     if pg.size() == 1 or not _checks_enabled():
         if error is not None:
@@ -521,7 +523,7 @@ def _agree(pg, what, tensor=None, root=-1, aux=0, error=None, sizes=None):
     first = prints[0]
     for r, fp in enumerate(prints):
         same = fp[:3] == first[:3] and fp[4:6] == first[4:6]
-        if sizes is None:
+        if sizes is None and same_numel:
             same = same and fp[3] == first[3]
         if not same:
             raise RuntimeError(
@@ -779,7 +781,8 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
         state["out"] = _Buf(output, pg._spec)
     error = _argument_error(check)
     sizes = [-1] * pg.size() if error else [t.numel() for t in input_list]
-    _agree(pg, "reduce_scatter", output, aux=hash((tuple(sizes), _REDUCE[op])), error=error)
+    _agree(pg, "reduce_scatter", output, aux=hash((tuple(sizes), _REDUCE[op])), error=error,
+           same_numel=False)
     from .._ops.shape import cat
     flat = cat([t.reshape(-1) for t in input_list]) if pg.size() > 1 else \
         input_list[0].reshape(-1).clone()

@@ -117,6 +117,11 @@ def check_collectives(rank, world):
         work.wait()
         ok(work.is_completed() and all(o.shape == shape_of(r) and bool((o == r).all())
                                        for r, o in enumerate(outs)), "uneven all_gather")
+    # uneven reduce_scatter: piece r has r + 1 elements
+    inputs = [corelib.full((r + 1,), float(rank + 1)) for r in range(world)]
+    out = corelib.zeros(rank + 1)
+    dist.reduce_scatter(out, inputs)
+    ok(out.tolist() == [world * (world + 1) / 2] * (rank + 1), "uneven reduce_scatter")
     # a wrong expectation of another rank's size fails on every rank
     outs = [corelib.empty(r + (2 if r == world - 1 and rank == 0 else 1)) for r in range(world)]
     expect_error(lambda: dist.all_gather(outs, corelib.ones(rank + 1)), RuntimeError,
