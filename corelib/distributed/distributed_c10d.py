@@ -212,7 +212,7 @@ class Work:
             if self._request.test():
                 self._complete()
         except Exception as exc:   # reported by wait()
-            self._exception = exc
+            self._exception = self._group._fail(self._what, exc)
             return True
         return self._done
 
