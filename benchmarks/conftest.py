@@ -43,7 +43,7 @@ def pytest_terminal_summary(terminalreporter, config):
             continue
         ratios = ", ".join(f"vs {impl}: {ours / t:.2f}x" for impl, t in sorted(times.items())
                            if impl != "corelib")
-        target = _target(group)
+        target = None if group.startswith("model:") else _target(group)   # interleaved below
         if target and target[0] in times:
             ratio = ours / times[target[0]]
             ratios += (f"   [<= {target[1]:g}x {target[0]}: "

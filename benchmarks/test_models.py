@@ -174,7 +174,7 @@ def test_model_interleaved(benchmark, model):
     for run in runs.values():
         run()   # warm up
 
-    def rounds(n=5 if model == "mlp" else 12):
+    def rounds(n=7 if model == "mlp" else 12):
         ratios = []
         for _ in range(n):
             took = {}

@@ -14,7 +14,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .._ops import nn as _nn
-from .._ops.creation import arange, rand, tensor, zeros_like
+from .._ops.creation import rand, tensor, zeros_like
 from .._ops.elementwise import abs, cast, exp, log, relu, sigmoid, sqrt, tanh, where
 from .._ops.reduction import amax, mean, sum as _sum
 from .._ops.shape import reshape, unsqueeze

@@ -1,4 +1,5 @@
-"""CPU kernels: nn (convolution, pooling, softmax, normalization, embedding, class gathers).
+"""CPU kernels: nn (convolution, pooling, softmax, normalization, layer norm, attention,
+embedding, class gathers, ReLU's gradient).
 
 Convolution is columns plus BLAS matmuls (see the convolution section: stride-1 columns are
 contiguous shifted runs of the padded image, the input gradient at stride 1 is a convolution

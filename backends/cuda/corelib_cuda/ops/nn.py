@@ -1,5 +1,5 @@
-"""nn kernels: convolution, pooling, embedding, linear, one-hot (kernels/conv.cu, pool.cu,
-embedding.cu).
+"""nn kernels: convolution, pooling, embedding, linear, one-hot, attention, layer norm and
+ReLU's gradient (kernels/conv.cu, pool.cu, embedding.cu, attention.cu, fused.cu).
 
 Convolution is the im2col kernel plus one batched cuBLAS matmul (groups and batch are matmul
 batch axes); its input gradient is a matmul plus the col2im kernel (a per-element gather, so no
@@ -7,7 +7,9 @@ atomics), its weight gradient im2col plus a matmul. Spatial ops take up to three
 ``padding`` arrives as ((lo, hi), ...) for convolutions and unfold/fold, as ints for pools.
 Max pools only compute indices (flat positions in each input plane); pool_gather reads the
 values and pool_scatter (atomicAdd) is its transpose. Linear layers are cuBLAS matmuls plus the
-elementwise add kernel for the bias.
+elementwise add kernel for the bias. Scaled dot-product attention is two cuBLAS matmuls around
+one in-place masked-softmax row kernel each way; layer norm one row kernel forward, a row
+kernel (dx) plus a column kernel (dweight, dbias) backward.
 """
 from __future__ import annotations
 
