@@ -50,7 +50,11 @@ def _unavailable_reason():
 
 
 def _mpi():
-    from mpi4py import MPI
+    try:
+        from mpi4py import MPI
+    except (ImportError, RuntimeError) as exc:   # mpi4py present, no MPI library it can load
+        raise RuntimeError(f"mpi4py cannot load an MPI library ({exc}); install one with "
+                           f"`pip install mpich` (or your system's MPI)") from exc
     return MPI
 
 
