@@ -291,6 +291,24 @@ def check_unused(rank, world):
     expect_error(lambda: plain(x[mine], False), RuntimeError, "find_unused_parameters=True")
 
 
+def check_buffers(rank, world):
+    """Parameters and buffers (BatchNorm) start as rank 0's; buffers are rank 0's again at
+    every forward (so after an eval-mode forward, which does not update them)."""
+    corelib.manual_seed(rank)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)).double()
+    model[1].running_mean.fill_(float(rank))
+    ddp = DDP(model)
+    x = corelib.randn(5, 3, dtype=corelib.float64) + rank
+    ddp(x).sum().backward()                   # training mode: every rank updates its own
+    model.eval()
+    with corelib.no_grad():
+        ddp(x)
+    state = [None] * world
+    dist.all_gather_object(state, [t.tolist() for t in model.state_dict().values()])
+    ok(all(s == state[0] for s in state), "parameters and buffers equal rank 0's")
+    model.train()
+
+
 def check_state_dict(ddp):
     keys = list(ddp.state_dict())
     ok(all(k.startswith("module.") for k in keys), "DDP state_dict keys carry module.")
@@ -340,6 +358,7 @@ def main():
     check_ddp(rank, world, make_mlp, (8,), micro=3, steps=2)
     check_ddp(rank, world, make_cnn, (1, 8, 8), micro=2, steps=2)
     check_unused(rank, world)
+    check_buffers(rank, world)
     check_state_dict(ddp)
     check_sampler(rank, world)
     dist.destroy_process_group()

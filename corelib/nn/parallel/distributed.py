@@ -12,6 +12,10 @@ writes the averaged gradients back into ``param.grad``: when ``backward()`` retu
 holds the same gradients, equal to those of one process on the concatenated batch (for a loss
 that is a mean over equal local batches).
 
+Buffers (BatchNorm's running statistics) are rank 0's at the start of every forward
+(``broadcast_buffers=True``), as in PyTorch; like PyTorch's, each replica's BatchNorm normalises
+with its own batch's statistics (SyncBatchNorm is not provided).
+
 ``no_sync()`` skips the reduction for forward passes inside it (gradients accumulate locally);
 the next synchronised backward reduces the accumulated sums. ``find_unused_parameters=True``
 walks the autograd graph from the forward's outputs and marks parameters it does not reach as
@@ -121,9 +125,22 @@ class DistributedDataParallel(Module):
                                        f"{a[1]}.")
 
     def _sync_module_states(self):
+        self._broadcast_coalesced([*self.module.parameters(), *self.module.buffers()])
+
+    def _broadcast_coalesced(self, tensors):
+        """Rank 0's values of ``tensors``: one broadcast per dtype and device, not per tensor."""
+        groups = {}
+        for t in tensors:
+            groups.setdefault((t.dtype, t.device), []).append(t)
         with corelib.no_grad():
-            for t in [*self.module.parameters(), *self.module.buffers()]:
-                dist.broadcast(t.detach(), src=self._src, group=self.process_group)
+            for members in groups.values():
+                flat = corelib.cat([t.detach().reshape(-1) for t in members])
+                dist.broadcast(flat, src=self._src, group=self.process_group)
+                offset = 0
+                for t in members:
+                    n = t.numel()
+                    t.detach().copy_(flat[offset:offset + n].view(t.shape))
+                    offset += n
 
     def _assign_buckets(self):
         """Parameters in reverse order, split by dtype/device and by ``bucket_bytes_cap``."""
@@ -146,9 +163,9 @@ class DistributedDataParallel(Module):
         if self._armed and any(self._ready):
             raise RuntimeError(_UNFINISHED)
         if self.broadcast_buffers and self.require_forward_param_sync:
-            with corelib.no_grad():
-                for b in self.module.buffers():
-                    dist.broadcast(b, src=self._src, group=self.process_group)
+            buffers = list(self.module.buffers())
+            if buffers:
+                self._broadcast_coalesced(buffers)
         output = self.module(*inputs, **kwargs)
         if corelib.is_grad_enabled() and self.require_backward_grad_sync:
             self._prepare_for_backward(output)
