@@ -24,6 +24,7 @@ for _module in _ops.MODULES:
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
 del _module, _name
+from ._composites import *  # noqa: E402,F401,F403  (composites of the ops above)
 
 __version__ = "0.1.0"
 

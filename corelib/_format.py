@@ -9,6 +9,31 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None   # None: chosen from the values; True/False: forced (set_printoptions)
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None) -> None
+
+    Set how tensors print: digits, summarization threshold and edge items, line width, notation.
+    """
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"Invalid profile: {profile}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode
 
 
 class _Formatter:
@@ -28,6 +53,8 @@ class _Formatter:
                     self.sci_mode = hi > 1e8
                 else:
                     self.sci_mode = hi / lo > 1000 or hi > 1e8 or lo < 1e-4
+        if floating and SCI_MODE is not None:
+            self.sci_mode, self.int_mode = SCI_MODE, self.int_mode and not SCI_MODE
         self.width = max((len(self.fmt(v)) for v in values), default=1)
 
     def fmt(self, v):
