@@ -68,7 +68,7 @@ class _KitState:
     def __init__(self, device):
         self.device = device
         self.outcomes = defaultdict(list)   # op-table entry id -> ["passed", ...]
-        self.missing = defaultdict(set)     # kernel name -> op-table entries/tests it skipped
+        self.missing = defaultdict(set)     # kernel name -> ids of the tests it skipped
 
 
 _STATE = pytest.StashKey[_KitState]()
