@@ -17,6 +17,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
 from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled
 from . import _ops, autograd
 from . import linalg, nn, onnx, optim, utils  # noqa: E402
+from . import special  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from .dispatch import registry, BackendNotFoundError
 
