@@ -42,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument("--nproc-per-node", "--nproc_per_node", default="1",
                    help="processes per node: a number, or 'auto' (one per CPU core)")
     p.add_argument("--nnodes", type=int, default=1, help="number of nodes (with --hostfile)")
+    p.add_argument("--standalone", action="store_true",
+                   help="one node (torchrun's flag; the default here)")
     p.add_argument("--hostfile", help="MPI host file (one host per line) for several nodes")
     p.add_argument("--master-addr", "--master_addr", default=None,
                    help="MASTER_ADDR for the ranks (default: this host)")

@@ -208,7 +208,8 @@ def test_post_accumulate_grad_hook():
 
 def test_launcher_command_lines():
     from corelib.distributed import run
-    cmd, env = run.command(run.parse_args(["--nproc-per-node", "2", "train.py", "--lr", "1"]))
+    cmd, env = run.command(run.parse_args(["--standalone", "--nproc-per-node=2", "train.py",
+                                           "--lr", "1"]))
     assert cmd[1:3] == ["-n", "2"] and cmd[-3:] == ["train.py", "--lr", "1"]
     assert "--worker" in cmd and env.get("OMP_NUM_THREADS", "1") == os.environ.get(
         "OMP_NUM_THREADS", "1")
