@@ -280,3 +280,22 @@ def test_demo_trains_under_the_launcher(tmp_path):
     accuracy = float(out.split("mlp: test accuracy ")[1].split("%")[0])
     assert accuracy > 90, out
     assert (tmp_path / "mlp.safetensors").exists() and (tmp_path / "training.png").exists()
+
+
+COMMUNICATOR_METHODS = ["split", "destroy", "abort", "allreduce", "reduce", "broadcast",
+                        "allgather", "allgatherv", "reduce_scatter", "gather", "scatter", "send",
+                        "recv", "barrier"]   # corelib.hookspecs.CommBackendSpec
+
+
+@pytest.mark.parametrize("module", ["corelib_mpi", "corelib_nccl"])
+def test_communication_plugins_implement_the_contract(module):
+    """Import (and so compile) each plugin without initialising MPI or CUDA; its communicator
+    has every method the hookspec names and its spec is well formed. corelib-nccl runs only on
+    GPUs; here it must say why it is unavailable."""
+    plugin = pytest.importorskip(module)
+    missing = [m for m in COMMUNICATOR_METHODS if not callable(getattr(plugin.Communicator, m,
+                                                                        None))]
+    assert not missing
+    spec = plugin.corelib_comm_backend()
+    assert spec.name in ("mpi", "nccl") and spec.array_kind in ("numpy", "native")
+    assert spec.is_available() == (spec.unavailable_reason() == "")
