@@ -1338,3 +1338,12 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         d_an = where(d_pn < d_an, d_pn, d_an)
     loss = relu(margin + d_ap - d_an)
     return _reduce(loss, _reduction(size_average, reduce, reduction))
+
+
+from ._functional_extra import *  # noqa: E402,F401,F403  (more composites, same namespace)
+
+
+def __dir__():
+    """Module attributes plus the activations served by ``__getattr__``."""
+    import corelib
+    return sorted(set(globals()) | {n for n in _FROM_CORELIB if hasattr(corelib, n)} | {"pad"})

@@ -1,0 +1,228 @@
+"""More of torch.nn.functional, as composites of corelib frontend ops (re-exported by
+corelib.nn.functional): rms_norm, embedding_bag, gumbel_softmax, pdist, channel_shuffle,
+triplet_margin_with_distance_loss, multi_margin_loss."""
+from __future__ import annotations
+
+import math
+
+import corelib
+
+from .. import _dtype
+from .._tensor import Tensor
+from . import functional as F
+
+__all__ = ["rms_norm", "embedding_bag", "gumbel_softmax", "pdist", "channel_shuffle",
+           "native_channel_shuffle", "triplet_margin_with_distance_loss", "multi_margin_loss",
+           "rrelu", "rrelu_"]
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor
+
+    Divide by the root mean square over the trailing ``normalized_shape`` dims, then scale by ``weight``.
+    """
+    F._tensor_arg(input, "rms_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm(): Expected weight to be of same shape as "
+                           f"normalized_shape, but got weight of shape {list(weight.shape)} and "
+                           f"normalized_shape = {list(shape)}")
+    if eps is None:
+        eps = _dtype.finfo(input.dtype).eps
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * corelib.rsqrt(F.mean(input * input, dims, keepdim=True) + eps)
+    return out if weight is None else out * weight
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode='mean', sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None) -> Tensor
+
+    Sums, means or maxes of bags of embeddings: rows of a 2-D ``input``, or 1-D ``input`` cut at ``offsets``.
+    """
+    F._tensor_arg(input, "embedding_bag")
+    F._tensor_arg(weight, "embedding_bag", "weight")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets).__name__}")
+        offsets = corelib.arange(0, input.numel(), input.shape[1], device=input.device)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                      f"per_sample_weights is only supported for mode='sum' "
+                                      f"(got mode='{mode}'). Please open a feature request on "
+                                      f"GitHub.")
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) "
+                             f"is not None, then it must have the same shape as the input "
+                             f"({input.shape})")
+    offsets = offsets.to(_dtype.int64)
+    bags = offsets.shape[0] - 1 if include_last_offset else offsets.shape[0]
+    n, dim = input.shape[0], weight.shape[1]
+    emb = F.embedding(input, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    # the bag of each input position (offsets past the end give empty bags)
+    bag = corelib.searchsorted(offsets[:bags], corelib.arange(n, device=input.device),
+                               right=True) - 1
+    keep = bag >= 0
+    if include_last_offset and bags >= 0:
+        keep = keep & (corelib.arange(n, device=input.device) < offsets[bags])
+    if padding_idx is not None:
+        num = weight.shape[0]
+        if not -num <= padding_idx < num:
+            raise AssertionError("padding_idx must be within num_embeddings")
+        keep = keep & (input != (padding_idx % num))
+    bag = corelib.where(keep, bag, 0)
+    w = keep.to(weight.dtype)
+    if per_sample_weights is not None:
+        w = w * per_sample_weights
+    index = bag.unsqueeze(1).expand(n, dim)
+    zeros = corelib.zeros(max(bags, 0), dim, dtype=weight.dtype, device=weight.device)
+    if mode == "max":
+        filled = corelib.where(keep.unsqueeze(1), emb, -math.inf)
+        out = zeros.scatter_reduce(0, index, filled, "amax", include_self=False)
+        return corelib.where(corelib.isinf(out) & (out < 0), 0.0, out)
+    total = zeros.index_add(0, bag, emb * w.unsqueeze(1))
+    if mode == "sum":
+        return total
+    count = corelib.zeros(max(bags, 0), dtype=weight.dtype, device=weight.device) \
+        .index_add(0, bag, w)
+    return total / corelib.clamp(count, min=1).unsqueeze(1)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1) -> Tensor
+
+    Samples from the Gumbel-Softmax distribution; ``hard=True`` returns one-hot samples with soft gradients.
+    """
+    F._tensor_arg(logits, "gumbel_softmax", "logits")
+    gumbels = -corelib.empty_like(logits).exponential_().log()
+    y_soft = F.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = corelib.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+def pdist(input, p=2):
+    """pdist(input, p=2) -> Tensor
+
+    p-norm distances between every pair of rows of a 2-D ``input``, upper triangle flattened.
+    """
+    F._tensor_arg(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    i, j = corelib.triu_indices(input.shape[0], input.shape[0], 1, device=input.device)
+    return corelib.linalg.vector_norm(input[i] - input[j], p, -1)
+
+
+def channel_shuffle(input, groups):
+    """channel_shuffle(input, groups) -> Tensor
+
+    Split the channels (dim 1) into ``groups`` groups and interleave them.
+    """
+    F._tensor_arg(input, "channel_shuffle")
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c = input.shape[:2]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    x = input.reshape((n, groups, c // groups) + rest).transpose(1, 2)
+    return x.reshape((n, c) + rest)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction='mean') -> Tensor
+
+    Triplet margin loss with a custom distance (default: ``pairwise_distance``).
+    """
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater "
+                         f"than 0, got {margin} instead")
+    dist = distance_function if distance_function is not None else F.pairwise_distance
+    d_ap, d_an = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_an = corelib.minimum(d_an, dist(positive, negative))
+    return F._reduce(F.relu(margin + d_ap - d_an), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction='mean') -> Tensor
+
+    Multi-class hinge loss: mean over classes i != y of max(0, margin - x[y] + x[i])^p.
+    """
+    F._tensor_arg(input, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    y = target.reshape(-1, 1)
+    x_y = x.gather(1, y)
+    z = F.relu(margin - x_y + x)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[y]
+    not_target = corelib.ones_like(x).scatter_(1, y, 0.0)
+    loss = (z * not_target).sum(1) / x.shape[1]
+    loss = loss if input.ndim == 2 else loss.reshape(())
+    return F._reduce(loss, F._reduction(size_average, reduce, reduction))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """rrelu(input, lower=1./8, upper=1./3, training=False, inplace=False) -> Tensor
+
+    Leaky ReLU whose negative slope is drawn from U(lower, upper) in training, (lower+upper)/2 otherwise.
+    """
+    F._tensor_arg(input, "rrelu")
+    if training:
+        slope = corelib.empty_like(input).uniform_(lower, upper)
+        out = corelib.where(input >= 0, input, input * slope)
+    else:
+        out = F.leaky_relu(input, (lower + upper) / 2)
+    return input.copy_(out) if inplace else out
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu_(input, lower=1./8, upper=1./3, training=False) -> Tensor
+
+    In-place ``rrelu``.
+    """
+    return rrelu(input, lower, upper, training, inplace=True)
