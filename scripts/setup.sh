@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then   # none, or a half-made one
+  rm -rf .venv
   "$PYTHON" -m venv .venv
 fi
 pip_quiet() {  # pip install, hiding the index-location warnings of this machine's pip config
