@@ -12,6 +12,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ..utils.rnn import PackedSequence, _packed_forward
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -275,6 +276,8 @@ class RNN(RNNBase):
         super().__init__(mode, *args, **kwargs)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return _packed_forward(self, input, hx)
         input, batched = self._forward_common(input, hx)
         num_directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * num_directions, input.shape[1], self.hidden_size)
@@ -310,6 +313,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return _packed_forward(self, input, hx)
         input, batched = self._forward_common(input, hx)
         num_directions = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
