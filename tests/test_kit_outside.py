@@ -13,6 +13,8 @@ configuration) and with pytest-benchmark switched off (``-p no:benchmark``):
 * ``kitwrong``: every CPU kernel on NumPy arrays, but ``tanh`` returns a wrong shape: the kit
   fails, naming tanh.
 
+And without the option the plugin is inert.
+
 The MLP run hides PyTorch (its comparisons skip). The runs use ``--corelib-quick``;
 CORELIB_TEST_KIT_FULL=1 adds the full kit on ``kitborrow``.
 """
@@ -114,15 +116,16 @@ def outside(tmp_path_factory):
 
 def kit(root, device, *args, torch=True, **env_vars):
     """``python -m pytest --pyargs corelib.testing --corelib-device=DEVICE`` from ``root``
-    (``torch=False``: as if PyTorch were not installed)."""
+    (``torch=False``: as if PyTorch were not installed; ``device=None``: plain pytest)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "CORELIB_"))}
     env.update(env_vars)
     env["PYTHONPATH"] = str(root / "site") if torch else f"{root / 'notorch'}:{root / 'site'}"
     env["CORELIB_BLOCK_PLUGINS"] = "corelib-cuda"   # only corelib(-cpu) and the backends here
+    kit_args = [] if device is None else ["--pyargs", "corelib.testing",
+                                          f"--corelib-device={device}"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "corelib.testing",
-         f"--corelib-device={device}", "-p", "no:cacheprovider", "-p", "no:benchmark",
-         "-rfEs", *args],
+        [sys.executable, "-m", "pytest", *kit_args, "-p", "no:cacheprovider", "-p",
+         "no:benchmark", "-rfEs", *args],
         cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     return proc.returncode, proc.stderr + proc.stdout
 
@@ -200,3 +203,18 @@ def test_wrong_shape_kernel_fails_naming_the_op(outside, checked):
             out[-3000:]
     assert counts(out)["passed"] > 5
     assert re.search(r"op-table entries: \d+ passed, [1-9] failed", summary(out))
+
+
+def test_plugin_inert_without_option(outside):
+    """Without --corelib-device: corelib is not even imported in another project's run, and
+    the kit's modules, collected, skip."""
+    (outside / "test_other.py").write_text(
+        "import sys\n\ndef test_other():\n    assert 'corelib' not in sys.modules\n")
+    code, out = kit(outside, None, "test_other.py")
+    assert code == 0 and counts(out) == {"passed": 1}, out[-2000:]
+    code, out = kit(outside, None, "--pyargs", "corelib.testing", "-k", "exp or Linear")
+    assert code == 0, out[-2000:]
+    n = counts(out)
+    assert n["skipped"] > 10 and "passed" not in n and "failed" not in n, n
+    assert "corelib conformance kit: pass --corelib-device=NAME" in out
+    assert "implemented / " not in out                      # and no coverage summary
