@@ -120,7 +120,7 @@ def kit(root, device, *args, torch=True, **env_vars):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "CORELIB_"))}
     env.update(env_vars)
     env["PYTHONPATH"] = str(root / "site") if torch else f"{root / 'notorch'}:{root / 'site'}"
-    env["CORELIB_BLOCK_PLUGINS"] = "corelib-cuda"   # only corelib(-cpu) and the backends here
+    env["CORELIB_BLOCK_PLUGINS"] = "corelib-cuda"   # the kit needs cpu and the device only
     kit_args = [] if device is None else ["--pyargs", "corelib.testing",
                                           f"--corelib-device={device}"]
     proc = subprocess.run(
