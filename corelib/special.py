@@ -102,5 +102,6 @@ def xlog1py(input, other, *, out=None):
         input = other.new_tensor(input)
     if not isinstance(other, Tensor):
         other = input.new_tensor(other)
-    zero = (input == 0) & ~isnan(other)
-    return _finish(where(zero, 0.0, input * log1p(other)), out)
+    # 0 where input == 0 and other == -1; d/d input is log1p(other) elsewhere, as in PyTorch
+    log1p_other = log1p(other)
+    return _finish(input * where((input == 0) & (other == -1), 0.0, log1p_other), out)

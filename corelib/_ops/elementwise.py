@@ -621,7 +621,8 @@ copysign = binary("copysign", lambda g, out, a, b: (
 
 
 def _xlogy_vjp(g, out, a, b):
-    return (g * xlogy(a != 0, b) if isinstance(a, Tensor) else None), \
+    # PyTorch's: d/da = log(b), but 0 where a == b == 0
+    return (g * xlogy((a != 0) | (b != 0), b) if isinstance(a, Tensor) else None), \
         (g * a / b if isinstance(b, Tensor) else None)
 
 

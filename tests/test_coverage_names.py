@@ -1,0 +1,393 @@
+"""The common PyTorch names built as composites (corelib._composites, corelib.special,
+corelib.nn._functional_extra, axis=/keepdims= aliases): values and gradients against PyTorch
+(skipped without it) and NumPy, finite-difference gradient checks, on every device."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import corelib
+import corelib.nn.functional as F
+from corelib.autograd import gradcheck
+
+RNG = np.random.default_rng(0)
+
+
+def _arr(*shape, low=-2.0, high=2.0):
+    return RNG.uniform(low, high, size=shape)
+
+
+def _np(t):
+    return np.array(t.detach().cpu().tolist()) if isinstance(t, corelib.Tensor) else \
+        t.detach().numpy()
+
+
+def compare(torch, ours, theirs, arrays, device, grad=True, rtol=1e-7, atol=1e-9, kwargs=None,
+            int_arrays=()):
+    """ours(*tensors) vs theirs(*torch_tensors): values, and gradients of sum(out * w)."""
+    kwargs = kwargs or {}
+    cs = [corelib.tensor(a, dtype=corelib.float64, device=device, requires_grad=grad)
+          for a in arrays] + [corelib.tensor(a, device=device) for a in int_arrays]
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=grad) for a in arrays] + \
+        [torch.tensor(a) for a in int_arrays]
+    out, ref = ours(*cs, **kwargs), theirs(*ts, **kwargs)
+    assert tuple(out.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(_np(out), _np(ref), rtol=rtol, atol=atol)
+    if grad and ref.requires_grad:
+        w = RNG.uniform(-1, 1, size=tuple(ref.shape))
+        (out * corelib.tensor(w, device=device)).sum().backward()
+        (ref * torch.tensor(w)).sum().backward()
+        for c, t in zip(cs[:len(arrays)], ts[:len(arrays)]):
+            if t.grad is None:
+                assert c.grad is None or not _np(c.grad).any()
+            else:
+                np.testing.assert_allclose(_np(c.grad), _np(t.grad), rtol=1e-6, atol=1e-8)
+    return out
+
+
+def _grad_ok(fn, *arrays):
+    inputs = tuple(corelib.tensor(a, dtype=corelib.float64, requires_grad=True) for a in arrays)
+    assert gradcheck(fn, inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# searching
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_and_bucketize(torch, device, right):
+    seq = np.array([1.0, 3.0, 3.0, 5.0, 7.0])
+    values = np.array([[0.0, 3.0, 4.0], [7.0, 8.0, math.nan]])
+    s, v = corelib.tensor(seq, device=device), corelib.tensor(values, device=device)
+    ts, tv = torch.tensor(seq), torch.tensor(values)
+    out = corelib.searchsorted(s, v, right=right)
+    assert out.dtype is corelib.int64 and out.device.type == corelib.device(device).type
+    assert out.tolist() == torch.searchsorted(ts, tv, right=right).tolist()
+    side = "right" if right else "left"
+    assert corelib.searchsorted(s, v, side=side, out_int32=True).dtype is corelib.int32
+    assert corelib.searchsorted(s, 3.0, right=right).item() == \
+        torch.searchsorted(ts, 3.0, right=right).item()
+    assert corelib.bucketize(v, s, right=right).tolist() == \
+        torch.bucketize(tv, ts, right=right).tolist()
+    # N-D boundaries, sorter
+    seq2 = np.sort(RNG.uniform(size=(2, 3, 6)), -1)
+    val2 = RNG.uniform(size=(2, 3, 4))
+    assert corelib.searchsorted(corelib.tensor(seq2, device=device),
+                                corelib.tensor(val2, device=device), right=right).tolist() == \
+        torch.searchsorted(torch.tensor(seq2), torch.tensor(val2), right=right).tolist()
+    raw = np.array([5.0, 1.0, 3.0])
+    sorter = np.argsort(raw)
+    assert corelib.searchsorted(corelib.tensor(raw, device=device), corelib.tensor([2.0, 4.0],
+                                device=device), sorter=corelib.tensor(sorter, device=device)
+                                ).tolist() == \
+        torch.searchsorted(torch.tensor(raw), torch.tensor([2.0, 4.0]),
+                           sorter=torch.tensor(sorter)).tolist()
+
+
+def test_searchsorted_errors(torch):
+    with pytest.raises(RuntimeError, match="side and right can't be set to opposites"):
+        corelib.searchsorted(corelib.tensor([1.0]), corelib.tensor([1.0]), right=True,
+                             side="left")
+    with pytest.raises(RuntimeError, match="boundaries tensor should be 1 dimension"):
+        corelib.searchsorted(corelib.zeros(2, 3), corelib.zeros(3, 3))
+    with pytest.raises(RuntimeError, match="boundaries tensor must be 1 dimension"):
+        corelib.bucketize(corelib.zeros(2), corelib.zeros(2, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# diff, cdist, pdist
+@pytest.mark.parametrize("kwargs", [dict(), dict(n=2), dict(dim=0), dict(n=3, dim=1)])
+def test_diff(torch, device, kwargs):
+    compare(torch, corelib.diff, torch.diff, [_arr(3, 5)], device, kwargs=kwargs)
+
+
+def test_diff_prepend_append_bool_and_method(torch, device):
+    a, p, q = _arr(2, 4), _arr(2, 1), _arr(2, 3)
+    compare(torch, lambda x, y, z: x.diff(prepend=y, append=z),
+            lambda x, y, z: x.diff(prepend=y, append=z), [a, p, q], device)
+    b = corelib.tensor([True, False, False, True], device=device)
+    assert corelib.diff(b).tolist() == torch.diff(torch.tensor(b.tolist())).tolist()
+    assert corelib.diff(corelib.tensor([1, 4, 9], device=device), append=16).tolist() == [3, 5, 7]
+    with pytest.raises(RuntimeError, match="order must be non-negative"):
+        corelib.diff(corelib.zeros(3), n=-1)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, math.inf, 0.5])
+def test_cdist(torch, device, p):
+    compare(torch, lambda a, b: corelib.cdist(a, b, p=p), lambda a, b: torch.cdist(a, b, p=p),
+            [_arr(2, 3, 4), _arr(2, 5, 4)], device, rtol=1e-6)
+
+
+def test_cdist_pdist_gradcheck():
+    _grad_ok(lambda a, b: corelib.cdist(a, b), _arr(3, 2), _arr(4, 2))
+    _grad_ok(lambda a: F.pdist(a, p=3), _arr(4, 3))
+
+
+def test_pdist(torch, device):
+    compare(torch, F.pdist, torch.nn.functional.pdist, [_arr(5, 3)], device)
+
+
+# ---------------------------------------------------------------------------------------------
+# quantile, cov, corrcoef
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile(torch, device, interpolation):
+    x = _arr(4, 7)
+    q = np.array([0.0, 0.1, 0.5, 0.93, 1.0])
+    kw = dict(interpolation=interpolation)
+    compare(torch, lambda a: corelib.quantile(a, 0.3, **kw),
+            lambda a: torch.quantile(a, 0.3, **kw), [x], device)
+    compare(torch, lambda a: a.quantile(corelib.tensor(q, device=device), dim=1, keepdim=True,
+                                        **kw),
+            lambda a: a.quantile(torch.tensor(q), dim=1, keepdim=True, **kw), [x], device)
+    compare(torch, lambda a: corelib.quantile(a, 0.75, dim=0, **kw),
+            lambda a: torch.quantile(a, 0.75, dim=0, **kw), [x], device)
+
+
+def test_nanquantile_and_nan(torch, device):
+    x = _arr(3, 6)
+    x[0, 2] = x[1, 0] = x[1, 4] = math.nan
+    x[2, :] = math.nan
+    for fn in ("quantile", "nanquantile"):
+        compare(torch, lambda a: getattr(corelib, fn)(a, 0.4, dim=1),
+                lambda a: getattr(torch, fn)(a, 0.4, dim=1), [x], device, grad=False)
+        compare(torch, lambda a: getattr(corelib, fn)(a, 0.4),
+                lambda a: getattr(torch, fn)(a, 0.4), [x], device, grad=False)
+
+
+def test_quantile_gradcheck_and_errors():
+    _grad_ok(lambda a: corelib.quantile(a, corelib.tensor([0.2, 0.7], dtype=corelib.float64),
+                                        dim=0), _arr(5, 3))
+    with pytest.raises(RuntimeError, match=r"quantile\(\) q must be in the range \[0, 1\]"):
+        corelib.quantile(corelib.zeros(3), 1.5)
+    with pytest.raises(RuntimeError, match="input tensor must be either float or double"):
+        corelib.quantile(corelib.zeros(3, dtype=corelib.int64), 0.5)
+
+
+def test_cov_corrcoef(torch, device):
+    x = _arr(3, 8)
+    compare(torch, corelib.cov, torch.cov, [x], device)
+    compare(torch, lambda a: a.cov(correction=0), lambda a: a.cov(correction=0), [x], device)
+    compare(torch, corelib.corrcoef, torch.corrcoef, [x], device)
+    compare(torch, corelib.cov, torch.cov, [_arr(8)], device)
+    fw = RNG.integers(1, 4, size=8)
+    aw = RNG.uniform(0.1, 1.0, size=8)
+    ours = corelib.cov(corelib.tensor(x, device=device), fweights=corelib.tensor(fw, device=device),
+                       aweights=corelib.tensor(aw, device=device))
+    ref = torch.cov(torch.tensor(x), fweights=torch.tensor(fw), aweights=torch.tensor(aw))
+    np.testing.assert_allclose(_np(ours), ref.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(_np(corelib.cov(corelib.tensor(x))), np.cov(x), rtol=1e-10)
+    _grad_ok(corelib.corrcoef, _arr(2, 5))
+
+
+# ---------------------------------------------------------------------------------------------
+# indices, unfold, settings
+@pytest.mark.parametrize("row,col,offset", [(3, 3, 0), (4, 3, 1), (3, 5, -1), (0, 3, 0),
+                                            (5, 2, -6)])
+def test_tril_triu_indices(torch, device, row, col, offset):
+    for name in ("tril_indices", "triu_indices"):
+        ours = getattr(corelib, name)(row, col, offset, device=device)
+        assert ours.dtype is corelib.int64
+        assert ours.tolist() == getattr(torch, name)(row, col, offset).tolist()
+
+
+@pytest.mark.parametrize("shape,dim,size,step", [((7,), 0, 3, 2), ((3, 8, 2), 1, 3, 2),
+                                                 ((4, 5), -1, 5, 1), ((2, 6), 0, 1, 1)])
+def test_tensor_unfold(torch, device, shape, dim, size, step):
+    compare(torch, lambda a: a.unfold(dim, size, step), lambda a: a.unfold(dim, size, step),
+            [_arr(*shape)], device)
+
+
+def test_unfold_errors():
+    with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 3"):
+        corelib.zeros(3).unfold(0, 4, 1)
+    with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+        corelib.zeros(3).unfold(0, 2, 0)
+
+
+def test_set_printoptions():
+    x = corelib.tensor([1.23456789, 2.5])
+    try:
+        corelib.set_printoptions(precision=2)
+        assert repr(x) == "tensor([1.23, 2.50])"
+        corelib.set_printoptions(sci_mode=True)
+        assert "e+00" in repr(x)
+        corelib.set_printoptions(threshold=5, edgeitems=2)
+        assert "..." in repr(corelib.arange(10))
+    finally:
+        corelib.set_printoptions(profile="default")
+    assert repr(x) == "tensor([1.2346, 2.5000])"
+
+
+def test_deterministic_flags():
+    assert not corelib.are_deterministic_algorithms_enabled()
+    try:
+        corelib.use_deterministic_algorithms(True, warn_only=True)
+        assert corelib.are_deterministic_algorithms_enabled()
+        assert corelib.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        corelib.use_deterministic_algorithms(False)
+    assert not corelib.are_deterministic_algorithms_enabled()
+
+
+def test_axis_and_keepdims_aliases(torch, device):
+    x = _arr(2, 3, 4)
+    c, t = corelib.tensor(x, device=device), torch.tensor(x)
+    np.testing.assert_allclose(_np(corelib.sum(c, axis=1, keepdims=True)),
+                               torch.sum(t, axis=1, keepdims=True).numpy())
+    np.testing.assert_allclose(_np(c.mean(axis=(0, 2))), t.mean(axis=(0, 2)).numpy())
+    np.testing.assert_allclose(_np(c.std(axis=0)), t.std(axis=0).numpy())
+    np.testing.assert_allclose(_np(c.softmax(axis=-1)), t.softmax(axis=-1).numpy())
+    assert c.argmax(axis=2).tolist() == t.argmax(axis=2).tolist()
+    assert c.max(axis=1).indices.tolist() == t.max(axis=1).indices.tolist()
+    assert tuple(corelib.cat([c, c], axis=1).shape) == (2, 6, 4)
+    assert tuple(corelib.quantile(c, 0.5, axis=1).shape) == (2, 4)
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        corelib.sum(c, dim=0, axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# corelib.special
+UNARY_SPECIAL = ["expit", "entr", "sinc", "ndtr", "erf", "erfc", "exp2", "expm1", "log1p",
+                 "spherical_bessel_j0"]
+
+
+@pytest.mark.parametrize("name", UNARY_SPECIAL)
+def test_special_unary(torch, device, name):
+    x = np.array([-2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 3.0])
+    if name == "log1p":
+        x = x[x > -1]
+    compare(torch, getattr(corelib.special, name), getattr(torch.special, name), [x], device,
+            grad=False, rtol=1e-12)
+    smooth = np.array([0.3, 0.9, 1.7]) if name != "sinc" else np.array([-0.7, 0.3, 1.4])
+    compare(torch, getattr(corelib.special, name), getattr(torch.special, name), [smooth], device,
+            rtol=1e-12)
+
+
+def test_special_values_at_the_edges(torch, device):
+    x = corelib.tensor([0.0, -1.0, math.nan], device=device)
+    assert corelib.special.entr(x).tolist()[:2] == [0.0, -math.inf]
+    assert math.isnan(corelib.special.entr(x).tolist()[2])
+    z = corelib.zeros(1, dtype=corelib.float64, requires_grad=True)
+    corelib.special.sinc(z).sum().backward()
+    assert z.grad.tolist() == [0.0]
+    p = np.array([0.01, 0.2, 0.5, 0.77, 0.999])
+    compare(torch, corelib.special.ndtri, torch.special.ndtri, [p], device, rtol=1e-9)
+    compare(torch, corelib.special.logit, torch.special.logit, [p], device)
+
+
+def test_special_binary_and_softmax(torch, device):
+    a, b = _arr(6), _arr(6, low=0.1, high=3.0)
+    a[0] = 0.0
+    compare(torch, corelib.special.xlogy, torch.special.xlogy, [a, b], device)
+    compare(torch, corelib.special.xlog1py, torch.special.xlog1py, [a, b], device)
+    y = corelib.special.xlog1py(corelib.tensor([0.0, 0.0]), corelib.tensor([math.nan, 1.0]))
+    assert math.isnan(y.tolist()[0]) and y.tolist()[1] == 0.0
+    x = _arr(3, 4)
+    compare(torch, lambda t: corelib.special.softmax(t, 1), lambda t: torch.special.softmax(t, 1),
+            [x], device)
+    compare(torch, lambda t: corelib.special.log_softmax(t, 0),
+            lambda t: torch.special.log_softmax(t, 0), [x], device)
+    compare(torch, lambda t: corelib.special.logsumexp(t, 1),
+            lambda t: torch.special.logsumexp(t, 1), [x], device)
+
+
+def test_special_gradcheck():
+    for name in ("entr", "sinc", "ndtr", "spherical_bessel_j0"):
+        _grad_ok(getattr(corelib.special, name), np.array([0.2, 0.8, 1.9]))
+    _grad_ok(corelib.special.ndtri, np.array([0.1, 0.6]))
+    _grad_ok(corelib.special.xlog1py, np.array([0.5, 2.0]), np.array([0.3, 1.5]))
+
+
+# ---------------------------------------------------------------------------------------------
+# nn.functional additions
+@pytest.mark.parametrize("shape,normalized,weight", [((3, 5), (5,), True), ((2, 3, 4), (3, 4),
+                                                                             True),
+                                                     ((2, 4), (4,), False)])
+def test_rms_norm(torch, device, shape, normalized, weight):
+    nshape = (normalized,) if isinstance(normalized, int) else normalized
+    arrays = [_arr(*shape)] + ([_arr(*nshape)] if weight else [])
+    compare(torch, lambda x, *w: F.rms_norm(x, normalized, *w),
+            lambda x, *w: torch.nn.functional.rms_norm(x, normalized, *w), arrays, device)
+    compare(torch, lambda x, *w: F.rms_norm(x, normalized, *w, eps=1e-3),
+            lambda x, *w: torch.nn.functional.rms_norm(x, normalized, *w, eps=1e-3), arrays,
+            device)
+
+
+def test_rms_norm_gradcheck_and_errors():
+    _grad_ok(lambda x, w: F.rms_norm(x, (3,), w), _arr(2, 3), _arr(3))
+    with pytest.raises(RuntimeError, match="expected input with shape"):
+        F.rms_norm(corelib.zeros(2, 3), (4,))
+
+
+EMBEDDING_BAG = [dict(mode=m, padding_idx=p, include_last_offset=i)
+                 for m in ("sum", "mean", "max") for p in (None, 2) for i in (False, True)]
+
+
+@pytest.mark.parametrize("kwargs", EMBEDDING_BAG, ids=str)
+def test_embedding_bag(torch, device, kwargs):
+    weight = _arr(10, 3)
+    indices = np.array([1, 2, 4, 5, 4, 3, 2, 9])
+    offsets = np.array([0, 4, 4, 8] if kwargs["include_last_offset"] else [0, 4, 4, 6])
+    ours = lambda w, i, o: F.embedding_bag(i, w, o, **kwargs)  # noqa: E731
+    theirs = lambda w, i, o: torch.nn.functional.embedding_bag(i, w, o, **kwargs)  # noqa: E731
+    compare(torch, ours, theirs, [weight], device, int_arrays=[indices, offsets])
+
+
+def test_embedding_bag_2d_weights_and_errors(torch, device):
+    weight, idx = _arr(10, 3), np.array([[1, 2, 3], [4, 5, 6]])
+    compare(torch, lambda w, i: F.embedding_bag(i, w), lambda w, i:
+            torch.nn.functional.embedding_bag(i, w), [weight], device, int_arrays=[idx])
+    psw = _arr(8)
+    ours = lambda w, s, i, o: F.embedding_bag(i, w, o, mode="sum",  # noqa: E731
+                                              per_sample_weights=s)
+    theirs = lambda w, s, i, o: torch.nn.functional.embedding_bag(  # noqa: E731
+        i, w, o, mode="sum", per_sample_weights=s)
+    compare(torch, ours, theirs, [weight, psw], device,
+            int_arrays=[np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3, 5])])
+    w = corelib.zeros(10, 3)
+    with pytest.raises(ValueError, match="offsets has to be None"):
+        F.embedding_bag(corelib.tensor([[1, 2]]), w, corelib.tensor([0]))
+    with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
+        F.embedding_bag(corelib.tensor([1, 2]), w)
+    with pytest.raises(NotImplementedError, match="only supported for mode='sum'"):
+        F.embedding_bag(corelib.tensor([1, 2]), w, corelib.tensor([0]),
+                        per_sample_weights=corelib.ones(2))
+
+
+def test_gumbel_softmax(device):
+    corelib.manual_seed(0)
+    logits = corelib.tensor(_arr(64, 5), device=device, requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.7)
+    np.testing.assert_allclose(_np(soft.sum(-1)), np.ones(64), rtol=1e-6)
+    hard = F.gumbel_softmax(logits, hard=True)
+    values = _np(hard)
+    assert set(np.unique(values).tolist()) <= {0.0, 1.0} and (values.sum(-1) == 1).all()
+    (hard * corelib.tensor(_arr(64, 5), device=device)).sum().backward()
+    assert logits.grad is not None and np.abs(_np(logits.grad)).sum() > 0
+    # the samples follow softmax(logits): frequencies of the argmax
+    corelib.manual_seed(1)
+    probs = np.array([0.1, 0.2, 0.7])
+    lg = corelib.tensor(np.log(probs)).expand(4000, 3)
+    freq = _np(F.gumbel_softmax(lg, hard=True).mean(0))
+    np.testing.assert_allclose(freq, probs, atol=0.04)
+
+
+def test_channel_shuffle_rrelu_losses(torch, device):
+    compare(torch, lambda x: F.channel_shuffle(x, 3),
+            lambda x: torch.nn.functional.channel_shuffle(x, 3), [_arr(2, 6, 4)], device)
+    compare(torch, F.rrelu, torch.nn.functional.rrelu, [_arr(3, 4)], device)
+    x = corelib.tensor(_arr(1000), device=device)
+    y = _np(F.rrelu(x, 0.1, 0.3, training=True))
+    neg = _np(x) < 0
+    ratio = y[neg] / _np(x)[neg]
+    assert (ratio >= 0.1 - 1e-12).all() and (ratio <= 0.3 + 1e-12).all()
+    assert (y[~neg] == _np(x)[~neg]).all()
+    a, p, n = _arr(4, 5), _arr(4, 5), _arr(4, 5)
+    compare(torch, lambda *t: F.triplet_margin_with_distance_loss(*t, swap=True),
+            lambda *t: torch.nn.functional.triplet_margin_with_distance_loss(*t, swap=True),
+            [a, p, n], device)
+    target = np.array([1, 0, 4, 2])
+    for p_ in (1, 2):
+        compare(torch, lambda x, t, w: F.multi_margin_loss(x, t, p=p_, weight=w),
+                lambda x, t, w: torch.nn.functional.multi_margin_loss(x, t, p=p_, weight=w),
+                [_arr(4, 5)], device, int_arrays=[target, _arr(5, low=0.1, high=1.0)])
