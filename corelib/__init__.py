@@ -45,6 +45,9 @@ def numel(input):
 
 
 from . import cuda  # noqa: E402
+from ._docstrings import fill as _fill_docstrings  # noqa: E402
+
+_fill_docstrings()   # docstrings of what was defined without one (corelib/_docstrings.py)
 from ._device_module import get_device_module  # noqa: E402
 
 
