@@ -26,8 +26,9 @@ for _module in _ops.MODULES:
         globals()[_name] = getattr(_module, _name)
 del _module, _name
 from ._composites import *  # noqa: E402,F401,F403  (composites of the ops above)
-from . import _aliases, _composites  # noqa: E402
-_aliases.install(globals(), _ops.MODULES + (_composites,))  # axis= / keepdims= as PyTorch
+from ._composites_more import *  # noqa: E402,F401,F403
+from . import _aliases, _composites, _composites_more  # noqa: E402
+_aliases.install(globals(), _ops.MODULES + (_composites, _composites_more))  # axis= / keepdims= as PyTorch
 
 __version__ = "0.1.0"
 

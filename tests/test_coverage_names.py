@@ -391,3 +391,117 @@ def test_channel_shuffle_rrelu_losses(torch, device):
         compare(torch, lambda x, t, w: F.multi_margin_loss(x, t, p=p_, weight=w),
                 lambda x, t, w: torch.nn.functional.multi_margin_loss(x, t, p=p_, weight=w),
                 [_arr(4, 5)], device, int_arrays=[target, _arr(5, low=0.1, high=1.0)])
+
+
+# ---------------------------------------------------------------------------------------------
+# second batch (corelib._composites_more)
+def test_angles_heaviside_dist_renorm_ldexp(torch, device):
+    x = _arr(3, 4)
+    for name in ("rad2deg", "deg2rad"):
+        compare(torch, getattr(corelib, name), getattr(torch, name), [x], device)
+    assert corelib.rad2deg(corelib.tensor([180], device=device)).dtype is corelib.float32
+    v = np.array([-1.0, 0.0, 0.0, 2.0])
+    ours = corelib.heaviside(corelib.tensor(v, device=device),
+                             corelib.tensor([0.5], dtype=corelib.float64, device=device))
+    assert ours.tolist() == torch.heaviside(torch.tensor(v), torch.tensor([0.5], dtype=torch.float64)).tolist()
+    for p in (2, 1, 3.5, math.inf):
+        compare(torch, lambda a, b: a.dist(b, p), lambda a, b: a.dist(b, p), [x, _arr(4)],
+                device)
+    compare(torch, lambda a: corelib.renorm(a, 2, 0, 1.5), lambda a: torch.renorm(a, 2, 0, 1.5),
+            [x], device, grad=False)
+    compare(torch, lambda a, b: corelib.ldexp(a, b), lambda a, b: torch.ldexp(a, b),
+            [x, _arr(3, 4)], device)
+
+
+def test_isin_cartesian_combinations_block_diag(torch, device):
+    e, t = np.array([[1, 2, 3], [4, 5, 6]]), np.array([2, 6, 9])
+    for invert in (False, True):
+        assert corelib.isin(corelib.tensor(e, device=device), corelib.tensor(t, device=device),
+                            invert=invert).tolist() == \
+            torch.isin(torch.tensor(e), torch.tensor(t), invert=invert).tolist()
+    a, b, c = ([1, 2], [3, 4, 5], [6])
+    assert corelib.cartesian_prod(*(corelib.tensor(v, device=device) for v in (a, b, c))
+                                  ).tolist() == \
+        torch.cartesian_prod(*(torch.tensor(v) for v in (a, b, c))).tolist()
+    v = [1, 2, 3, 4]
+    for r in (0, 1, 2, 3, 5):
+        for rep in (False, True):
+            ours = corelib.combinations(corelib.tensor(v, device=device), r, rep)
+            ref = torch.combinations(torch.tensor(v), r, rep)
+            assert tuple(ours.shape) == tuple(ref.shape) and ours.tolist() == ref.tolist()
+    compare(torch, corelib.block_diag, torch.block_diag, [_arr(2, 3), _arr(1, 1), _arr(3)],
+            device)
+
+
+@pytest.mark.parametrize("with_x", [False, True])
+def test_trapezoid(torch, device, with_x):
+    y = _arr(3, 5)
+    if with_x:
+        x = np.sort(_arr(5))
+        compare(torch, lambda a, b: corelib.trapezoid(a, b), lambda a, b: torch.trapezoid(a, b),
+                [y, x], device)
+        compare(torch, lambda a, b: corelib.cumulative_trapezoid(a, b, dim=1),
+                lambda a, b: torch.cumulative_trapezoid(a, b, dim=1), [y, x], device)
+    else:
+        compare(torch, lambda a: corelib.trapezoid(a, dx=0.3, dim=0),
+                lambda a: torch.trapezoid(a, dx=0.3, dim=0), [y], device)
+        compare(torch, lambda a: corelib.trapz(a), lambda a: torch.trapz(a), [y], device)
+        compare(torch, corelib.cumulative_trapezoid, torch.cumulative_trapezoid, [y], device)
+
+
+def test_vander_unravel_scalar_rsub(torch, device):
+    x = _arr(4)
+    for kwargs in (dict(), dict(N=3), dict(N=5, increasing=True)):
+        compare(torch, lambda a: corelib.vander(a, **kwargs), lambda a: torch.vander(a, **kwargs),
+                [x], device, grad=False)   # PyTorch's own vander backward fails
+    _grad_ok(lambda a: corelib.vander(a, 3), x)
+    idx = [0, 5, 11, -1]
+    ours = corelib.unravel_index(corelib.tensor(idx, device=device), (3, 4))
+    ref = torch.unravel_index(torch.tensor(idx), (3, 4))
+    assert [t.tolist() for t in ours] == [t.tolist() for t in ref]
+    s = corelib.scalar_tensor(3)
+    assert s.dtype is corelib.float32 and s.ndim == 0 and s.item() == 3.0
+    compare(torch, lambda a, b: corelib.rsub(a, b, alpha=2), lambda a, b: torch.rsub(a, b,
+                                                                                   alpha=2),
+            [x, _arr(4)], device)
+
+
+def test_predicates_and_real_only_conj(device):
+    x = corelib.tensor([[1.0, 2.0]], device=device)
+    assert x.is_same_size(corelib.zeros(1, 2)) and not corelib.is_same_size(x, corelib.zeros(2))
+    assert x.is_signed() and not corelib.tensor([1], dtype=corelib.uint8).is_signed()
+    assert corelib.is_nonzero(corelib.tensor([2.0])) and not corelib.tensor(0).is_nonzero()
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        corelib.is_nonzero(x)
+    assert not corelib.is_complex(x) and not x.is_conj() and not corelib.is_neg(x)
+    assert corelib.conj(x) is x and x.resolve_conj() is x and x.resolve_neg() is x
+    y = corelib.conj_physical(x)
+    assert y is not x and y.tolist() == x.tolist()
+    assert corelib.isreal(x).tolist() == [[True, True]]
+    assert corelib.typename(x) == "torch.FloatTensor" and corelib.typename(1) == "int"
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window"])
+def test_windows(torch, device, name):
+    for n in (0, 1, 2, 7, 8):
+        for periodic in (True, False):
+            ours = getattr(corelib, name)(n, periodic, dtype=corelib.float64, device=device)
+            ref = getattr(torch, name)(n, periodic, dtype=torch.float64)
+            np.testing.assert_allclose(_np(ours), ref.numpy(), atol=1e-12)
+    assert getattr(corelib, name)(4).dtype is corelib.float32
+
+
+def test_thread_and_precision_settings(torch):
+    old = corelib.get_num_threads()
+    try:
+        corelib.set_num_threads(3)
+        assert corelib.get_num_threads() == 3
+    finally:
+        corelib.set_num_threads(old)
+    assert corelib.get_float32_matmul_precision() == "highest"
+    corelib.set_float32_matmul_precision("high")
+    assert corelib.get_float32_matmul_precision() == "high"
+    corelib.set_float32_matmul_precision("highest")
+    with pytest.raises(RuntimeError, match="Invalid precision"):
+        corelib.set_float32_matmul_precision("low")
