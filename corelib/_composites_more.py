@@ -22,7 +22,8 @@ __all__ = ["rad2deg", "deg2rad", "heaviside", "isin", "cartesian_prod", "combina
            "resolve_conj", "resolve_neg", "conj_physical", "isreal", "hann_window", "hamming_window",
            "blackman_window", "bartlett_window", "get_num_threads", "set_num_threads",
            "get_num_interop_threads", "set_num_interop_threads",
-           "get_float32_matmul_precision", "set_float32_matmul_precision", "typename"]
+           "get_float32_matmul_precision", "set_float32_matmul_precision", "typename",
+           "compile", "sinc"]
 
 
 def _tensor_arg(x, op, name="input"):
@@ -557,3 +558,95 @@ def typename(obj):
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """compile(model=None, *, fullgraph=False, dynamic=None, backend='inductor', mode=None, options=None, disable=False)
+
+    Returns ``model`` unchanged (also as a decorator): corelib runs eagerly, so compiled code is the same code.
+    """
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise RuntimeError("torch.compile() expects a callable or a torch.nn.Module")
+    return model
+
+
+@method()
+def sinc(input, *, out=None):
+    """sinc(input, *, out=None) -> Tensor
+
+    The normalized sinc function sin(πx) / (πx), 1 at x = 0 (as corelib.special.sinc).
+    """
+    from .special import sinc as _sinc
+    return _sinc(input, out=out)
+
+
+@method()
+def sinc_(input):
+    """sinc_() -> Tensor
+
+    In-place version of sinc().
+    """
+    return input.copy_(sinc(input))
+
+
+@method()
+def fill_diagonal_(input, fill_value, wrap=False):
+    """fill_diagonal_(fill_value, wrap=False) -> Tensor
+
+    Fill the main diagonal (all dims equal beyond 2-D) with fill_value in place; wrap restarts it below a tall matrix.
+    """
+    if input.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.ndim > 2 and len(set(input.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    rows, cols = input.shape[0], input.shape[1]
+    if input.ndim > 2 or not wrap or rows <= cols + 1:
+        k = arange(builtins.min(input.shape), device=input.device)
+        index = (k,) * input.ndim
+    else:
+        flat = arange(0, rows * cols, cols + 1, device=input.device)
+        index = (flat // cols, flat % cols)
+    from ._ops.creation import full
+    values = full((index[0].shape[0],), fill_value, dtype=input.dtype, device=input.device)
+    return input.index_put_(index, values)
+
+
+@method()
+def sum_to_size(input, *size):
+    """sum_to_size(*size) -> Tensor
+
+    Sum this tensor down to ``size``, which it must be broadcastable from.
+    """
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    lead = input.ndim - len(size)
+    if lead < 0 or any(s != 1 and s != input.shape[lead + i] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, input.shape))}}}.")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
+                                      if s == 1 and input.shape[lead + i] != 1)
+    out = _sum(input, dims, keepdim=True) if dims else input
+    return reshape(out, tuple(size))
+
+
+@method()
+def hardshrink(input, lambd=0.5):
+    """hardshrink(lambd=0.5) -> Tensor
+
+    See corelib.nn.functional.hardshrink().
+    """
+    from .nn.functional import hardshrink as _hardshrink
+    return _hardshrink(input, lambd)
+
+
+@method()
+def prelu(input, weight):
+    """prelu(weight) -> Tensor
+
+    See corelib.nn.functional.prelu().
+    """
+    from .nn.functional import prelu as _prelu
+    return _prelu(input, weight)

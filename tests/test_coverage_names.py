@@ -505,3 +505,47 @@ def test_thread_and_precision_settings(torch):
     corelib.set_float32_matmul_precision("highest")
     with pytest.raises(RuntimeError, match="Invalid precision"):
         corelib.set_float32_matmul_precision("low")
+
+
+@pytest.mark.parametrize("shape,wrap", [((3, 3), False), ((7, 3), True), ((7, 3), False),
+                                        ((2, 5), True), ((3, 3, 3), False)])
+def test_fill_diagonal_(torch, device, shape, wrap):
+    ours, ref = corelib.zeros(*shape, device=device), torch.zeros(*shape)
+    assert ours.fill_diagonal_(2.0, wrap) is ours
+    ref.fill_diagonal_(2.0, wrap)
+    assert ours.tolist() == ref.tolist()
+
+
+@pytest.mark.parametrize("size", [(3, 1), (1, 3, 4), (4,), (2, 1, 1)])
+def test_sum_to_size(torch, device, size):
+    compare(torch, lambda a: a.sum_to_size(*size), lambda a: a.sum_to_size(*size),
+            [_arr(2, 3, 4)], device)
+
+
+def test_sinc_hardshrink_prelu_methods_and_compile(torch, device):
+    compare(torch, corelib.sinc, torch.sinc, [np.array([-0.6, 0.2, 1.3])], device)
+    compare(torch, lambda a: a.hardshrink(0.7), lambda a: a.hardshrink(0.7), [_arr(5)], device)
+    compare(torch, lambda a, w: a.prelu(w), lambda a, w: a.prelu(w), [_arr(2, 3), _arr(3)],
+            device)
+    model = corelib.nn.Linear(2, 2)
+    assert corelib.compile(model) is model
+    assert corelib.compile(mode="max-autotune")(len) is len
+    assert corelib.compile(len) is len
+
+
+@pytest.mark.parametrize("n,shape", [(1, (2, 3, 9)), (2, (2, 3, 6, 8)), (3, (1, 2, 4, 4, 6))])
+def test_max_unpool(torch, device, n, shape):
+    x = _arr(*shape)
+    pool, ipool = f"max_pool{n}d", f"max_unpool{n}d"
+    t_out, t_idx = getattr(torch.nn.functional, pool)(torch.tensor(x), 2, return_indices=True)
+    out, idx = getattr(F, pool)(corelib.tensor(x, device=device), 2, return_indices=True)
+    size = shape if n == 1 else None
+    ours = getattr(F, ipool)(out, idx, 2, output_size=size)
+    ref = getattr(torch.nn.functional, ipool)(t_out, t_idx, 2, output_size=size)
+    np.testing.assert_array_equal(_np(ours), ref.numpy())
+    module = getattr(corelib.nn, f"MaxUnpool{n}d")(2)
+    assert repr(module) == repr(getattr(torch.nn, f"MaxUnpool{n}d")(2))
+    np.testing.assert_array_equal(_np(module(out, idx, size)), ref.numpy())
+    compare(torch, lambda v: getattr(F, ipool)(v, idx, 2, output_size=size),
+            lambda v: getattr(torch.nn.functional, ipool)(v, t_idx, 2, output_size=size),
+            [_np(out)], device)

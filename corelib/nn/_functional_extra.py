@@ -13,7 +13,7 @@ from . import functional as F
 
 __all__ = ["rms_norm", "embedding_bag", "gumbel_softmax", "pdist", "channel_shuffle",
            "native_channel_shuffle", "triplet_margin_with_distance_loss", "multi_margin_loss",
-           "rrelu", "rrelu_"]
+           "rrelu", "rrelu_", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -226,3 +226,61 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     In-place ``rrelu``.
     """
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+def _max_unpool(n, op, input, indices, kernel_size, stride, padding, output_size):
+    F._tensor_arg(input, op)
+    F._tensor_arg(indices, op, "indices")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{op}(): Expected {n + 1}D or {n + 2}D input, but got "
+                           f"{input.ndim}D")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}(): Expected shape of indices to be same as that of the input "
+                           f"tensor ({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    kernel = F._ntuple(kernel_size, n, op, "kernel_size")
+    stride = kernel if stride is None else F._ntuple(stride, n, op, "stride")
+    padding = F._ntuple(padding, n, op, "padding")
+    spatial = tuple(input.shape[-n:])
+    if output_size is None:
+        size = tuple((spatial[i] - 1) * stride[i] - 2 * padding[i] + kernel[i] for i in range(n))
+    else:
+        size = tuple(output_size)[-n:]
+        if len(size) != n:
+            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} "
+                             f"elements, but it has a length of '{len(tuple(output_size))}'")
+    lead = tuple(input.shape[:-n])
+    count = 1
+    for s in size:
+        count *= s
+    flat_in = input.reshape(lead + (-1,))
+    flat_idx = indices.reshape(lead + (-1,))
+    out = corelib.zeros(lead + (count,), dtype=input.dtype, device=input.device)
+    return out.scatter(-1, flat_idx, flat_in).reshape(lead + size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor
+
+    Partial inverse of max_pool1d: the maxima put back at their indices, zeros elsewhere.
+    """
+    return _max_unpool(1, "max_unpool1d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor
+
+    Partial inverse of max_pool2d: the maxima put back at their indices, zeros elsewhere.
+    """
+    return _max_unpool(2, "max_unpool2d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor
+
+    Partial inverse of max_pool3d: the maxima put back at their indices, zeros elsewhere.
+    """
+    return _max_unpool(3, "max_unpool3d", input, indices, kernel_size, stride, padding,
+                       output_size)

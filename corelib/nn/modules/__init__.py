@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from . import (activation, container, conv, dropout, flatten, linear, loss, misc, module,
-               normalization, padding, pooling, rnn, sparse, transformer)
+               normalization, padding, pooling, rnn, sparse, transformer, unpooling)
 
 MODULES = (module, container, linear, conv, pooling, normalization, activation, loss, dropout,
-           sparse, rnn, transformer, flatten, padding, misc)
+           sparse, rnn, transformer, flatten, padding, misc, unpooling)
 
 __all__ = []
 for _m in MODULES:
