@@ -99,9 +99,12 @@ def set_rng_state(state):
     default_generator("cpu").set_state(state)
 
 
-def _forget_states():
+def _forget_states(device_type=None):
+    """Drop the backend states of the default generators of ``device_type`` (None: all): its
+    backend changed; they are made again from their seeds."""
     for gen in _defaults.values():
-        gen._state = None
+        if device_type is None or gen.device.type == device_type:
+            gen._state = None
 
 
 registry.listeners.append(_forget_states)

@@ -125,7 +125,7 @@ class Registry:
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(plugin)
             raise
-        self.changed()
+        self.changed(self.device_of_plugin.get(name, False))
         return name
 
     @staticmethod
@@ -172,14 +172,17 @@ class Registry:
         device = self.device_of_plugin.pop(name, None)
         if device is not None:
             del self.backends[device]
-        self.changed()
+        self.changed(device or False)
         return plugin
 
-    def changed(self):
-        """Forget every resolved kernel and per-device state (a plugin came or went)."""
+    def changed(self, device_type=None):
+        """Forget every resolved kernel (a plugin came or went) and the per-device state
+        (random states) of ``device_type`` (None: every device; False: none, the plugin added
+        no device, so a seeded random stream goes on undisturbed)."""
         self.invalidate_kernels()
-        for listener in self.listeners:
-            listener()
+        if device_type is not False:
+            for listener in self.listeners:
+                listener(device_type)
 
     def invalidate_kernels(self):
         """Forget every resolved kernel, and nothing else (random states, devices stay).

@@ -143,3 +143,30 @@ def test_sampler_errors_and_dtypes():
         corelib.float16
     h = corelib.empty(1000, dtype=corelib.float16).uniform_()
     assert 0 <= float(h.min()) and float(h.max()) <= 1
+
+
+def test_registering_a_plugin_without_a_device_keeps_the_random_stream():
+    """A wrapper plugin coming or going (a profiler) must not restart a seeded stream."""
+    from corelib.dispatch import registry
+    from corelib.hookspecs import hookimpl
+
+    class Wrapper:
+        @hookimpl
+        def corelib_wrap_kernel(self, op, device_type, kernel):
+            return None
+
+    def three_draws(between):
+        corelib.manual_seed(7)
+        draws = [corelib.rand(3)]
+        name = registry.register(Wrapper(), name="test-wrapper-keeps-stream") if between else None
+        try:
+            draws.append(corelib.rand(3))
+        finally:
+            if name:
+                registry.unregister(name=name)
+        draws.append(corelib.rand(3))
+        return corelib.cat(draws).cpu().numpy()
+
+    plain = three_draws(between=False)
+    assert len(np.unique(plain)) == 9     # three different draws, not a restarted stream
+    np.testing.assert_array_equal(three_draws(between=True), plain)
