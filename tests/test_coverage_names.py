@@ -549,3 +549,33 @@ def test_max_unpool(torch, device, n, shape):
     compare(torch, lambda v: getattr(F, ipool)(v, idx, 2, output_size=size),
             lambda v: getattr(torch.nn.functional, ipool)(v, t_idx, 2, output_size=size),
             [_np(out)], device)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid(torch, device, align_corners):
+    compare(torch, lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+            lambda t: torch.nn.functional.affine_grid(t, (2, 3, 4, 5),
+                                                      align_corners=align_corners),
+            [_arr(2, 2, 3)], device)
+    compare(torch, lambda t: F.affine_grid(t, (1, 2, 3, 4, 2), align_corners=align_corners),
+            lambda t: torch.nn.functional.affine_grid(t, (1, 2, 3, 4, 2),
+                                                      align_corners=align_corners),
+            [_arr(1, 3, 4)], device)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample(torch, device, mode, padding_mode):
+    x, g = _arr(2, 3, 5, 6), _arr(2, 4, 7, 2, low=-1.3, high=1.3)
+    for align_corners in (False, True):
+        kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+        compare(torch, lambda a, b: F.grid_sample(a, b, **kw),
+                lambda a, b: torch.nn.functional.grid_sample(a, b, **kw), [x, g], device,
+                grad=mode == "bilinear")
+
+
+def test_grid_sample_errors():
+    with pytest.raises(ValueError, match="expected padding_mode"):
+        F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), padding_mode="wrap")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), mode="bicubic")

@@ -13,7 +13,8 @@ from . import functional as F
 
 __all__ = ["rms_norm", "embedding_bag", "gumbel_softmax", "pdist", "channel_shuffle",
            "native_channel_shuffle", "triplet_margin_with_distance_loss", "multi_margin_loss",
-           "rrelu", "rrelu_", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "rrelu", "rrelu_", "max_unpool1d", "max_unpool2d", "max_unpool3d", "affine_grid",
+           "grid_sample"]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -284,3 +285,117 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     """
     return _max_unpool(3, "max_unpool3d", input, indices, kernel_size, stride, padding,
                        output_size)
+
+
+def _base_coords(n, align_corners, like):
+    steps = corelib.arange(n, dtype=like.dtype, device=like.device)
+    if n == 1:
+        return steps * 0.0
+    if align_corners:
+        return steps * (2.0 / (n - 1)) - 1
+    return (steps * 2 + 1) / n - 1
+
+
+def affine_grid(theta, size, align_corners=None):
+    """affine_grid(theta, size, align_corners=None) -> Tensor
+
+    The sampling grid (N×H×W×2 or N×D×H×W×3) of the affine transforms ``theta`` for grid_sample.
+    """
+    F._tensor_arg(theta, "affine_grid", "theta")
+    align_corners = bool(align_corners)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        n, _, h, w = size
+        xs, ys = _base_coords(w, align_corners, theta), _base_coords(h, align_corners, theta)
+        base = corelib.stack([xs.unsqueeze(0).expand(h, w), ys.unsqueeze(1).expand(h, w),
+                              corelib.ones(h, w, dtype=theta.dtype, device=theta.device)], -1)
+        spatial = (h, w)
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        n, _, d, h, w = size
+        xs, ys, zs = (_base_coords(k, align_corners, theta) for k in (w, h, d))
+        shape = (d, h, w)
+        base = corelib.stack([xs.reshape(1, 1, w).expand(shape), ys.reshape(1, h, 1).expand(shape),
+                              zs.reshape(d, 1, 1).expand(shape),
+                              corelib.ones(shape, dtype=theta.dtype, device=theta.device)], -1)
+        spatial = shape
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    if theta.shape[0] != n:
+        raise ValueError(f"Expected theta to have batch size {n}, got {theta.shape[0]}")
+    flat = base.reshape(1, -1, base.shape[-1])
+    grid = flat.matmul(theta.transpose(1, 2))
+    return grid.reshape((n,) + spatial + (len(spatial),))
+
+
+def _reflect(x, twice_low, twice_high):
+    if twice_low == twice_high:
+        return x * 0.0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    x = (x - low).abs()
+    extra = corelib.fmod(x, span)
+    flips = corelib.floor(x / span)
+    return corelib.where(corelib.fmod(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _source_coords(g, size, padding_mode, align_corners):
+    x = (g + 1) / 2 * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
+    if padding_mode == "border":
+        x = corelib.clamp(x, 0, size - 1)
+    elif padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        x = corelib.clamp(x, 0, size - 1)
+    return x
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None) -> Tensor
+
+    Sample a 4-D input at the normalized (x, y) locations of ``grid`` (N×H_out×W_out×2).
+    """
+    F._tensor_arg(input, "grid_sample")
+    F._tensor_arg(grid, "grid_sample", "grid")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4:
+        raise NotImplementedError(f"grid_sample(): only 4-D input is supported, got "
+                                  f"{input.ndim}-D")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported")
+    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
+                           f"the batch size of input, but got grid with sizes "
+                           f"{list(grid.shape)}")
+    align_corners = bool(align_corners)
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    x = _source_coords(grid[..., 0], w, padding_mode, align_corners)
+    y = _source_coords(grid[..., 1], h, padding_mode, align_corners)
+    flat = input.reshape(n, c, h * w)
+
+    def tap(xi, yi, weight):
+        valid = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
+        index = (corelib.clamp(yi, 0, h - 1) * w + corelib.clamp(xi, 0, w - 1)).to(_dtype.int64)
+        index = index.reshape(n, 1, ho * wo).expand(n, c, ho * wo)
+        values = flat.gather(2, index).reshape(n, c, ho, wo)
+        return values * (weight * valid.to(weight.dtype)).unsqueeze(1)
+
+    if mode == "nearest":
+        return tap(corelib.round(x), corelib.round(y), corelib.ones_like(x))
+    x0, y0 = corelib.floor(x).detach(), corelib.floor(y).detach()
+    wx1, wy1 = x - x0, y - y0
+    wx0, wy0 = 1 - wx1, 1 - wy1
+    return (tap(x0, y0, wx0 * wy0) + tap(x0 + 1, y0, wx1 * wy0) + tap(x0, y0 + 1, wx0 * wy1)
+            + tap(x0 + 1, y0 + 1, wx1 * wy1))
