@@ -831,6 +831,24 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                    [out], async_op, finish, [output])
 
 
+def _check_root_list(op, tensors, mine, pg, tensor, root_name, role):
+    """gather/scatter arguments as PyTorch checks them: the list only on the root rank, one
+    tensor per rank, each of ``tensor``'s size and dtype."""
+    name = f"{op}_list"
+    if mine and not tensors:
+        raise ValueError(f"Argument ``{name}`` must be specified on {root_name} rank.")
+    if not mine and tensors:
+        raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{root_name} ranks.")
+    if mine:
+        if len(tensors) != pg.size():
+            raise ValueError(f"{op}: {name} must hold {pg.size()} tensors")
+        for t in tensors:
+            _tensor_check(t, name)
+            if t.numel() != tensor.numel() or t.dtype != tensor.dtype:
+                raise ValueError(f"{op}: all tensors in {name} must have the size and dtype of "
+                                 f"the {role} tensor")
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Rank ``dst`` receives every rank's ``tensor`` (equal sizes) in ``gather_list``."""
     pg = _resolve(group)
@@ -843,19 +861,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     state = {}
 
     def check():
-        if mine and not gather_list:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        if not mine and gather_list:
-            raise ValueError("Argument ``gather_list`` must NOT be specified on "
-                             "non-destination ranks.")
-        if mine:
-            if len(gather_list) != pg.size():
-                raise ValueError(f"gather: gather_list must hold {pg.size()} tensors")
-            for t in gather_list:
-                _tensor_check(t, "gather_list")
-                if t.numel() != tensor.numel() or t.dtype != tensor.dtype:
-                    raise ValueError("gather: all tensors in gather_list must have the size "
-                                     "and dtype of the input tensor")
+        _check_root_list("gather", gather_list, mine, pg, tensor, "destination", "input")
         state["send"] = _Buf(tensor, pg._spec)
     error = _argument_error(check)
     _agree(pg, "gather", tensor, root=root, error=error)
@@ -883,19 +889,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     state = {}
 
     def check():
-        if mine and not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        if not mine and scatter_list:
-            raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source "
-                             "ranks.")
-        if mine:
-            if len(scatter_list) != pg.size():
-                raise ValueError(f"scatter: scatter_list must hold {pg.size()} tensors")
-            for t in scatter_list:
-                _tensor_check(t, "scatter_list")
-                if t.numel() != tensor.numel() or t.dtype != tensor.dtype:
-                    raise ValueError("scatter: all tensors in scatter_list must have the size "
-                                     "and dtype of the output tensor")
+        _check_root_list("scatter", scatter_list, mine, pg, tensor, "source", "output")
         state["recv"] = _Buf(tensor, pg._spec)
     error = _argument_error(check)
     _agree(pg, "scatter", tensor, root=root, error=error)
