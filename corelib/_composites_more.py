@@ -23,7 +23,8 @@ __all__ = ["rad2deg", "deg2rad", "heaviside", "isin", "cartesian_prod", "combina
            "blackman_window", "bartlett_window", "get_num_threads", "set_num_threads",
            "get_num_interop_threads", "set_num_interop_threads",
            "get_float32_matmul_precision", "set_float32_matmul_precision", "typename",
-           "compile", "sinc"]
+           "compile", "sinc", "lgamma", "digamma", "mvlgamma", "angle", "frexp", "gcd", "lcm",
+           "select_scatter", "slice_scatter", "diagonal_scatter", "real", "imag"]
 
 
 def _tensor_arg(x, op, name="input"):
@@ -650,3 +651,171 @@ def prelu(input, weight):
     """
     from .nn.functional import prelu as _prelu
     return _prelu(input, weight)
+
+
+@method()
+def lgamma(input, *, out=None):
+    """lgamma(input, *, out=None) -> Tensor
+
+    Natural log of the absolute value of the gamma function (as corelib.special.gammaln).
+    """
+    from .special import gammaln
+    return gammaln(input, out=out)
+
+
+@method()
+def digamma(input, *, out=None):
+    """digamma(input, *, out=None) -> Tensor
+
+    The logarithmic derivative of the gamma function (as corelib.special.digamma).
+    """
+    from .special import digamma as _digamma
+    return _digamma(input, out=out)
+
+
+@method()
+def mvlgamma(input, p, *, out=None):
+    """mvlgamma(input, p, *, out=None) -> Tensor
+
+    The multivariate log-gamma function of dimension p (as corelib.special.multigammaln).
+    """
+    from .special import multigammaln
+    return multigammaln(input, p, out=out)
+
+
+for _name in ("lgamma", "digamma"):
+    def _inplace(input, _name=_name):
+        return input.copy_(getattr(Tensor, _name)(input))
+    _inplace.__name__ = _inplace.__qualname__ = _name + "_"
+    _inplace.__doc__ = f"{_name}_() -> Tensor\n\nIn-place version of {_name}()."
+    setattr(Tensor, _name + "_", _inplace)
+del _name
+
+
+@method()
+def angle(input, *, out=None):
+    """angle(input, *, out=None) -> Tensor
+
+    Elementwise argument: 0 for non-negative real values, π for negative ones (NaN kept).
+    """
+    x = _floating(_tensor_arg(input, "angle"))
+    result = where(x < 0, math.pi, where(x != x, x, 0.0 * x))
+    return result if out is None else out.copy_(result)
+
+
+@method()
+def frexp(input):
+    """frexp(input) -> (Tensor mantissa, Tensor exponent)
+
+    Decompose input into mantissa in [0.5, 1) (by magnitude) and integer exponent: input = mantissa * 2 ** exponent.
+    """
+    from ._ops.elementwise import floor, isfinite, log2
+    x = _tensor_arg(input, "frexp")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    finite = isfinite(x) & (x != 0)
+    safe = where(finite, x, 1.0)
+    exponent = floor(log2(abs(safe))) + 1
+    mantissa = safe / 2.0 ** exponent
+    # rounding in log2 can land one off at exact powers of two
+    over = abs(mantissa) >= 1
+    exponent = where(over, exponent + 1, exponent)
+    mantissa = where(over, mantissa / 2, mantissa)
+    under = abs(mantissa) < 0.5
+    exponent = where(under, exponent - 1, exponent)
+    mantissa = where(under, mantissa * 2, mantissa)
+    from . import return_types
+    return return_types.get("frexp", ("mantissa", "exponent"))(
+        where(finite, mantissa, x), cast(where(finite, exponent, 0.0), _dtype.int32))
+
+
+def _integer_args(op, a, b):
+    if a.dtype.is_floating_point or b.dtype.is_floating_point or a.dtype is _dtype.bool:
+        raise RuntimeError(f"\"{op}_cpu\" not implemented for '{a.dtype}'")
+    return a, b
+
+
+@method()
+def gcd(input, other, *, out=None):
+    """gcd(input, other, *, out=None) -> Tensor
+
+    Elementwise greatest common divisor (non-negative; gcd(0, 0) = 0).
+    """
+    a, b = _integer_args("gcd", input, other)
+    a, b = abs(a), abs(b)
+    while bool((b != 0).any()):
+        nonzero = b != 0
+        a, b = where(nonzero, b, a), where(nonzero, a % where(nonzero, b, 1), 0)
+    return a if out is None else out.copy_(a)
+
+
+@method()
+def lcm(input, other, *, out=None):
+    """lcm(input, other, *, out=None) -> Tensor
+
+    Elementwise least common multiple (0 when either is 0).
+    """
+    a, b = _integer_args("lcm", input, other)
+    g = gcd(a, b)
+    result = where(g == 0, 0, abs(a // where(g == 0, 1, g) * b))
+    return result if out is None else out.copy_(result)
+
+
+@method()
+def select_scatter(input, src, dim, index):
+    """select_scatter(input, src, dim, index) -> Tensor
+
+    Copy of input with src written into the slice input.select(dim, index).
+    """
+    out = input.clone()
+    out.select(dim, index).copy_(src)
+    return out
+
+
+@method()
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor
+
+    Copy of input with src written into the slice start:end:step along dim.
+    """
+    out = input.clone()
+    d = wrap_dim(dim, input.ndim, "slice_scatter")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    out[key] = src
+    return out
+
+
+@method()
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor
+
+    Copy of input with src written into its diagonal (offset, dim1, dim2).
+    """
+    out = input.clone()
+    out.diagonal(offset, dim1, dim2).copy_(src)
+    return out
+
+
+def real(input):
+    """real(input) -> Tensor
+
+    The real part: input itself for real dtypes.
+    """
+    return input
+
+
+def imag(input):
+    """imag(input) -> Tensor
+
+    The imaginary part; an error for real dtypes (corelib has no complex dtypes yet).
+    """
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+@method()
+def adjoint(input):
+    """adjoint() -> Tensor
+
+    View of the conjugate transpose of the last two dims (the transpose, for real dtypes).
+    """
+    return input.transpose(-2, -1)

@@ -579,3 +579,52 @@ def test_grid_sample_errors():
         F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), padding_mode="wrap")
     with pytest.raises(NotImplementedError, match="bicubic"):
         F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), mode="bicubic")
+
+
+GAMMA_POINTS = np.array([-3.7, -2.5, -2.0, -0.3, 0.0, 0.2, 0.5, 1.0, 1.5, 2.0, 7.3, 25.0, 150.0])
+
+
+@pytest.mark.parametrize("ours,theirs", [("lgamma", "lgamma"), ("digamma", "digamma"),
+                                         ("special.gammaln", "special.gammaln"),
+                                         ("special.psi", "special.psi")])
+def test_gamma_functions(torch, device, ours, theirs):
+    def get(lib, path):
+        for part in path.split("."):
+            lib = getattr(lib, part)
+        return lib
+    compare(torch, get(corelib, ours), get(torch, theirs), [GAMMA_POINTS], device, grad=False,
+            rtol=1e-13, atol=1e-13)
+    smooth = np.array([-2.5, 0.3, 1.7, 9.0])
+    compare(torch, get(corelib, ours), get(torch, theirs), [smooth], device, rtol=1e-10)
+    f32 = get(corelib, ours)(corelib.tensor([0.7, 3.0], device=device))
+    assert f32.dtype is corelib.float32
+
+
+def test_mvlgamma_angle_frexp_gcd_lcm(torch, device):
+    compare(torch, lambda a: corelib.mvlgamma(a, 3), lambda a: torch.mvlgamma(a, 3),
+            [np.array([1.5, 2.0, 4.2])], device)
+    v = np.array([-2.0, 0.0, 3.0, math.nan])
+    compare(torch, corelib.angle, torch.angle, [v], device, grad=False)
+    v = np.array([0.0, 1.0, -3.0, 0.1, 1024.0, math.inf, 5e-40, -7.5e12])
+    m, e = corelib.frexp(corelib.tensor(v, device=device))
+    tm, te = torch.frexp(torch.tensor(v))
+    assert m.tolist() == tm.tolist() and e.tolist() == te.tolist() and e.dtype is corelib.int32
+    a, b = np.array([0, 12, -18, 7, 0, 1071]), np.array([0, 8, 24, -21, 5, 462])
+    for name in ("gcd", "lcm"):
+        assert getattr(corelib, name)(corelib.tensor(a, device=device),
+                                      corelib.tensor(b, device=device)).tolist() == \
+            getattr(torch, name)(torch.tensor(a), torch.tensor(b)).tolist()
+
+
+def test_scatter_variants(torch, device):
+    x = _arr(3, 4)
+    compare(torch, lambda a, s: corelib.select_scatter(a, s, 0, 1),
+            lambda a, s: torch.select_scatter(a, s, 0, 1), [x, _arr(4)], device)
+    compare(torch, lambda a, s: a.slice_scatter(s, 1, 0, 4, 2),
+            lambda a, s: a.slice_scatter(s, 1, 0, 4, 2), [x, _arr(3, 2)], device)
+    compare(torch, lambda a, s: corelib.diagonal_scatter(a, s, 1),
+            lambda a, s: torch.diagonal_scatter(a, s, 1), [x, _arr(3)], device)
+    t = corelib.tensor(x, device=device)
+    assert corelib.real(t) is t and t.adjoint().tolist() == torch.tensor(x).adjoint().tolist()
+    with pytest.raises(RuntimeError, match="imag is not implemented"):
+        corelib.imag(t)
