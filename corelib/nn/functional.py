@@ -1346,4 +1346,5 @@ from ._functional_extra import *  # noqa: E402,F401,F403  (more composites, same
 def __dir__():
     """Module attributes plus the activations served by ``__getattr__``."""
     import corelib
-    return sorted(set(globals()) | {n for n in _FROM_CORELIB if hasattr(corelib, n)} | {"pad"})
+    defined = vars(corelib)   # not hasattr: corelib's __getattr__ would load every backend
+    return sorted(set(globals()) | {n for n in _FROM_CORELIB if n in defined} | {"pad"})
