@@ -628,3 +628,35 @@ def test_scatter_variants(torch, device):
     assert corelib.real(t) is t and t.adjoint().tolist() == torch.tensor(x).adjoint().tolist()
     with pytest.raises(RuntimeError, match="imag is not implemented"):
         corelib.imag(t)
+
+
+@pytest.mark.parametrize("n,shape", [(1, (2, 3, 9)), (2, (2, 3, 6, 8)), (3, (1, 2, 4, 4, 6))])
+def test_lp_pool(torch, device, n, shape):
+    x = _arr(*shape, low=0.1, high=2.0)
+    for p in (2.0, 3.0):
+        compare(torch, lambda a: getattr(F, f"lp_pool{n}d")(a, p, 2),
+                lambda a: getattr(torch.nn.functional, f"lp_pool{n}d")(a, p, 2), [x], device)
+    if n < 3:
+        ours = getattr(corelib.nn, f"LPPool{n}d")(2, 2)(corelib.tensor(x, device=device))
+        ref = getattr(torch.nn, f"LPPool{n}d")(2, 2)(torch.tensor(x))
+        np.testing.assert_allclose(_np(ours), ref.numpy(), rtol=1e-12)
+
+
+def test_feature_alpha_dropout_and_inplace_activations(torch, device):
+    corelib.manual_seed(0)
+    x = corelib.nn.functional.selu(corelib.randn(400, 50, 4, device=device))
+    y = F.feature_alpha_dropout(x, 0.3, training=True)
+    per_map = _np(y).reshape(400 * 50, 4)
+    dropped = np.isclose(per_map, per_map[:, :1]).all(1)      # whole maps set to one value
+    assert 0.25 < dropped.mean() < 0.35
+    assert abs(_np(y).mean() - _np(x).mean()) < 0.05 and abs(_np(y).std() - _np(x).std()) < 0.05
+    assert F.feature_alpha_dropout(x, 0.3, training=False) is x
+    assert tuple(corelib.nn.FeatureAlphaDropout(0.2).train()(x).shape) == (400, 50, 4)
+    for name in ("selu_", "celu_"):
+        v = np.array([-1.5, 0.0, 2.0])
+        ours = corelib.tensor(v, device=device)
+        assert getattr(F, name)(ours) is ours
+        np.testing.assert_allclose(_np(ours), getattr(torch.nn.functional, name)(
+            torch.tensor(v)).numpy(), rtol=1e-6)
+    out, idx = F.max_pool3d_with_indices(corelib.tensor(_arr(1, 1, 4, 4, 4), device=device), 2)
+    assert tuple(out.shape) == tuple(idx.shape) == (1, 1, 2, 2, 2)

@@ -14,7 +14,9 @@ from . import functional as F
 __all__ = ["rms_norm", "embedding_bag", "gumbel_softmax", "pdist", "channel_shuffle",
            "native_channel_shuffle", "triplet_margin_with_distance_loss", "multi_margin_loss",
            "rrelu", "rrelu_", "max_unpool1d", "max_unpool2d", "max_unpool3d", "affine_grid",
-           "grid_sample"]
+           "grid_sample", "feature_alpha_dropout", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+           "celu_", "selu_", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices"]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -399,3 +401,101 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     wx0, wy0 = 1 - wx1, 1 - wy1
     return (tap(x0, y0, wx0 * wy0) + tap(x0 + 1, y0, wx1 * wy0) + tap(x0, y0 + 1, wx0 * wy1)
             + tap(x0 + 1, y0 + 1, wx1 * wy1))
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """feature_alpha_dropout(input, p=0.5, training=False, inplace=False) -> Tensor
+
+    Alpha dropout of whole channels: each (N, C) feature map is kept or set to SELU's negative saturation.
+    """
+    F._tensor_arg(input, "feature_alpha_dropout")
+    F._check_p(p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    keep = 1.0 - p
+    alpha = F._SELU_ALPHA_SCALE
+    a = 1.0 / math.sqrt((alpha ** 2 * p + 1) * keep)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    mask = (corelib.rand(shape, dtype=input.dtype, device=input.device) < keep).to(input.dtype)
+    out = input * (mask * a) + ((mask - 1) * (alpha * a) + alpha * a * p)
+    return input.copy_(out) if inplace else out
+
+
+def _lp_pool(n, input, norm_type, kernel_size, stride, ceil_mode):
+    kernel = F._ntuple(kernel_size, n, f"lp_pool{n}d", "kernel_size")
+    pool = getattr(F, f"avg_pool{n}d")
+    out = pool(input.pow(norm_type), kernel, stride if stride is not None else kernel, 0,
+               ceil_mode)
+    count = 1
+    for k in kernel:
+        count *= k
+    return (corelib.sign(out) * F.relu(corelib.abs(out))).mul(count).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor
+
+    1-D power-average pooling: (sum of x ** p over each window) ** (1 / p).
+    """
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor
+
+    2-D power-average pooling: (sum of x ** p over each window) ** (1 / p).
+    """
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor
+
+    3-D power-average pooling: (sum of x ** p over each window) ** (1 / p).
+    """
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def celu_(input, alpha=1.0):
+    """celu_(input, alpha=1.) -> Tensor
+
+    In-place version of celu().
+    """
+    return input.copy_(F.celu(input, alpha))
+
+
+def selu_(input):
+    """selu_(input) -> Tensor
+
+    In-place version of selu().
+    """
+    return input.copy_(F.selu(input))
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    """max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True) -> (Tensor, Tensor)
+
+    3-D max pooling that also returns the argmax indices.
+    """
+    return F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool1d_with_indices(input, output_size, return_indices=True) -> (Tensor, Tensor)
+
+    1-D adaptive max pooling that also returns the argmax indices.
+    """
+    return F.adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """adaptive_max_pool2d_with_indices(input, output_size, return_indices=True) -> (Tensor, Tensor)
+
+    2-D adaptive max pooling that also returns the argmax indices.
+    """
+    return F.adaptive_max_pool2d(input, output_size, True)
