@@ -660,3 +660,42 @@ def test_feature_alpha_dropout_and_inplace_activations(torch, device):
             torch.tensor(v)).numpy(), rtol=1e-6)
     out, idx = F.max_pool3d_with_indices(corelib.tensor(_arr(1, 1, 4, 4, 4), device=device), 2)
     assert tuple(out.shape) == tuple(idx.shape) == (1, 1, 2, 2, 2)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_ctc_loss(torch, device, reduction):
+    """Gradients compared with respect to the logits: PyTorch's ctc_loss backward assumes its
+    input came from log_softmax (its gradient w.r.t. log_probs differs by a term that
+    log_softmax's backward removes)."""
+    x = _arr(12, 3, 5)
+    targets = np.array([[1, 2, 2, 0], [3, 1, 4, 4], [2, 0, 0, 0]])
+    in_lens, tgt_lens = [12, 10, 6], [3, 4, 1]
+    for zero_infinity in (False, True):
+        kw = dict(reduction=reduction, zero_infinity=zero_infinity)
+        compare(torch, lambda a, t: F.ctc_loss(a.log_softmax(2), t, in_lens, tgt_lens, **kw),
+                lambda a, t: torch.nn.functional.ctc_loss(a.log_softmax(2), t, in_lens,
+                                                          tgt_lens, **kw),
+                [x], device, int_arrays=[targets], rtol=1e-10)
+    flat = np.array([1, 2, 2, 3, 1, 4, 4, 2])
+    ours = F.ctc_loss(corelib.tensor(x, device=device).log_softmax(2),
+                      corelib.tensor(flat, device=device), [12, 2, 6], tgt_lens,
+                      reduction="none")
+    ref = torch.nn.functional.ctc_loss(torch.tensor(x).log_softmax(2), torch.tensor(flat),
+                                       [12, 2, 6], tgt_lens, reduction="none")
+    np.testing.assert_allclose(_np(ours), ref.numpy(), rtol=1e-10)   # inf where impossible
+    module = corelib.nn.CTCLoss(zero_infinity=True)
+    assert module(corelib.tensor(x).log_softmax(2), corelib.tensor(targets), in_lens,
+                  tgt_lens).item() == pytest.approx(torch.nn.CTCLoss(zero_infinity=True)(
+                      torch.tensor(x).log_softmax(2), torch.tensor(targets), in_lens,
+                      tgt_lens).item(), rel=1e-10)
+
+
+def test_one_sided_integer_clamp_and_huge_scalars(device):
+    """Regression (cuda): a one-sided clamp of an integer tensor passes +-inf for the missing
+    bound, and float scalars beyond int64's range reach the kernels."""
+    t = corelib.tensor([5, 7, 1, -3], device=device)
+    assert t.clamp(min=0).tolist() == [5, 7, 1, 0]
+    assert t.clamp(max=-1).tolist() == [-1, -1, -1, -3]
+    assert (corelib.zeros(2, dtype=corelib.float64, device=device) + 1e30).tolist() == [1e30, 1e30]
+    assert corelib.full((2,), -1e30, dtype=corelib.float64, device=device).tolist() == \
+        [-1e30, -1e30]

@@ -16,7 +16,7 @@ __all__ = ["rms_norm", "embedding_bag", "gumbel_softmax", "pdist", "channel_shuf
            "rrelu", "rrelu_", "max_unpool1d", "max_unpool2d", "max_unpool3d", "affine_grid",
            "grid_sample", "feature_alpha_dropout", "lp_pool1d", "lp_pool2d", "lp_pool3d",
            "celu_", "selu_", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices"]
+           "adaptive_max_pool2d_with_indices", "ctc_loss"]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -499,3 +499,92 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     2-D adaptive max pooling that also returns the argmax indices.
     """
     return F.adaptive_max_pool2d(input, output_size, True)
+
+
+_CTC_NEG = -1e30   # finite "log 0": keeps the gradients of impossible paths 0, not NaN
+
+
+def _lse3(a, b, c):
+    m = corelib.maximum(corelib.maximum(a, b), c).detach()
+    return m + corelib.log(corelib.exp(a - m) + corelib.exp(b - m) + corelib.exp(c - m))
+
+
+def _neg(shape, like):
+    # zeros + NEG rather than full(): the CUDA backend's full() rejects this magnitude
+    return corelib.zeros(shape, dtype=like.dtype, device=like.device) + _CTC_NEG
+
+
+def _shift(x, k):
+    pad = _neg((x.shape[0], k), x)
+    return corelib.cat([pad, x[:, :x.shape[1] - k]], 1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean', zero_infinity=False) -> Tensor
+
+    Connectionist Temporal Classification loss of (T, N, C) log-probabilities against unaligned target sequences.
+    """
+    F._tensor_arg(log_probs, "ctc_loss", "log_probs")
+    F._tensor_arg(targets, "ctc_loss", "targets")
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0)
+    if log_probs.ndim != 3:
+        raise RuntimeError(f"ctc_loss(): log_probs must be 2-D or 3-D, got {log_probs.ndim}-D")
+    steps, batch, classes = log_probs.shape
+    as_list = (lambda v: [int(i) for i in (v.tolist() if isinstance(v, Tensor) else
+                                            (v if isinstance(v, (list, tuple)) else [v]))])
+    in_lens, tgt_lens = as_list(input_lengths), as_list(target_lengths)
+    if len(in_lens) != batch or len(tgt_lens) != batch:
+        raise RuntimeError(f"ctc_loss(): expected input_lengths and target_lengths of size "
+                           f"{batch}, got {len(in_lens)} and {len(tgt_lens)}")
+    if any(n > steps for n in in_lens):
+        raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got "
+                           f"value {max(in_lens)}")
+    longest = max(tgt_lens) if tgt_lens else 0
+    if targets.ndim == 1 and not unbatched:          # concatenated targets
+        flat, rows, start = targets.tolist(), [], 0
+        for n in tgt_lens:
+            rows.append(flat[start:start + n] + [blank] * (longest - n))
+            start += n
+        padded = corelib.tensor(rows, dtype=_dtype.int64, device=log_probs.device) \
+            .reshape(batch, longest)
+    else:
+        padded = targets[:, :longest].to(_dtype.int64)
+    width = 2 * longest + 1
+    ext = corelib.full((batch, width), blank, dtype=_dtype.int64, device=log_probs.device)
+    if longest:
+        odd = corelib.arange(1, width, 2, device=log_probs.device)
+        ext = ext.index_copy(1, odd, padded)
+    # s -> s-2 allowed where ext[s] is a label differing from ext[s-2]
+    prev2 = corelib.cat([corelib.full((batch, 2), -1, dtype=_dtype.int64,
+                                      device=log_probs.device), ext[:, :-2]], 1)
+    skip = (ext != blank) & (ext != prev2)
+    emit = log_probs.gather(2, ext.unsqueeze(0).expand(steps, batch, width))
+    neg = _neg((batch, width), log_probs)
+    start = corelib.arange(width, device=log_probs.device).unsqueeze(0) < 2
+    alpha = corelib.where(start, emit[0], neg)
+    lengths = corelib.tensor(in_lens, dtype=_dtype.int64, device=log_probs.device)
+    for t in range(1, steps):
+        two = corelib.where(skip, _shift(alpha, 2), neg)
+        step = _lse3(alpha, _shift(alpha, 1), two) + emit[t]
+        alpha = corelib.where((lengths > t).unsqueeze(1), step, alpha)
+    tl = corelib.tensor(tgt_lens, dtype=_dtype.int64, device=log_probs.device).unsqueeze(1)
+    last = alpha.gather(1, 2 * tl).squeeze(1)
+    before = alpha.gather(1, (2 * tl - 1).clamp(min=0)).squeeze(1)
+    before = corelib.where(tl.squeeze(1) > 0, before, _neg((batch,), log_probs))
+    m = corelib.maximum(last, before).detach()
+    loss = -(m + corelib.log(corelib.exp(last - m) + corelib.exp(before - m)))
+    impossible = (loss > 1e29) | (lengths == 0)
+    loss = corelib.where(impossible, 0.0 if zero_infinity else math.inf, loss)
+    if unbatched:
+        loss = loss.squeeze(0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return (loss / tl.squeeze(1).clamp(min=1).to(loss.dtype)).mean()
+    raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -67,7 +67,16 @@ def scalar_args(value):
     if value is None or hasattr(value, "shape"):
         return np.float64(0.0), np.int64(0)
     f = float(value)
-    return np.float64(f), np.int64(int(value) if math.isfinite(f) else 0)
+    # the int64 half, for integer kernels, saturates: a one-sided clamp passes +-inf
+    if math.isnan(f):
+        i = 0
+    elif f >= 2.0 ** 63:
+        i = 2 ** 63 - 1
+    elif f < -2.0 ** 63:
+        i = -2 ** 63
+    else:
+        i = int(value)
+    return np.float64(f), np.int64(i)
 
 
 _META_CACHE: dict = {}
