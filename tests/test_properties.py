@@ -326,6 +326,8 @@ def factorization(draw, n):
         d = draw(st.sampled_from(divisors))
         dims.append(d)
         rest //= d
+    if rest > 1:          # more prime factors than dims: the last dim takes the rest
+        dims[-1] *= rest
     dims += [1] * draw(st.integers(0, 1))
     dims = draw(st.permutations(dims)) if dims else []
     if dims and draw(st.booleans()):
