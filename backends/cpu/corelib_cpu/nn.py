@@ -487,6 +487,13 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
         np.subtract(small(i), arg, out=step)
         step *= mask
         arg += step
+    low = best == _lowest(x.dtype)
+    if low.any():   # all candidates lowest: the first in-bounds one wins, never a pad (PyTorch)
+        inside = _pad(np.ones(in_size, bool), [(p, p + e) for p, e in zip(padding, extra)],
+                      False)
+        first = np.argmax(np.stack([inside[_kernel_slices(kpos, stride, dilation, out_size)]
+                                    for kpos in positions]), axis=0).astype(small)
+        arg = np.where(low, first, arg)
     if x.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():

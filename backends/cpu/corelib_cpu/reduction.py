@@ -36,8 +36,10 @@ def _var(x, dim, keepdim, correction, sqrt=False):
 
 def _logsumexp(x, dim, keepdim):
     xa = x.astype(np.float32) if x.dtype == np.float16 else x
-    if xa.size == 0:
-        return np.asarray(np.sum(np.exp(xa), axis=dim, keepdims=keepdim)).astype(x.dtype)
+    if xa.size == 0:   # log of an empty sum: -inf (PyTorch)
+        with np.errstate(divide="ignore"):
+            r = np.log(np.sum(np.exp(xa), axis=dim, keepdims=keepdim))
+        return np.asarray(r).astype(x.dtype)
     m = np.amax(xa, axis=dim, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
