@@ -251,3 +251,29 @@ def test_failed_inplace_scatter_leaves_input_untouched():
         cx.put_(corelib.tensor([0, 99]), corelib.tensor([1.0, 2.0], dtype=corelib.float64))
     np.testing.assert_array_equal(cx.numpy(), before)
     assert cx._version == v0
+
+
+@pytest.mark.parametrize("key", ["0, :, idx", ":, 0, idx", "1, :, idx, 3", "..., 2, idx2",
+                                 "0, None, :, idx", "idx2, 1, 1:3, 0"])
+def test_integers_apply_before_index_tensors(key, device):
+    """As PyTorch: integers select first, then the index tensors act on what remains
+    (x[0, :, idx] is x[0][:, idx]; NumPy would move the indexed dims to the front)."""
+    x_np = np.arange(120.0).reshape(3, 2, 5, 4)
+    idx_np, idx2_np = np.array([0, 1, 2, 3, 4, 0]), np.array([0, 2])
+    parts = [p.strip() for p in key.split(",")]
+    ints_first = tuple(int(p) if p.lstrip("-").isdigit() else
+                       None if p == "None" else Ellipsis if p == "..." else
+                       slice(*(int(v) if v else None for v in p.split(":")))
+                       if ":" in p else slice(None) for p in parts)
+    rest = tuple(idx_np if p == "idx" else idx2_np if p == "idx2" else Ellipsis if p == "..."
+                 else slice(None) for p in parts if not p.lstrip("-").isdigit())
+    expected = x_np[ints_first][rest]
+    env = {"idx": corelib.tensor(idx_np, device=device), "idx2": corelib.tensor(idx2_np, device=device)}
+    x = corelib.tensor(x_np, device=device)
+    got = eval(f"x[{key}]", {"x": x, **env})
+    np.testing.assert_array_equal(got.cpu().numpy(), expected)
+    value = np.arange(expected.size, dtype=np.float64).reshape(expected.shape) + 1000
+    exec(f"x[{key}] = v", {"x": x, "v": corelib.tensor(value, device=device), **env})
+    written = x_np.copy()
+    written[ints_first][rest] = value
+    np.testing.assert_array_equal(x.cpu().numpy(), written)

@@ -99,8 +99,31 @@ def _index_backward(g, shape, key):
     return call(_index_backward_op, (g,), g.dtype, {"shape": tuple(shape), "key": key})
 
 
+def _ints_first(key):
+    """PyTorch applies integer indices as basic indexing (select) before advanced ones, so
+    x[0, :, idx] is x[0][:, idx] (NumPy would count the 0 as advanced and move the indexed dims
+    first). For a key mixing ints and index tensors: (the basic key of the ints, the rest of
+    the key for the result); else None."""
+    if not any(isinstance(k, int) for k in key) or _is_basic(key):
+        return None
+    first, rest = [], []
+    for k in key:
+        if isinstance(k, int):
+            first.append(k)
+        elif isinstance(k, Tensor):
+            first.extend([slice(None)] * (k.ndim if k.dtype is _dtype.bool else 1))
+            rest.append(k)
+        else:
+            first.append(k)
+            rest.append(k if k is Ellipsis else slice(None))
+    return tuple(first), tuple(rest)
+
+
 def getitem(x, key):
     key = _normalize_key(key, "getitem", x.device)
+    split = _ints_first(key)
+    if split:
+        return getitem(getitem(x, split[0]), split[1])
     raw = _raw_key(key)
     if _is_basic(key):
         from .shape import make_view
@@ -172,6 +195,9 @@ def setitem(x, key, value):
             raise TypeError(f"setitem(): can't assign a {type(value).__name__} to a "
                             f"{x.type()}") from None
     key = _normalize_key(key, "setitem", x.device)
+    split = _ints_first(key)
+    if split:
+        return setitem(getitem(x, split[0]), split[1], value)
     raw = _raw_key(key)
     check_inplace(x, "setitem")
     if isinstance(value, Tensor) and value.device is not x.device:
