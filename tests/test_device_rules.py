@@ -299,3 +299,15 @@ def test_the_borrowed_device_refuses_numpy_and_cpu_data(device):
         registry.kernel("add", "npx")(x._data, corelib.ones(2)._data)
     with pytest.raises(TypeError, match="expected an npx array"):
         registry.backend("npx").to_numpy(corelib.ones(2)._data)
+
+
+def test_a_kernel_error_names_op_device_and_plugin(device):
+    """An error raised inside a kernel says which op, which device and whose plugin."""
+    from corelib.dispatch import registry
+    a, b = corelib.ones(3, device=device), corelib.ones(4, device=device)
+    with pytest.raises(RuntimeError) as info:
+        a + b
+    message = str(info.value)
+    plugin = registry.backends[corelib.device(device).type].distribution
+    assert message.startswith("add(): The size of tensor a (3) must match the size of tensor b")
+    assert f"(kernel of device '{corelib.device(device).type}', plugin '{plugin}')" in message

@@ -148,7 +148,8 @@ def call(op, args, dtype, params=_EMPTY, out=None):
 
 
 def kernel_error(exc, name, args, out=None):
-    """The exception to raise for one a kernel of op ``name`` raised, led by the op's name:
+    """The exception to raise for one a kernel of op ``name`` raised, led by the op's name and
+    ending with the device and plugin whose kernel raised it:
     array-library ValueError and MemoryError become RuntimeError (PyTorch's class; IndexError
     and TypeError kept), and a broadcast failure (of the arguments, or into the tensor ``out``
     written in place) gets PyTorch's message."""
@@ -162,11 +163,21 @@ def kernel_error(exc, name, args, out=None):
                         f"shape {list(shape)}")
         except RuntimeError as err:
             text = str(err)
+    where = _kernel_origin(args, out)
     if isinstance(exc, MemoryError):
-        return RuntimeError(f"{name}(): not enough memory: {text or 'allocation failed'}")
+        return RuntimeError(f"{name}(): not enough memory: {text or 'allocation failed'}{where}")
     cls = IndexError if isinstance(exc, IndexError) else TypeError if isinstance(
         exc, TypeError) else type(exc) if isinstance(exc, RuntimeError) else RuntimeError
-    return cls(f"{name}(): {text}")
+    return cls(f"{name}(): {text}{where}")
+
+
+def _kernel_origin(args, out):
+    """`` (kernel of device 'cuda', plugin 'corelib-cuda')``: whose kernel raised."""
+    dev = out.device if isinstance(out, Tensor) else next(
+        (a.device for a in args if isinstance(a, Tensor)), CPU)
+    spec = registry.backends.get(dev.type)
+    plugin = f", plugin {spec.distribution!r}" if spec is not None and spec.distribution else ""
+    return f" (kernel of device {dev.type!r}{plugin})"
 
 
 def record(op, out, args, params):
