@@ -1,0 +1,490 @@
+"""Coverage against PyTorch's own OpInfo database (``op_db``), float32 samples.
+
+Every entry of ``torch.testing._internal.common_methods_invocations.op_db`` is mapped to
+corelib by name (``op.name``): ``"add"`` -> ``corelib.add``, ``"nn.functional.relu"`` ->
+``corelib.nn.functional.relu``, ``"linalg.svd"`` -> ``corelib.linalg.svd``; names with no
+function fall back to the Tensor method of that name (``"__radd__"``, ``"T"``) when the
+OpInfo has a method variant. Entries with no counterpart count as *not implemented*.
+
+Each float32 sample (``op.sample_inputs("cpu", torch.float32, requires_grad=op.supports_autograd)``)
+is converted (tensors through NumPy, torch dtypes to corelib's by name, nested
+lists/tuples/dicts), run through torch and corelib, and its outputs compared with
+``np.allclose`` (the OpInfo's float32 tolerance override if any, else PyTorch's float32
+defaults rtol=1.3e-6, atol=1e-5), with shapes and dtypes. Where the op supports autograd,
+the gradients of the sum of the float outputs with respect to the float inputs that require
+grad are compared too. A sample is ``pass``, ``fail`` (reason: the exception class raised
+by corelib, ``mismatch``, ``shape``, ``dtype``, ``grad mismatch``, ...) or ``unsupported``
+(an argument cannot be converted: complex tensors, generators, callables, memory formats...).
+Samples with more than ``MAX_NUMEL`` elements are skipped, and a sample running longer than
+``SAMPLE_TIMEOUT`` seconds fails with reason ``timeout``.
+
+The *core op set* (``CORE``) is a fixed, documented list of names: elementwise arithmetic
+and unary math, comparisons, reductions, the matmul family, shape/view ops, indexing,
+softmax/log_softmax, conv/pool/norm and the common losses.
+
+Run ``python -m corelib.testing.op_db [--json] [--ops a,b]``. Requires PyTorch.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import signal
+import sys
+import time
+import types
+import warnings
+
+try:
+    import torch
+    from torch.testing._internal.common_methods_invocations import op_db as _torch_op_db
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "corelib.testing.op_db measures corelib against PyTorch's OpInfo database and needs "
+        "PyTorch installed, with the modules its test database imports (pip install torch "
+        f"expecttest): {exc}") from exc
+
+import numpy as np
+
+import corelib
+
+MAX_NUMEL = 1_000_000
+SAMPLE_TIMEOUT = 10.0
+DEFAULT_RTOL, DEFAULT_ATOL = 1.3e-6, 1e-5
+
+# The core op set: names of op_db entries (OpInfo.name) that corelib treats as primitives.
+CORE = tuple(sorted(set("""
+abs neg exp exp2 expm1 log log2 log10 log1p sqrt rsqrt sin cos tan asin acos atan sinh cosh
+tanh asinh acosh atanh sigmoid reciprocal sign floor ceil round trunc frac erf erfc square
+add sub mul div true_divide pow atan2 remainder fmod maximum minimum clamp lerp where
+eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or
+sum mean prod amax amin max min argmax argmin std var logsumexp cumsum cumprod norm all any
+matmul mm bmm addmm mv dot outer einsum
+reshape view flatten squeeze unsqueeze permute transpose t expand expand_as cat stack split chunk
+narrow flip roll repeat contiguous tril triu
+index_select gather scatter scatter_add masked_fill masked_select take_along_dim __getitem__
+softmax log_softmax nn.functional.softmax nn.functional.log_softmax
+nn.functional.conv1d nn.functional.conv2d nn.functional.max_pool2d nn.functional.avg_pool2d
+nn.functional.batch_norm nn.functional.layer_norm nn.functional.group_norm
+nn.functional.linear nn.functional.relu nn.functional.gelu nn.functional.silu
+nn.functional.dropout nn.functional.embedding nn.functional.pad
+nn.functional.cross_entropy nn.functional.nll_loss nn.functional.mse_loss
+nn.functional.l1_loss nn.functional.binary_cross_entropy
+nn.functional.binary_cross_entropy_with_logits nn.functional.smooth_l1_loss
+""".split())))
+
+# Random or uninitialized outputs: not comparable sample-for-sample, left out of the totals.
+_RANDOM = set("""
+nn.functional.dropout nn.functional.dropout2d nn.functional.dropout3d nn.functional.alpha_dropout
+nn.functional.feature_alpha_dropout nn.functional.rrelu nn.functional.fractional_max_pool2d
+nn.functional.fractional_max_pool3d cauchy exponential geometric log_normal normal uniform randn
+randn_like rand_like randint randint_like multinomial bernoulli svd_lowrank pca_lowrank empty
+empty_like new_empty new_empty_strided empty_strided empty_permuted
+""".split())
+
+
+def _rebind(fn):
+    """A copy of an OpInfo's wrapper lambda that sees ``corelib`` where it says ``torch``."""
+    glb = dict(fn.__globals__)
+    glb["torch"] = corelib
+    glb["wrapper_set_seed"] = lambda f, *a, **k: f(*a, **k)
+    return types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+class Unsupported(Exception):
+    """An argument has no corelib counterpart (complex tensor, generator, callable...)."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _resolve(op):
+    """(callable(args, kwargs) running corelib's version, kind) or (None, None)."""
+    name = op.name
+    run, kind = _resolve_name(op)
+    if run is not None and getattr(op.op, "__name__", "") == "<lambda>":
+        # The OpInfo wraps torch's function (argument order, method call): run the same
+        # wrapper over corelib.
+        wrapped = _rebind(op.op)
+        return (lambda x, a, k: wrapped(x, *a, **k)), kind
+    return run, kind
+
+
+def _resolve_name(op):
+    name = op.name
+    obj = corelib
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            break
+    if obj is not None and callable(obj) and not isinstance(obj, type):
+        return (lambda x, a, k: obj(x, *a, **k)), "function"
+    if op.method_variant is not None or name.startswith("__"):
+        attr = name.split(".")[-1]
+        if hasattr(corelib.Tensor, attr):
+            def run(x, a, k):
+                m = getattr(x, attr)
+                return m(*a, **k) if callable(m) else m
+            return run, "method"
+    return None, None
+
+
+def _to_corelib(obj, memo):
+    if isinstance(obj, torch.Tensor):
+        key = id(obj)
+        if key in memo:
+            return memo[key]
+        if obj.is_complex() or obj.layout != torch.strided or obj.is_quantized:
+            raise Unsupported(f"tensor of {obj.dtype}/{obj.layout}")
+        arr = obj.detach().cpu().resolve_conj().resolve_neg()
+        if obj.dtype == torch.bfloat16 or obj.dtype == torch.float16:
+            raise Unsupported(f"tensor of {obj.dtype}")
+        t = corelib.from_numpy(arr.numpy().copy())
+        if obj.requires_grad:
+            t.requires_grad_(True)
+        memo[key] = t
+        return t
+    if isinstance(obj, torch.dtype):
+        d = getattr(corelib, str(obj).split(".")[-1], None)
+        if d is None:
+            raise Unsupported(f"dtype {obj}")
+        return d
+    if isinstance(obj, torch.device):
+        return "cpu"
+    if isinstance(obj, torch.Size):
+        return tuple(obj)
+    if isinstance(obj, (list, tuple)):
+        conv = [_to_corelib(o, memo) for o in obj]
+        return type(obj)(conv) if type(obj) in (list, tuple) else tuple(conv)
+    if isinstance(obj, dict):
+        return {k: _to_corelib(v, memo) for k, v in obj.items()}
+    if obj is None or isinstance(obj, (bool, int, float, str, slice, type(Ellipsis))):
+        return obj
+    if isinstance(obj, complex):
+        raise Unsupported("complex scalar")
+    raise Unsupported(type(obj).__name__)
+
+
+def _flatten(out):
+    if isinstance(out, (list, tuple)):
+        res = []
+        for o in out:
+            res.extend(_flatten(o))
+        return res
+    return [out]
+
+
+def _is_float_tensor(x):
+    return isinstance(x, torch.Tensor) and x.dtype.is_floating_point
+
+
+def _tol(op):
+    for dec in getattr(op, "decorators", ()) or ():
+        tols = getattr(dec, "tols", None)
+        if tols and torch.float32 in tols:
+            t = tols[torch.float32]
+            return max(t.rtol, DEFAULT_RTOL), max(t.atol, DEFAULT_ATOL)
+    return DEFAULT_RTOL, DEFAULT_ATOL
+
+
+def _compare(expected, actual, rtol, atol, what=""):
+    """None when equal, else a reason string."""
+    exp, act = _flatten(expected), _flatten(actual)
+    if len(exp) != len(act):
+        return f"{what}structure"
+    for e, a in zip(exp, act):
+        if isinstance(e, torch.Tensor):
+            if not corelib.is_tensor(a):
+                if isinstance(a, (int, float, bool)) and e.numel() == 1:
+                    a = np.asarray(a)
+                else:
+                    return f"{what}structure"
+            else:
+                if str(a.dtype).split(".")[-1] != str(e.dtype).split(".")[-1]:
+                    return f"{what}dtype"
+                a = a.detach().numpy() if hasattr(a, "detach") else a.numpy()
+            e = e.detach().resolve_conj().resolve_neg()
+            if e.dtype in (torch.bfloat16, torch.float16):
+                e = e.float()
+            e = e.numpy(force=True)
+            if tuple(np.shape(a)) != tuple(e.shape):
+                return f"{what}shape"
+            if e.dtype == np.bool_ or np.asarray(a).dtype == np.bool_ or not np.issubdtype(e.dtype, np.floating):
+                if not np.array_equal(np.asarray(a), e):
+                    return f"{what}mismatch"
+            elif not np.allclose(np.asarray(a, dtype=np.float64), e.astype(np.float64),
+                                 rtol=rtol, atol=atol, equal_nan=True):
+                return f"{what}mismatch"
+        elif e is None:
+            if a is not None:
+                return f"{what}structure"
+        elif isinstance(e, (bool, int, float)):
+            if corelib.is_tensor(a):
+                a = a.item()
+            if not (isinstance(a, (bool, int, float)) and
+                    (math.isclose(float(a), float(e), rel_tol=rtol, abs_tol=atol) or
+                     (math.isnan(float(e)) and math.isnan(float(a))))):
+                return f"{what}mismatch"
+        elif isinstance(e, torch.Size):
+            if tuple(a) != tuple(e):
+                return f"{what}mismatch"
+    return None
+
+
+def _grad_inputs(obj, acc):
+    """Torch tensors requiring grad, in order, without repetition."""
+    if isinstance(obj, torch.Tensor):
+        if obj.requires_grad and obj.is_leaf and all(obj is not x for x in acc):
+            acc.append(obj)
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            _grad_inputs(o, acc)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            _grad_inputs(o, acc)
+    return acc
+
+
+def _numel(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.numel()
+    if isinstance(obj, (list, tuple)):
+        return sum(_numel(o) for o in obj)
+    if isinstance(obj, dict):
+        return sum(_numel(o) for o in obj.values())
+    return 0
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def run_sample(op, run, sample, rtol, atol, check_grad):
+    """('pass'|'fail'|'unsupported'|'skipped', reason)."""
+    if _numel([sample.input, sample.args, sample.kwargs]) > MAX_NUMEL:
+        return "skipped", "too large"
+    memo = {}
+    try:
+        cx = _to_corelib(sample.input, memo)
+        ca = _to_corelib(list(sample.args), memo)
+        ck = _to_corelib(dict(sample.kwargs), memo)
+    except Unsupported as exc:
+        return "unsupported", str(exc)
+    try:
+        expected = op(sample.input, *sample.args, **sample.kwargs)
+    except Exception as exc:  # the reference rejects its own sample: nothing to measure
+        return "skipped", f"torch raised {type(exc).__name__}"
+    try:
+        actual = run(cx, ca, ck)
+    except _Timeout:
+        raise
+    except Exception as exc:
+        return "fail", type(exc).__name__
+    reason = _compare(expected, actual, rtol, atol)
+    if reason:
+        return "fail", reason
+    if not check_grad:
+        return "pass", None
+    t_inputs = _grad_inputs([sample.input, sample.args, sample.kwargs], [])
+    t_outs = [o for o in _flatten(expected) if _is_float_tensor(o) and o.requires_grad]
+    if not t_inputs or not t_outs:
+        return "pass", None
+    c_outs = [c for e, c in zip(_flatten(expected), _flatten(actual))
+              if _is_float_tensor(e) and e.requires_grad]
+    try:
+        t_grads = torch.autograd.grad(sum(o.sum() for o in t_outs), t_inputs, allow_unused=True)
+    except Exception as exc:
+        return "skipped", f"torch grad raised {type(exc).__name__}"
+    try:
+        loss = None
+        for c in c_outs:
+            s = c.sum()
+            loss = s if loss is None else loss + s
+        c_inputs = [memo[id(t)] for t in t_inputs]
+        for c in c_inputs:
+            c.grad = None
+        if not getattr(loss, "requires_grad", False):
+            return "fail", "grad: output does not require grad"
+        loss.backward()
+        c_grads = [c.grad for c in c_inputs]
+    except _Timeout:
+        raise
+    except Exception as exc:
+        return "fail", f"grad: {type(exc).__name__}"
+    for tg, cg in zip(t_grads, c_grads):
+        if tg is None:
+            continue
+        if cg is None:
+            if bool((tg == 0).all()):
+                continue
+            return "fail", "grad: missing"
+        r = _compare(tg, cg, max(rtol, 1e-5), max(atol, 1e-5), "grad: ")
+        if r:
+            return "fail", r
+    return "pass", None
+
+
+def measure(names=None, progress=None):
+    """Run the database (or the entries named in ``names``); return the result dict."""
+    wanted = set(names) if names else None
+    entries = []
+    use_alarm = hasattr(signal, "setitimer")
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _alarm)
+    start = time.time()
+    try:
+        for op in _torch_op_db:
+            if wanted is not None and op.name not in wanted:
+                continue
+            full = op.name + (f".{op.variant_test_name}" if op.variant_test_name else "")
+            entry = {"name": op.name, "variant": op.variant_test_name, "entry": full,
+                     "core": op.name in CORE, "implemented": False,
+                     "pass": 0, "fail": 0, "unsupported": 0, "skipped": 0,
+                     "reasons": collections.Counter()}
+            entries.append(entry)
+            if torch.float32 not in op.supported_dtypes("cpu"):
+                entry["no_float32"] = True
+                continue
+            run, kind = _resolve(op)
+            if run is None:
+                # Counted so the whole-database figure has these samples as failing.
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        entry["not_implemented_samples"] = sum(
+                            1 for _ in op.sample_inputs("cpu", torch.float32))
+                except Exception:
+                    entry["not_implemented_samples"] = 0
+                continue
+            entry["implemented"] = True
+            if op.name in _RANDOM:
+                entry["random"] = True
+                continue
+            rtol, atol = _tol(op)
+            check_grad = bool(op.supports_autograd)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    samples = list(op.sample_inputs("cpu", torch.float32, requires_grad=check_grad))
+            except Exception as exc:
+                entry["reasons"][f"sample_inputs raised {type(exc).__name__}"] += 1
+                continue
+            for sample in samples:
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, SAMPLE_TIMEOUT)
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")
+                        status, reason = run_sample(op, run, sample, rtol, atol, check_grad)
+                except _Timeout:
+                    status, reason = "fail", "timeout"
+                except Exception as exc:  # the harness itself must not stop the run
+                    status, reason = "fail", f"harness: {type(exc).__name__}"
+                finally:
+                    if use_alarm:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                entry[status] += 1
+                if status in ("fail", "unsupported"):
+                    entry["reasons"][f"{status}: {reason}"] += 1
+            if progress:
+                progress(entry)
+    finally:
+        if use_alarm:
+            signal.signal(signal.SIGALRM, old)
+    return _summarize(entries, time.time() - start)
+
+
+def _totals(entries):
+    measured = [e for e in entries if not e.get("no_float32")]
+    impl = [e for e in measured if e["implemented"] and not e.get("random")]
+    p = sum(e["pass"] for e in impl)
+    f = sum(e["fail"] for e in impl)
+    u = sum(e["unsupported"] for e in impl)
+    tried = p + f + u
+    missing = sum(e.get("not_implemented_samples", 0) for e in measured
+                  if not e["implemented"])
+    return {
+        "entries": len(measured),
+        "not_implemented": sum(1 for e in measured if not e["implemented"]),
+        "implemented": len(impl),
+        "fully_passing": sum(1 for e in impl if e["fail"] == 0 and e["unsupported"] == 0
+                             and e["pass"] > 0 and not any(
+                                 r.startswith("sample_inputs") for r in e["reasons"])),
+        "samples_pass": p, "samples_fail": f, "samples_unsupported": u,
+        "samples_skipped": sum(e["skipped"] for e in impl),
+        "samples_not_implemented": missing,
+        # Headline: samples of entries with no corelib counterpart count as failing.
+        "pass_pct": round(100.0 * p / (tried + missing), 2) if tried + missing else 0.0,
+        "pass_pct_implemented": round(100.0 * p / tried, 2) if tried else 0.0,
+    }
+
+
+def _summarize(entries, seconds):
+    reasons = collections.Counter()
+    reason_entries = collections.defaultdict(set)
+    for e in entries:
+        for r, n in e["reasons"].items():
+            reasons[r] += n
+            reason_entries[r].add(e["name"])
+    return {
+        "torch_version": torch.__version__,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "seconds": round(seconds, 1),
+        "whole": _totals(entries),
+        "core": _totals([e for e in entries if e["core"]]),
+        "reasons": [{"reason": r, "samples": n, "entries": sorted(reason_entries[r])}
+                    for r, n in reasons.most_common()],
+        "entries": [dict(e, reasons=dict(e["reasons"])) for e in entries],
+    }
+
+
+def _print(result, top=25):
+    print(f"corelib vs PyTorch {result['torch_version']} op_db, float32 samples "
+          f"({result['date']}, {result['seconds']} s)")
+    for label in ("core", "whole"):
+        t = result[label]
+        print(f"  {label:5s}: {t['pass_pct']:6.2f}% of samples pass "
+              f"({t['samples_pass']} pass, {t['samples_fail']} fail, "
+              f"{t['samples_unsupported']} unsupported, {t['samples_skipped']} skipped, "
+              f"{t['samples_not_implemented']} of entries not implemented; "
+              f"{t['pass_pct_implemented']:.2f}% over implemented entries); "
+              f"entries {t['entries']}: {t['fully_passing']} fully passing, "
+              f"{t['not_implemented']} not implemented")
+    print("top failure reasons (samples, entries):")
+    for r in result["reasons"][:top]:
+        names = r["entries"]
+        shown = ", ".join(names[:8]) + (f", ... (+{len(names) - 8})" if len(names) > 8 else "")
+        print(f"  {r['samples']:5d}  {r['reason']}  [{shown}]")
+    failing = [e for e in result["entries"] if e["core"] and e["implemented"]
+               and (e["fail"] or e["unsupported"])]
+    if failing:
+        print("core entries not fully passing:")
+        for e in failing:
+            print(f"  {e['entry']}: {e['pass']} pass, {e['fail']} fail, "
+                  f"{e['unsupported']} unsupported  {e['reasons']}")
+    missing = [e["entry"] for e in result["entries"] if e["core"] and not e["implemented"]
+               and not e.get("no_float32")]
+    if missing:
+        print("core entries not implemented: " + ", ".join(missing))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m corelib.testing.op_db", description=__doc__.split("\n")[0])
+    ap.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ap.add_argument("--ops", default="", help="comma-separated op_db names (default: all)")
+    ap.add_argument("--core", action="store_true", help="only the core op set")
+    args = ap.parse_args(argv)
+    names = [n for n in args.ops.split(",") if n] or (list(CORE) if args.core else None)
+    result = measure(names)
+    if args.json:
+        json.dump(result, sys.stdout, indent=1)
+        print()
+    else:
+        _print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
