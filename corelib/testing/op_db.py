@@ -138,10 +138,10 @@ def _to_corelib(obj, memo):
             return memo[key]
         if obj.is_complex() or obj.layout != torch.strided or obj.is_quantized:
             raise Unsupported(f"tensor of {obj.dtype}/{obj.layout}")
-        arr = obj.detach().cpu().resolve_conj().resolve_neg()
+        arr = obj.detach().resolve_conj().resolve_neg()
         if obj.dtype == torch.bfloat16 or obj.dtype == torch.float16:
             raise Unsupported(f"tensor of {obj.dtype}")
-        t = corelib.from_numpy(arr.numpy().copy())
+        t = corelib.from_numpy(arr.cpu().numpy().copy())
         if obj.requires_grad:
             t.requires_grad_(True)
         memo[key] = t
@@ -204,7 +204,7 @@ def _compare(expected, actual, rtol, atol, what=""):
             else:
                 if str(a.dtype).split(".")[-1] != str(e.dtype).split(".")[-1]:
                     return f"{what}dtype"
-                a = a.detach().numpy() if hasattr(a, "detach") else a.numpy()
+                a = a.detach().cpu().numpy()
             e = e.detach().resolve_conj().resolve_neg()
             if e.dtype in (torch.bfloat16, torch.float16):
                 e = e.float()
