@@ -103,8 +103,8 @@ def _ints_first(key):
     """PyTorch applies integer indices as basic indexing (select) before advanced ones, so
     x[0, :, idx] is x[0][:, idx] (NumPy would count the 0 as advanced and move the indexed dims
     first). For a key mixing ints and index tensors: (the basic key of the ints, the rest of
-    the key for the result); else None."""
-    if not any(isinstance(k, int) for k in key) or _is_basic(key):
+    the key for the result); else None. Called for keys that are not all basic."""
+    if not any(isinstance(k, int) for k in key):
         return None
     first, rest = [], []
     for k in key:
@@ -121,11 +121,12 @@ def _ints_first(key):
 
 def getitem(x, key):
     key = _normalize_key(key, "getitem", x.device)
-    split = _ints_first(key)
+    basic = _is_basic(key)
+    split = None if basic else _ints_first(key)
     if split:
         return getitem(getitem(x, split[0]), split[1])
     raw = _raw_key(key)
-    if _is_basic(key):
+    if basic:
         from .shape import make_view
         out = call(_getitem, (x,), x.dtype, {"key": raw})
         return make_view(out, x, lambda b: getitem(b, key))
@@ -195,7 +196,7 @@ def setitem(x, key, value):
             raise TypeError(f"setitem(): can't assign a {type(value).__name__} to a "
                             f"{x.type()}") from None
     key = _normalize_key(key, "setitem", x.device)
-    split = _ints_first(key)
+    split = None if _is_basic(key) else _ints_first(key)
     if split:
         return setitem(getitem(x, split[0]), split[1], value)
     raw = _raw_key(key)
