@@ -35,7 +35,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("_data", "device", "dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr",
+    __slots__ = ("_data", "device", "dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_vbox", "_base", "_view_fn", "_accum", "_retains_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000   # numpy scalars defer to our reflected operators
 
@@ -60,7 +60,7 @@ class Tensor:
         self.dtype = dtype
         self._requires_grad = grad_fn is not None
         self._grad = None
-        self.grad_fn = grad_fn
+        self._grad_fn = grad_fn
         self._output_nr = 0
         self._vbox = None
         self._base = None
@@ -77,7 +77,7 @@ class Tensor:
         t.dtype = dtype
         t._requires_grad = grad_fn is not None
         t._grad = None
-        t.grad_fn = grad_fn
+        t._grad_fn = grad_fn
         t._output_nr = 0
         t._vbox = None
         t._base = None
@@ -88,6 +88,10 @@ class Tensor:
         return t
 
     # -- metadata --------------------------------------------------------------------------
+    grad_fn = property(operator.attrgetter("_grad_fn"),
+                       doc="The autograd node that created this tensor (None for leaves); "
+                           "read-only, as in PyTorch.")
+
     @property
     def shape(self):
         return Size(self._data.shape)
@@ -215,7 +219,7 @@ class Tensor:
     def detach_(self):
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -380,7 +384,10 @@ class Tensor:
 
     # -- device / dtype movement -----------------------------------------------------------
     def to(self, *args, **kwargs):
-        """to(device=None, dtype=None, non_blocking=False, copy=False) or to(other)."""
+        """to(device=None, dtype=None, non_blocking=False, copy=False,
+        memory_format=corelib.preserve_format) or to(other)."""
+        from . import _memory_format
+        fmt = _memory_format.check(kwargs.get("memory_format"), "to")
         device, dtype, copy = parse_to_args(args, kwargs)
         from ._ops.creation import to_device
         from ._ops.elementwise import cast
@@ -391,6 +398,8 @@ class Tensor:
             device = canonical(device)
             if device is not t.device:
                 t = to_device(t, device)
+        if fmt is not None:
+            t = _memory_format.apply(t, fmt, "to")
         if copy and t is self:
             t = self.clone()
         return t
@@ -405,6 +414,13 @@ class Tensor:
     def type(self, dtype=None):
         if dtype is None:
             return f"corelib.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+        if isinstance(dtype, str):   # a tensor type name, as PyTorch: "corelib.DoubleTensor"
+            prefix, _, type_name = dtype.rpartition(".")
+            dtype_name = _TYPE_DTYPES.get(type_name)
+            if prefix not in ("corelib", "torch") or dtype_name is None:
+                raise ValueError(f"type(): invalid type: {dtype!r} (expected a dtype or a "
+                                 f"tensor type name such as 'corelib.FloatTensor')")
+            dtype = dtype_name
         return self.to(_dtype.as_dtype(dtype, "type"))
 
     def type_as(self, other):
@@ -421,13 +437,15 @@ for _name, _target in {"float": _dtype.float32, "double": _dtype.float64, "half"
                        "bfloat16": _dtype.bfloat16, "long": _dtype.int64, "int": _dtype.int32,
                        "short": _dtype.int16, "char": _dtype.int8, "byte": _dtype.uint8,
                        "bool": _dtype.bool}.items():
-    setattr(Tensor, _name, lambda self, _d=_target: self.to(_d))
+    setattr(Tensor, _name, lambda self, memory_format=None, _d=_target:
+            self.to(_d, memory_format=memory_format))
 del _name, _target
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
                "bfloat16": "BFloat16Tensor"}
+_TYPE_DTYPES = {type_name: dtype_name for dtype_name, type_name in _TYPE_NAMES.items()}
 
 _new = object.__new__
 
@@ -528,7 +546,7 @@ def _view_inplace(name):
         if new is not self:
             self._data = new._data
             if new.grad_fn is not None:
-                self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
+                self._grad_fn, self._output_nr = new.grad_fn, new._output_nr
             if self._base is not None:
                 self._view_fn = new._view_fn
         self._bump_version()

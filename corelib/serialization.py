@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 import struct
@@ -454,6 +455,12 @@ def _read(f):
     raise TypeError(f"load(): f must be a path or a binary file object, got {type(f).__name__}")
 
 
+# Bytes per element of the safetensors dtypes (the format's names), for header validation.
+_ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
+                "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8,
+                "F64": 8, "C64": 8}
+
+
 def _parse_header(data, name):
     """The safetensors JSON header, with clear errors for other or damaged files."""
     def bad(why):
@@ -480,6 +487,17 @@ def _parse_header(data, name):
         if not (isinstance(offsets, list) and len(offsets) == 2 and
                 all(type(o) is int and o >= 0 for o in offsets) and offsets[0] <= offsets[1]):
             raise bad(f"entry {key!r} has no valid data_offsets")
+        itemsize = _ST_ITEMSIZE.get(info.get("dtype"))
+        if itemsize is None:
+            raise bad(f"entry {key!r} has unknown dtype {info.get('dtype')!r}")
+        shape = info.get("shape")
+        if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+            raise bad(f"entry {key!r} has no valid shape (a list of non-negative integers): "
+                      f"{shape!r}")
+        if math.prod(shape) * itemsize != offsets[1] - offsets[0]:
+            raise bad(f"entry {key!r}: shape {shape} of {info['dtype']} needs "
+                      f"{math.prod(shape) * itemsize} bytes but its data_offsets span "
+                      f"{offsets[1] - offsets[0]}")
         end = max(end, offsets[1])
     if end > len(data) - 8 - size:
         raise bad(f"tensor data needs {end} bytes but the file holds "

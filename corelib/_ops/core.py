@@ -187,7 +187,7 @@ def record(op, out, args, params):
     meta = []
     for a in args:
         if isinstance(a, Tensor):
-            fn = a.grad_fn
+            fn = a._grad_fn
             if fn is not None:
                 edges.append((fn, a._output_nr))
             elif a._requires_grad:
@@ -222,7 +222,7 @@ def record(op, out, args, params):
     node.saved_out = SavedOutput(out) if op.saves_out else None
     node.pre_hooks = node.hooks = None
     node.freed = False
-    out.grad_fn = node
+    out._grad_fn = node
     out._requires_grad = True
     if ANOMALY:
         ANOMALY[0](node)   # anomaly mode: remember the forward stack

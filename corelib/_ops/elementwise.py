@@ -250,7 +250,7 @@ def assign(self, value):
             from .indexing import rebase_view
             rebase_view(self, value)
         else:
-            self.grad_fn = value.grad_fn if value.dtype is self.dtype else \
+            self._grad_fn = value.grad_fn if value.dtype is self.dtype else \
                 cast(value, self.dtype).grad_fn
             self._output_nr = value._output_nr
             self._requires_grad = True

@@ -276,11 +276,11 @@ def rebase_view(view, value):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     node = CopySlices(edge_of(base), edge_of(value), view._view_fn)
-    base.grad_fn = node
+    base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
     fresh = view._view_fn(base)
-    view.grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, fresh._output_nr, True
+    view._grad_fn, view._output_nr, view._requires_grad = fresh.grad_fn, fresh._output_nr, True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +290,15 @@ def _long_index(index, op, name="index", allow_int32=False):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(index).__name__}")
     if index.dtype is not _dtype.int64 and not (allow_int32 and index.dtype is _dtype.int32):
         raise RuntimeError(f"{op}(): Expected dtype int64 for {name}, got {index.dtype}")
+    return cast(index, _dtype.int64)
+
+
+def _scatter_index(index, op):
+    """gather/scatter's index: int64 or int32 (an empty index may have any dtype), as int64."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32) and index.numel():
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
     return cast(index, _dtype.int64)
 
 
@@ -324,7 +333,7 @@ _gather, _gather_backward = _transposed_ops(
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j][k] = input[index[i][j][k]][j][k] (for dim=0), index no larger than input."""
-    index = _long_index(index, "gather")
+    index = _scatter_index(index, "gather")
     d = _dim(input, dim, "gather")
     result = call(_gather, (input, index), input.dtype,
                   {"dim": d, "shape": tuple(input.shape)})
@@ -376,7 +385,7 @@ _scatter = Op("scatter", _scatter_vjp, saves=((), (0, 2), ()),
 
 def _scatter_impl(input, dim, index, src, reduce, include_self, op):
     from .core import scalar_types
-    index = _long_index(index, op)
+    index = _scatter_index(index, op)
     d = _dim(input, dim, op)
     if isinstance(src, Tensor):
         _same_dtype(input, src, op)

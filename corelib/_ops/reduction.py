@@ -320,16 +320,22 @@ argmax = _argext(_argmax, "argmax")
 argmin = _argext(_argmin, "argmin")
 
 
+_NO_DIM = object()   # max(x) and max(x, dim=None) differ: PyTorch refuses the latter
+
+
 def _max_min(name, extreme, arg_op, binary_name):
-    def fn(input, dim=None, keepdim=False, *, out=None):
+    def fn(input, dim=_NO_DIM, keepdim=False, *, out=None):
         x = _tensor_arg(input, name)
+        if dim is None:
+            raise TypeError(f"{name}(): argument 'dim' must be an int or a Tensor (got None); "
+                            f"call {name}(input) for the {name}imum of all elements")
         if isinstance(dim, Tensor):
             from . import elementwise
             binary = getattr(elementwise, binary_name, None)
             if binary is None:
                 raise NotImplementedError(f"{name}(input, other): needs corelib.{binary_name}")
             return binary(x, dim, out=out)
-        if dim is None:
+        if dim is _NO_DIM:
             if keepdim:
                 raise TypeError(f"{name}(): keepdim requires 'dim'")
             return _finish_out(extreme(x), out, name)

@@ -73,6 +73,20 @@ _SIZE_ARG_NAMES = {"expand": "size", "repeat": "repeats", "permute": "dims", "fl
                    "tile": "dims"}
 
 
+def _dims_kwarg(args, kwargs, op):
+    """``*dims`` of flip/permute, or ``dims=`` given by keyword (PyTorch accepts both)."""
+    if kwargs:
+        extra = [k for k in kwargs if k != "dims"]
+        if extra:
+            raise TypeError(f"{op}() got an unexpected keyword argument '{extra[0]}'")
+        if args:
+            raise TypeError(f"{op}() got multiple values for argument 'dims'")
+        return (kwargs["dims"],)
+    if not args:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "dims"')
+    return args
+
+
 def infer_shape(shape, numel, op):
     """Resolve one -1 entry of a target shape against ``numel``."""
     if -1 not in shape:
@@ -209,7 +223,8 @@ _permute = Op("permute", _permute_vjp, saves=None,
 
 
 @method()
-def permute(input, *dims):
+def permute(input, *dims, **kwargs):
+    dims = _dims_kwarg(dims, kwargs, "permute")
     dims = _shape_arg(dims, "permute")
     ndim = input.ndim
     if len(dims) != ndim:
@@ -619,7 +634,7 @@ def _multi_output(input, views, op, d, sizes, stacked=False):
         from ..autograd.graph import edge_of
         node = SplitBackward(edge_of(input), d, sizes, stacked, input)
         for i, v in enumerate(views):
-            v.grad_fn, v._output_nr, v._requires_grad = node, i, True
+            v._grad_fn, v._output_nr, v._requires_grad = node, i, True
     return tuple(views)
 
 
@@ -850,8 +865,9 @@ _flip = Op("flip", lambda g, out, x, dims: (flip(g, dims),), saves=None,
 
 
 @method()
-def flip(input, *dims):
+def flip(input, *dims, **kwargs):
     """A copy with the order of elements along ``dims`` reversed."""
+    dims = _dims_kwarg(dims, kwargs, "flip")
     dims = _shape_arg(dims, "flip")
     dims = tuple(wrap_dim(d, builtins.max(input.ndim, 1), "flip") for d in dims)
     if len(set(dims)) != len(dims):

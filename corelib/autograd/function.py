@@ -171,7 +171,7 @@ class Function:
                 continue
             if id(o) in inputs_by_id and id(o) not in getattr(node, "_dirty", ()):
                 o = o.detach()  # an input returned as-is becomes a new output (a view)
-            o.grad_fn = node
+            o._grad_fn = node
             o._output_nr = i
             o._requires_grad = True
             wrapped.append(o)

@@ -179,8 +179,8 @@ def grad_accumulator(t):
 
 def edge_of(t):
     """The graph edge for input tensor ``t``: (node, output_nr) or None."""
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
     if t._requires_grad:
         return (grad_accumulator(t), 0)
     return None
