@@ -9,11 +9,15 @@ from ._ops import linalg as _la
 from ._ops import reduction as _reduction
 from ._ops.linalg import (LinAlgError, matmul, inv, solve, eigh, eigvalsh, svdvals, pinv,
                           lstsq, matrix_rank, multi_dot)
+from ._ops.linalg import (solve_triangular, solve_ex, cholesky_ex, lu_factor, lu_factor_ex,
+                          householder_product, tensorinv, tensorsolve, cond, matrix_exp)
 
 __all__ = ["LinAlgError", "matmul", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky",
            "qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_power",
            "matrix_rank", "multi_dot", "cross", "vecdot", "norm", "vector_norm", "matrix_norm",
-           "diagonal", "tensordot", "vander"]
+           "diagonal", "tensordot", "vander", "solve_triangular", "solve_ex", "cholesky_ex",
+           "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product", "tensorinv",
+           "tensorsolve", "cond", "matrix_exp"]
 
 det = _la.det_
 slogdet = _la.slogdet_linalg
@@ -23,6 +27,8 @@ svd = _la.svd_linalg
 cross = _la.cross_linalg
 matrix_power = _la.matrix_power
 tensordot = _la.tensordot
+lu = _la.lu_linalg
+lu_solve = _la.lu_solve_linalg
 
 
 def inv_ex(A, *, check_errors=False, out=None):

@@ -32,7 +32,8 @@ _NO_PARAMS = {}
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addmv", "addbmm", "baddbmm", "addr", "tensordot", "kron", "einsum", "chain_matmul",
            "inverse", "det", "logdet", "slogdet", "cholesky", "qr", "svd", "pinverse",
-           "matrix_power", "cross"]
+           "matrix_power", "cross", "lu", "lu_solve", "lu_unpack", "ormqr", "geqrf",
+           "triangular_solve", "cholesky_solve", "cholesky_inverse", "matrix_exp"]
 
 
 class LinAlgError(RuntimeError):
@@ -121,13 +122,16 @@ class _Decomposition(Function):
     """Runs ``op``'s kernel (a tuple of arrays); backward calls ``op.vjp(grads, outs, *inputs,
     **params)``, which returns one gradient per input."""
     op = None
+    out_dtypes = ()   # per output: None (the first input's dtype) or a fixed dtype
 
     @staticmethod
     def forward(ctx, op, params, *inputs):
         dev = device_of(inputs, op.name)
         dtype = inputs[0].dtype
         datas = op.kernel(dev.type)(*(x._data for x in inputs), **params)
-        outs = tuple(_make(d, dev, dtype) for d in datas)
+        fixed = ctx._cls.out_dtypes
+        outs = tuple(_make(d, dev, (fixed[i] if i < len(fixed) else None) or dtype)
+                     for i, d in enumerate(datas))
         ctx.params, ctx.n_inputs = params, len(inputs)
         ctx.save_for_backward(*inputs, *outs)
         return outs
@@ -139,9 +143,10 @@ class _Decomposition(Function):
         return (None, None) + tuple(ctx._cls.op.vjp(grads, outs, *inputs, **ctx.params))
 
 
-def _decomposition(name, vjp, sig, rule, doc):
+def _decomposition(name, vjp, sig, rule, doc, out_dtypes=()):
     op = Op(name, vjp, sig=sig, rule=rule, doc=doc)
-    cls = type("".join(p.capitalize() for p in name.split("_")), (_Decomposition,), {"op": op})
+    cls = type("".join(p.capitalize() for p in name.split("_")), (_Decomposition,),
+               {"op": op, "out_dtypes": tuple(out_dtypes)})
 
     def run(params, *inputs, problem=None):
         if problem is None:
@@ -1241,3 +1246,542 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 
 Tensor.pinverse = pinverse
+
+
+# ---------------------------------------------------------------------------------------------
+# triangular solves and the solvers built on them
+#
+# Design: composites. A triangular solve is linalg.solve on the masked triangle (an upper
+# triangle: LU with partial pivoting keeps the diagonal pivots, so it is back substitution; a
+# lower triangle is flipped to an upper one first), so its gradient is solve's, masked to the
+# triangle, as torch's. cholesky_solve / cholesky_inverse / lu_solve are two such solves.
+solve_ex_result = namedtuple("linalg_solve_ex", ["result", "info"])
+cholesky_ex_result = namedtuple("linalg_cholesky_ex", ["L", "info"])
+triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+lu_factor_result = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+lu_factor_ex_result = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+lu_result = namedtuple("linalg_lu", ["P", "L", "U"])
+lu_unpack_result = namedtuple("lu_unpack", ["P", "L", "U"])
+geqrf_result = namedtuple("geqrf", ["a", "tau"])
+
+
+def _triangle(A, upper, unitriangular):
+    from .shape import tril, triu
+    if unitriangular:
+        T = triu(A, 1) if upper else tril(A, -1)
+        return T + _eye_as(A.shape[-1], A)
+    return triu(A) if upper else tril(A)
+
+
+def _check_same_dtype(A, B, op):
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of "
+                           f"type {_TYPE_WORD.get(A.dtype.name, A.dtype.name)} and B of type "
+                           f"{_TYPE_WORD.get(B.dtype.name, B.dtype.name)} instead")
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    X with A X = B (X A = B if not left) for triangular A; only A's triangle is read."""
+    op = "linalg.solve_triangular"
+    _check_matrix(A, op)
+    _tensor_arg(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    _check_same_dtype(A, B, op)
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    broadcast_shape(A.shape[:-2], B.shape[:-2])
+    result = _solve_triangular(A, B, bool(upper), bool(left), bool(unitriangular))
+    return result if out is None else write_out(result, out, op)
+
+
+def _solve_triangular(A, B, upper, left=True, unitriangular=False):
+    from .shape import flip
+    if not left:
+        return _solve_triangular(A.mT, B.mT, not upper, True, unitriangular).mT
+    T = _triangle(A, upper, unitriangular)
+    if upper:
+        return solve(T, B)
+    # lower: reversing rows and columns makes the triangle upper (back substitution again)
+    return flip(solve(flip(T, (-2, -1)), flip(B, (-2,))), (-2,))
+
+
+@method()
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """triangular_solve(b, A, upper=True, transpose=False, unitriangular=False): (solution,
+    cloned_coefficient) with A X = b (A^T X = b if transpose); deprecated torch name."""
+    op = "triangular_solve"
+    _check_matrix(A, op)
+    _tensor_arg(input, op, "input")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor b must have at least 2 dimensions.")
+    if input.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"{op}: Incompatible matrix sizes for triangular_solve: each A "
+                           f"matrix is {A.shape[-2]} by {A.shape[-1]} but each b matrix is "
+                           f"{input.shape[-2]} by {input.shape[-1]}")
+    _check_same_dtype(A, input, op)
+    batch = broadcast_shape(A.shape[:-2], input.shape[:-2])
+    coef = expand(A, batch + tuple(A.shape[-2:]))
+    if transpose:
+        X = _solve_triangular(coef.mT, input, not upper, True, bool(unitriangular))
+    else:
+        X = _solve_triangular(coef, input, bool(upper), True, bool(unitriangular))
+    return triangular_solve_result(X, coef.clone())
+
+
+@method()
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """cholesky_solve(B, L, upper=False): X with A X = B for A = L L^T (U^T U if upper), L
+    the Cholesky factor."""
+    op = "cholesky_solve"
+    _check_matrix(input2, op, name="L")
+    _tensor_arg(input, op, "input")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    _check_same_dtype(input2, input, op)
+    if input.shape[-2] != input2.shape[-1]:
+        raise RuntimeError(f"{op}: Incompatible matrix sizes for cholesky_solve: each A matrix "
+                           f"is {input2.shape[-2]} by {input2.shape[-1]} but each b matrix is "
+                           f"{input.shape[-2]} by {input.shape[-1]}")
+    L = input2.mT if upper else input2
+    Y = _solve_triangular(L, input, False)
+    result = _solve_triangular(L.mT, Y, True)
+    return result if out is None else write_out(result, out, op)
+
+
+@method()
+def cholesky_inverse(input, upper=False, *, out=None):
+    """cholesky_inverse(L, upper=False): (L L^T)^-1 (or (U^T U)^-1) from a Cholesky factor."""
+    op = "cholesky_inverse"
+    _check_matrix(input, op)
+    eye_ = expand(_eye_as(input.shape[-1], input), tuple(input.shape))
+    result = cholesky_solve(eye_, input, upper)
+    result = 0.5 * (result + result.mT)
+    return result if out is None else write_out(result, out, op)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """linalg.solve_ex(A, B, *, left=True, check_errors=False): (result, info); info is 0, or
+    (a singular A, check_errors=False) the first zero pivot of its LU factorization, with a
+    NaN result."""
+    from .._dtype import int32
+    try:
+        result = solve(A, B, left=left)
+        info = zeros(tuple(A.shape[:-2]), dtype=int32, device=A.device)
+    except LinAlgError:
+        if check_errors:
+            raise
+        _, _, info = lu_factor_ex(A.detach())
+        bad = info > 0
+        unit = _eye_as(A.shape[-1], A)
+        result = solve(where(bad.unsqueeze(-1).unsqueeze(-1), unit, A), B, left=left)
+        vector = result.ndim == bad.ndim + 1
+        mask = bad.unsqueeze(-1) if vector else bad.unsqueeze(-1).unsqueeze(-1)
+        result = where(mask, float("nan"), result)
+    if out is not None:
+        write_out(result, out[0], "linalg.solve_ex")
+    return solve_ex_result(result, info)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """linalg.cholesky_ex(A, *, upper=False, check_errors=False): (L, info); info is 0, or the
+    order of the first leading minor that is not positive-definite (L is then not usable)."""
+    from .._dtype import int32
+    try:
+        L = cholesky_linalg(A, upper=upper)
+        info = zeros(tuple(A.shape[:-2]), dtype=int32, device=A.device)
+    except LinAlgError:
+        if check_errors:
+            raise
+        n = A.shape[-1]
+        sym = _tril(A.detach())
+        sym = sym + _tril(sym, -1).mT
+        info = zeros(tuple(A.shape[:-2]), dtype=int32, device=A.device)
+        for j in range(n, 0, -1):   # leading minors: the smallest failing order wins
+            w = eigvalsh(sym[..., :j, :j])
+            info = where(w[..., 0] <= 0, j, info)
+        info = cast(info, int32)
+        bad = (info > 0).unsqueeze(-1).unsqueeze(-1)
+        L = cholesky_linalg(where(bad, _eye_as(n, A), A), upper=upper)
+        L = where(bad, float("nan"), L)
+    return cholesky_ex_result(L, info)
+
+
+# ---------------------------------------------------------------------------------------------
+# LU: one primitive (getrf's packed factors, pivots and info); unpacking, solves and linalg.lu
+# are composites, so their gradients come from the factorization's rule below.
+def _lu_backward(gL, gU, P, L, U):
+    """PyTorch's linalg_lu_backward (A = P L U; gL, gU may have entries outside the free
+    triangles, which are ignored)."""
+    from .shape import cat, tril, triu
+    m, n = L.shape[-2], U.shape[-1]
+    k = builtins.min(m, n)
+    if m == n:
+        gA = tril(L.mT @ gL, -1) + triu(gU @ U.mT)
+        gA = _solve_triangular(U.mT, gA, False, left=False)
+        gA = _solve_triangular(L.mT, gA, True, unitriangular=True)
+    elif m < n:
+        gA = L.mT @ gL - triu(gU) @ U.mT
+        gA = _solve_triangular(U[..., :k].mT, tril(gA, -1), False, left=False)
+        gA = cat([gA + triu(gU[..., :k]), gU[..., k:]], dim=-1)
+        gA = _solve_triangular(L.mT, gA, True, unitriangular=True)
+    else:
+        gA = gU @ U.mT - L.mT @ tril(gL, -1)
+        gA = _solve_triangular(L[..., :k, :].mT, triu(gA), True, unitriangular=True)
+        gA = cat([gA + tril(gL[..., :k, :], -1), gL[..., k:, :]], dim=-2)
+        gA = _solve_triangular(U.mT, gA, False, left=False)
+    return P @ gA
+
+
+def _lu_factor_vjp(grads, outs, A):
+    gLU = grads[0]
+    LU, pivots = outs[0], outs[1]
+    m, n = LU.shape[-2:]
+    k = builtins.min(m, n)
+    P, L, U = lu_unpack(LU, pivots)
+    return (_lu_backward(gLU[..., :, :k], gLU[..., :k, :], P, L, U),)
+
+
+def _lu_factor_rule(A, **params):
+    from ..contract import Meta
+    *batch, m, n = A.shape
+    batch = tuple(batch)
+    return (Meta(A.shape, A.dtype), Meta(batch + (builtins.min(m, n),), "int32"),
+            Meta(batch, "int32"))
+
+
+_lu_factor_run = _decomposition(
+    "linalg_lu_factor", _lu_factor_vjp, "(Array A) -> (Array, Array, Array)", _lu_factor_rule,
+    "getrf: packed L (unit, below the diagonal) and U, 1-based int32 row-swap pivots, int32 "
+    "info (first zero pivot, 1-based; 0 if none) with A = P L U",
+    out_dtypes=(None, _dtype.int32, _dtype.int32))
+
+
+def _check_pivot(pivot, op):
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """linalg.lu_factor_ex(A, *, pivot=True, check_errors=False): (LU, pivots, info), LAPACK's
+    packed LU factorization with partial pivoting (info > 0: U has a zero pivot)."""
+    op = "linalg.lu_factor_ex"
+    _check_matrix(A, op, square=False)
+    _check_pivot(pivot, op)
+    LU, pivots, info = _lu_factor_run(_NO_PARAMS, A)
+    if check_errors and bool((info > 0).any()):
+        raise LinAlgError(f"{op}: The factorization could not be completed because the input "
+                          f"is singular.")
+    return lu_factor_ex_result(LU, pivots, info)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """linalg.lu_factor(A, *, pivot=True): (LU, pivots), the packed LU factorization with
+    partial pivoting; a zero pivot in U is an error (use lu_factor_ex or lu for those)."""
+    op = "torch.linalg.lu_factor"
+    _check_matrix(A, "linalg.lu_factor", square=False)
+    _check_pivot(pivot, "linalg.lu_factor")
+    LU, pivots, info = _lu_factor_run(_NO_PARAMS, A)
+    if info.numel() and bool((info > 0).any()):
+        i = int(next(v for v in info.cpu().numpy().reshape(-1) if v > 0))
+        raise RuntimeError(f"{op}: U[{i},{i}] is zero and using it on lu_solve would result "
+                           f"in a division by zero. If you still want to perform the "
+                           f"factorization, consider calling linalg.lu(A, pivot) or "
+                           f"linalg.lu_factor_ex(A, pivot)")
+    return lu_factor_result(LU, pivots)
+
+
+def _pivots_to_permutation(pivots, m):
+    """perm with (P^T A)[i] = A[perm[i]] from LAPACK's 1-based sequential row swaps."""
+    from .indexing import gather, scatter
+    batch = tuple(pivots.shape[:-1])
+    perm = expand(arange(m, device=pivots.device), batch + (m,)).clone()
+    piv = cast(pivots, _dtype.int64) - 1
+    for i in range(pivots.shape[-1]):
+        j = piv[..., i:i + 1]
+        here = perm[..., i:i + 1]
+        there = gather(perm, -1, j)
+        perm = scatter(perm, -1, j, here)
+        perm = scatter(perm, -1, zeros(batch + (1,), dtype=_dtype.int64,
+                                       device=pivots.device) + i, there)
+    return perm
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True): (P, L, U) from
+    a packed LU factorization and its pivots (empty tensors for what is not unpacked)."""
+    from .shape import tril, triu
+    op = "lu_unpack"
+    _tensor_arg(LU_data, op, "LU_data")
+    _tensor_arg(LU_pivots, op, "LU_pivots")
+    if LU_data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU_data.shape)} instead")
+    m, n = LU_data.shape[-2:]
+    k = builtins.min(m, n)
+    if LU_pivots.dtype is not _dtype.int32:
+        raise RuntimeError(f"torch.lu_unpack: LU_pivots is expected to be a contiguous tensor "
+                           f"of torch.int32 dtype. Note: this function is intended to be used "
+                           f"with the output produced by torch.linalg.lu_factor")
+    empty = zeros((0,), dtype=LU_data.dtype, device=LU_data.device)
+    L = U = P = empty
+    if unpack_data:
+        L = tril(LU_data[..., :, :k], -1) + eye(m, k, dtype=LU_data.dtype,
+                                                  device=LU_data.device)
+        U = triu(LU_data[..., :k, :])
+    if unpack_pivots:
+        perm = _pivots_to_permutation(LU_pivots, m)
+        rows = arange(m, device=LU_data.device).unsqueeze(-1)
+        P = cast(perm.unsqueeze(-2) == rows, LU_data.dtype)
+    return lu_unpack_result(P, L, U)
+
+
+def lu_linalg(A, *, pivot=True, out=None):
+    """linalg.lu(A, *, pivot=True): (P, L, U) with A = P L U, L unit lower triangular (m x k),
+    U upper triangular (k x n), k = min(m, n)."""
+    _check_matrix(A, "linalg.lu", square=False)
+    _check_pivot(pivot, "linalg.lu")
+    LU, pivots, _ = _lu_factor_run(_NO_PARAMS, A)
+    return lu_result(*lu_unpack(LU, pivots))
+
+
+def lu_solve_linalg(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """linalg.lu_solve(LU, pivots, B, *, left=True, adjoint=False): X with A X = B (X A = B
+    if not left; A^T in place of A if adjoint) from A's packed LU factorization."""
+    op = "linalg.lu_solve"
+    _check_matrix(LU, op, name="LU")
+    _tensor_arg(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    _check_same_dtype(LU, B, op)
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if not left:   # X A = B  <=>  A^T X^T = B^T
+        return lu_solve_linalg(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    P, L, U = lu_unpack(LU, pivots)
+    if adjoint:    # U^T L^T P^T X = B
+        Y = _solve_triangular(U.mT, B, False)
+        result = P @ _solve_triangular(L.mT, Y, True, unitriangular=True)
+    else:
+        Y = _solve_triangular(L, P.mT @ B, False, unitriangular=True)
+        result = _solve_triangular(U, Y, True)
+    return result if out is None else write_out(result, out, op)
+
+
+@method()
+def lu_solve(input, LU_data, LU_pivots, *, out=None):
+    """lu_solve(b, LU_data, LU_pivots): X with A X = b from A's packed LU factorization
+    (deprecated torch name of linalg.lu_solve)."""
+    return lu_solve_linalg(LU_data, LU_pivots, input, out=out)
+
+
+@method()
+def lu(input, pivot=True, get_infos=False, out=None):
+    """lu(A, pivot=True, get_infos=False): (LU, pivots[, infos]), the packed LU
+    factorization (deprecated torch name of linalg.lu_factor_ex)."""
+    LU, pivots, info = lu_factor_ex(input, pivot=pivot)
+    return (LU, pivots, info) if get_infos else (LU, pivots)
+
+
+# ---------------------------------------------------------------------------------------------
+# Householder QR: geqrf is a primitive (LAPACK's packed reflectors, not differentiable, as in
+# torch); householder_product and ormqr apply the reflectors with frontend ops, so they are
+# differentiable in both arguments.
+def _geqrf_vjp(grads, outs, A):
+    raise RuntimeError("the derivative for 'geqrf' is not implemented.")
+
+
+def _geqrf_rule(A, **params):
+    from ..contract import Meta
+    *batch, m, n = A.shape
+    return Meta(A.shape, A.dtype), Meta(tuple(batch) + (builtins.min(m, n),), A.dtype)
+
+
+_geqrf_run = _decomposition(
+    "linalg_geqrf", _geqrf_vjp, "(Array A) -> (Array, Array)", _geqrf_rule,
+    "geqrf: R on and above the diagonal, Householder vectors below it, and their scales tau")
+
+
+@method()
+def geqrf(input, *, out=None):
+    """geqrf(input): (a, tau), LAPACK's QR factorization: R on and above the diagonal of a,
+    the Householder reflectors (unit leading entry implied) below it."""
+    _check_matrix(input, "geqrf", square=False)
+    return geqrf_result(*_geqrf_run(_NO_PARAMS, input))
+
+
+def _reflectors(A, k):
+    """The Householder vectors (columns) of geqrf's packed output: unit diagonal, zeros above."""
+    from .shape import tril
+    m = A.shape[-2]
+    return tril(A[..., :, :k], -1) + eye(m, k, dtype=A.dtype, device=A.device)
+
+
+def householder_product(A, tau, *, out=None):
+    """linalg.householder_product(A, tau): the first n columns of H_1 ... H_k,
+    H_i = I - tau_i v_i v_i^T with v_i the i-th column of A below the diagonal (1 on it)."""
+    op = "torch.linalg.householder_product"
+    _check_matrix(A, "linalg.householder_product", square=False)
+    _tensor_arg(tau, op, "tau")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to "
+                           f"input.shape[-1]")
+    if tau.ndim < 1 or tau.shape[-1] > n:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to "
+                           f"tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but "
+                           f"got tau.ndim equal to {tau.ndim} and input.ndim is equal to "
+                           f"{A.ndim}")
+    _check_same_dtype(A, tau, op)
+    k = tau.shape[-1]
+    V = _reflectors(A, k)
+    Q = expand(eye(m, n, dtype=A.dtype, device=A.device),
+               broadcast_shape(tuple(A.shape[:-2]), tuple(tau.shape[:-1])) + (m, n))
+    for i in range(k - 1, -1, -1):
+        v = V[..., :, i:i + 1]
+        Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ Q)
+    result = Q
+    return result if out is None else write_out(result, out, "linalg.householder_product")
+
+
+orgqr = householder_product
+
+
+@method()
+def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
+    """ormqr(input, tau, other, left=True, transpose=False): other multiplied by the Q of
+    geqrf's (input, tau): Q other, Q^T other (transpose), or other Q / other Q^T (left=False)."""
+    op = "torch.ormqr"
+    _check_matrix(input, "ormqr", square=False)
+    _tensor_arg(input2, "ormqr", "tau")
+    _tensor_arg(input3, "ormqr", "other")
+    A, tau, C = input, input2, input3
+    if C.ndim < 2:
+        raise RuntimeError(f"{op}: other must have at least 2 dimensions.")
+    if C.ndim != A.ndim:
+        raise RuntimeError(f"{op}: input and other must have the same number of dimensions")
+    rows = C.shape[-2] if left else C.shape[-1]
+    if A.shape[-2] != rows:
+        which = "other.shape[-2]" if left else "other.shape[-1]"
+        raise RuntimeError(f"{op}: input.shape[-2] must be equal to {which}")
+    k = tau.shape[-1] if tau.ndim else 0
+    if tau.ndim != A.ndim - 1 or k > rows or k > A.shape[-1]:
+        raise RuntimeError(f"{op}: tau.shape[-1] must be less than or equal to "
+                           f"input.shape[-2]")
+    _check_same_dtype(A, tau, op)
+    _check_same_dtype(A, C, op)
+    V = _reflectors(A, k)
+    # Q = H_1 ... H_k: Q C applies H_k first, Q^T C H_1 first; C Q H_1 first, C Q^T H_k first
+    order = range(k) if left == bool(transpose) else range(k - 1, -1, -1)
+    result = C
+    for i in order:
+        v = V[..., :, i:i + 1]
+        t = tau[..., i:i + 1].unsqueeze(-1)
+        if left:
+            result = result - (t * v) @ (v.mT @ result)
+        else:
+            result = result - (result @ v) @ (t * v).mT
+    return result if out is None else write_out(result, out, "ormqr")
+
+
+# ---------------------------------------------------------------------------------------------
+# tensor solves, condition number, matrix exponential (composites)
+def tensorinv(A, ind=2, *, out=None):
+    """linalg.tensorinv(A, ind=2): the tensor inverse: tensordot(tensorinv(A), A, ind) is the
+    identity; A.shape[ind:] + A.shape[:ind] is the result's shape."""
+    _tensor_arg(A, "linalg.tensorinv", "A")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    p, q = _prod(rows), _prod(cols)
+    if p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
+                           f"== prod(self.shape[:ind]), but got {q} != {p}")
+    result = reshape(inv(reshape(A, (p, q))), cols + rows)
+    return result if out is None else write_out(result, out, "linalg.tensorinv")
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """linalg.tensorsolve(A, B, dims=None): X with tensordot(A, X, X.ndim) == B (dims of A
+    are first moved to the end)."""
+    _tensor_arg(A, "linalg.tensorsolve", "A")
+    _tensor_arg(B, "linalg.tensorsolve", "B")
+    if dims is not None:
+        dims = [wrap_dim(d, A.ndim, "linalg.tensorsolve") for d in dims]
+        A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    x_shape = tuple(A.shape[B.ndim:])
+    p, q = _prod(B.shape), _prod(x_shape)
+    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+                           f"but got {q} != {p}")
+    result = reshape(solve(reshape(A, (p, q)), reshape(B, (p,))), x_shape)
+    return result if out is None else write_out(result, out, "linalg.tensorsolve")
+
+
+def cond(A, p=None, *, out=None):
+    """linalg.cond(A, p=None): the condition number ||A||_p ||A^-1||_p (p None/2/-2 from the
+    singular values: s_max / s_min or its inverse)."""
+    import corelib
+    op = "linalg.cond"
+    _check_matrix(A, op, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        if s.shape[-1] == 0:
+            result = zeros(tuple(A.shape[:-2]), dtype=A.dtype, device=A.device)
+        else:
+            result = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    else:
+        if p not in ("fro", "nuc", float("inf"), -float("inf"), 1, -1):
+            raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+        result = corelib.linalg.matrix_norm(A, p) * corelib.linalg.matrix_norm(inv(A), p)
+    return result if out is None else write_out(result, out, op)
+
+
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+@method()
+def matrix_exp(input):
+    """matrix_exp(A): the matrix exponential, by scaling and squaring with the degree-13 Pade
+    approximant (Higham 2005); differentiable through its matmuls and solve."""
+    import math
+    from .reduction import amax
+    A = _check_matrix(input, "linalg.matrix_exp")
+    n = A.shape[-1]
+    if A.numel() == 0:
+        return A.clone()
+    if n == 1:
+        from .elementwise import exp
+        return exp(A)
+    norm1 = float(amax(_sum(abs(A.detach()), -2)).item())   # the largest 1-norm of the batch
+    s = 0
+    if norm1 > _THETA13 and math.isfinite(norm1):
+        s = builtins.max(0, int(math.ceil(math.log2(norm1 / _THETA13))))
+    if s:
+        A = A / (2.0 ** s)
+    b = _PADE13
+    I = _eye_as(n, A)
+    A2 = A @ A
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2
+             + b[1] * I)
+    V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 \
+        + b[0] * I
+    R = solve(V - U, V + U)
+    for _ in range(s):
+        R = R @ R
+    return R

@@ -124,3 +124,76 @@ KERNELS = {
     "linalg_pinv": _pinv,
     "linalg_cross": lambda a, b, dim: np.asarray(np.cross(a, b, axis=dim)),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# LU and Householder QR in LAPACK's storage (getrf / geqrf): unblocked right-looking loops over
+# the columns, each step one vectorized NumPy update of the whole batch.
+def _count(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _lu_factor(a):
+    """(LU, pivots, info) as LAPACK's getrf: A = P L U with partial pivoting (first largest
+    |entry| of the column), L unit lower (below the diagonal of LU), U upper, pivots 1-based
+    int32 row swaps, info the 1-based index of the first zero pivot (0: none)."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    lu = np.array(a, copy=True).reshape((_count(batch), m, n))
+    nb = lu.shape[0]
+    piv = np.zeros((nb, k), dtype=np.int32)
+    info = np.zeros((nb,), dtype=np.int32)
+    rows = np.arange(nb)
+    for j in range(k):
+        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        piv[:, j] = p + 1
+        swap = p != j
+        if swap.any():
+            r, q = rows[swap], p[swap]
+            top = lu[r, j].copy()
+            lu[r, j] = lu[r, q]
+            lu[r, q] = top
+        d = lu[:, j, j]
+        zero = d == 0
+        info[(info == 0) & zero] = j + 1
+        if j + 1 < m:
+            col = lu[:, j + 1:, j] / np.where(zero, 1, d)[:, None]
+            lu[:, j + 1:, j] = col
+            if j + 1 < n:
+                lu[:, j + 1:, j + 1:] -= col[:, :, None] * lu[:, j, None, j + 1:]
+    return lu.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _geqrf(a):
+    """(QR, tau) as LAPACK's geqrf: R on and above the diagonal, the Householder vectors
+    v_i (v_i[i] = 1 implied) below it, H_i = I - tau_i v_i v_i^T and A = H_1 ... H_k R
+    (reflectors as dlarfg: beta = -sign(alpha) ||x||, tau = 0 when x[1:] is zero)."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    qr = np.array(a, copy=True).reshape((_count(batch), m, n))
+    tau = np.zeros((qr.shape[0], k), dtype=a.dtype)
+    for j in range(k):
+        alpha = qr[:, j, j].copy()
+        x = qr[:, j + 1:, j]
+        xnorm = np.sqrt(np.sum(x * x, axis=1))
+        skip = xnorm == 0
+        beta = -np.copysign(np.hypot(alpha, xnorm), alpha)
+        beta = np.where(skip, alpha, beta)
+        safe = np.where(skip, 1, beta)
+        tau[:, j] = np.where(skip, 0, (beta - alpha) / safe)
+        scale = np.where(skip, 0, 1 / np.where(skip, 1, alpha - beta))
+        qr[:, j + 1:, j] = x * scale[:, None]
+        qr[:, j, j] = beta
+        if j + 1 < n:
+            v = np.concatenate([np.ones((qr.shape[0], 1), a.dtype), qr[:, j + 1:, j]], axis=1)
+            w = np.einsum("bi,bij->bj", v, qr[:, j:, j + 1:])
+            qr[:, j:, j + 1:] -= (tau[:, j, None] * v)[:, :, None] * w[:, None, :]
+    return qr.reshape(a.shape), tau.reshape(batch + (k,))
+
+
+KERNELS.update({
+    "linalg_lu_factor": _lu_factor,
+    "linalg_geqrf": _geqrf,
+})

@@ -155,3 +155,77 @@ KERNELS = {
     "linalg_pinv": _pinv,
     "linalg_cross": _cross,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# LU and Householder QR in LAPACK's storage (getrf / geqrf). CuPy exposes neither batched
+# getrf pivots nor geqrf's reflectors through its array API, so these are unblocked
+# right-looking loops over the columns, each step one array update of the whole batch (the
+# CPU backend's algorithm, on device memory).
+def _count(shape):
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _lu_factor(a):
+    """(LU, pivots, info) as getrf: A = P L U with partial pivoting, pivots 1-based int32 row
+    swaps, info the 1-based index of the first zero pivot (0: none)."""
+    x = xp()
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    nb = _count(batch)
+    lu = a.copy().reshape((nb, m, n))
+    piv = x.zeros((nb, k), dtype=x.int32)
+    info = x.zeros((nb,), dtype=x.int32)
+    rows = x.arange(nb)
+    for j in range(k):
+        p = j + x.argmax(x.abs(lu[:, j:, j]), axis=1)
+        piv[:, j] = (p + 1).astype(x.int32)
+        top = lu[rows, j].copy()
+        lu[rows, j] = lu[rows, p]
+        lu[rows, p] = top
+        d = lu[:, j, j]
+        zero = d == 0
+        info = x.where((info == 0) & zero, j + 1, info).astype(x.int32)
+        if j + 1 < m:
+            col = lu[:, j + 1:, j] / x.where(zero, 1, d)[:, None]
+            lu[:, j + 1:, j] = col
+            if j + 1 < n:
+                lu[:, j + 1:, j + 1:] -= col[:, :, None] * lu[:, j, None, j + 1:]
+    return lu.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _geqrf(a):
+    """(QR, tau) as geqrf: R on and above the diagonal, Householder vectors below it
+    (reflectors as dlarfg: beta = -sign(alpha) ||x||, tau = 0 when x[1:] is zero)."""
+    x = xp()
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    nb = _count(batch)
+    qr = a.copy().reshape((nb, m, n))
+    tau = x.zeros((nb, k), dtype=a.dtype)
+    for j in range(k):
+        alpha = qr[:, j, j].copy()
+        v_low = qr[:, j + 1:, j]
+        xnorm = x.sqrt(x.sum(v_low * v_low, axis=1))
+        skip = xnorm == 0
+        beta = x.where(skip, alpha, -x.copysign(x.hypot(alpha, xnorm), alpha))
+        tau[:, j] = x.where(skip, 0, (beta - alpha) / x.where(skip, 1, beta))
+        scale = x.where(skip, 0, 1 / x.where(skip, 1, alpha - beta))
+        qr[:, j + 1:, j] = v_low * scale[:, None]
+        qr[:, j, j] = beta
+        if j + 1 < n:
+            v = x.concatenate([x.ones((nb, 1), a.dtype), qr[:, j + 1:, j]], axis=1)
+            w = x.matmul(v[:, None, :], qr[:, j:, j + 1:])[:, 0]
+            qr[:, j:, j + 1:] -= (tau[:, j, None] * v)[:, :, None] * w[:, None, :]
+    return qr.reshape(a.shape), tau.reshape(batch + (k,))
+
+
+KERNELS.update({
+    "linalg_lu_factor": _lu_factor,
+    "linalg_geqrf": _geqrf,
+})
