@@ -32,6 +32,7 @@ from ._native_norms import *  # noqa: E402,F401,F403  (native_layer_norm, ...)
 from . import masked, signal  # noqa: E402  (torch.masked, torch.signal)
 from . import _aliases, _composites, _composites_more  # noqa: E402
 _aliases.install(globals(), _ops.MODULES + (_composites, _composites_more))  # axis= / keepdims= as PyTorch
+from . import backends  # noqa: E402  (torch.backends flags)
 
 __version__ = "0.1.0"
 

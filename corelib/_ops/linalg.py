@@ -457,6 +457,7 @@ def kron(input, other, *, out=None):
 # ---------------------------------------------------------------------------------------------
 # einsum
 _PATHS: dict = {}
+_OPT_EINSUM = {"enabled": True, "strategy": "auto"}   # corelib.backends.opt_einsum's flags
 
 
 def einsum(equation, *operands):
@@ -706,13 +707,16 @@ def _einsum_path(terms, output, xs):
     """Pairwise contraction order (list of (i, j) positions, as opt_einsum's)."""
     if len(terms) < 3:
         return [(0, 1)] if len(terms) == 2 else []
+    if not _OPT_EINSUM["enabled"]:
+        return [(0, 1)] * (len(terms) - 1)
     shapes = tuple(tuple(x.shape) for x in xs)
-    key = (",".join(terms) + "->" + output, shapes)
+    key = (",".join(terms) + "->" + output, shapes, _OPT_EINSUM["strategy"])
     path = _PATHS.get(key)
     if path is None:
         try:
             import opt_einsum
-            path = opt_einsum.contract_path(key[0], *shapes, shapes=True)[0]
+            path = opt_einsum.contract_path(key[0], *shapes, shapes=True,
+                                            optimize=key[2])[0]
         except ImportError:
             path = [(0, 1)] * (len(terms) - 1)
         path = _PATHS[key] = [tuple(p) for p in path]
@@ -1720,7 +1724,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
         A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     x_shape = tuple(A.shape[B.ndim:])
     p, q = _prod(B.shape), _prod(x_shape)
-    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or p != q:
+    if _prod(A.shape[:B.ndim]) != p or p != q:
         raise RuntimeError(f"Expected self to satisfy the requirement "
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
                            f"but got {q} != {p}")
