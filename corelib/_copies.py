@@ -64,6 +64,9 @@ def permute_copy(input, dims):
     A contiguous copy of input.permute(dims).
     """
     _tensor_arg(input, "permute_copy")
+    dims = tuple(dims)
+    if not dims and input.ndim == 0:
+        return _copy(input)
     return _copy(input.permute(*dims))
 
 

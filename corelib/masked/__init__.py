@@ -16,12 +16,12 @@ import math
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..autograd.function import Function as _Function
 
 __all__ = ["sum", "prod", "cumsum", "cumprod", "amax", "amin", "argmax", "argmin", "mean",
            "median", "logsumexp", "logaddexp", "norm", "var", "std", "softmax", "log_softmax",
            "softmin", "normalize"]
 
-_builtin_sum = sum
 _INT_TO_INT64 = ("uint8", "bool", "int8", "int16", "int32")
 
 
@@ -98,11 +98,26 @@ def _identity(op, input, ord=2.0):
     return c.tensor(value, dtype=dtype, device=input.device)
 
 
+class _Combine(_Function):
+    """where(mask, input, fill) whose gradient is exactly 0 at masked-out elements, even where
+    the incoming gradient is not finite there (as PyTorch's masked ops)."""
+
+    @staticmethod
+    def forward(ctx, input, mask, fill):
+        ctx.save_for_backward(mask)
+        return _corelib().where(mask, input, fill)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return _corelib().where(mask, grad, 0.0), None, None
+
+
 def _combine(op, input, mask, ord=2.0):
     """input with the masked-out elements replaced by the identity of ``op``."""
     if mask is None:
         return input
-    return _corelib().where(_input_mask(input, mask, op), input, _identity(op, input, ord))
+    return _Combine.apply(input, _input_mask(input, mask, op), _identity(op, input, ord))
 
 
 def _reduce_dims(dims):
