@@ -10,6 +10,8 @@ from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, 
                      half, float, double, long, int, short, dtype, get_default_dtype,
                      set_default_dtype, promote_types, result_type, can_cast, iinfo, finfo)
 from ._device import device
+from ._memory_format import (memory_format, contiguous_format, preserve_format,  # noqa: E402
+                             channels_last, channels_last_3d)
 from ._tensor import Tensor, Size
 from ._random import Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 import operator
 
-from . import _dtype
+from . import _dtype, _memory_format
 from ._device import canonical
 from .autograd import graph
 from .autograd.grad_mode import STATE
@@ -386,7 +386,6 @@ class Tensor:
     def to(self, *args, **kwargs):
         """to(device=None, dtype=None, non_blocking=False, copy=False,
         memory_format=corelib.preserve_format) or to(other)."""
-        from . import _memory_format
         fmt = _memory_format.check(kwargs.get("memory_format"), "to")
         device, dtype, copy = parse_to_args(args, kwargs)
         from ._ops.creation import to_device
@@ -437,8 +436,8 @@ for _name, _target in {"float": _dtype.float32, "double": _dtype.float64, "half"
                        "bfloat16": _dtype.bfloat16, "long": _dtype.int64, "int": _dtype.int32,
                        "short": _dtype.int16, "char": _dtype.int8, "byte": _dtype.uint8,
                        "bool": _dtype.bool}.items():
-    setattr(Tensor, _name, lambda self, memory_format=None, _d=_target:
-            self.to(_d, memory_format=memory_format))
+    setattr(Tensor, _name, lambda self, memory_format=_memory_format.preserve_format,
+            _d=_target: self.to(_d, memory_format=memory_format))
 del _name, _target
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -457,7 +456,12 @@ def parse_to_args(args, kwargs):
     device, dtype, copy = None, None, kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     kwargs.pop("memory_format", None)
+    flags = [a for a in args if isinstance(a, builtins.bool)]   # non_blocking, copy
+    if len(flags) == 2:
+        copy = flags[1]
     for a in args:
+        if isinstance(a, builtins.bool):
+            continue
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         elif isinstance(a, _dtype.dtype):

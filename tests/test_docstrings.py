@@ -80,6 +80,7 @@ def test_signature_line_then_one_sentence(module):
 def test_generated_docstrings_follow_pytorch_style():
     assert corelib.Tensor.sin_.__doc__.splitlines()[0] == "sin_() -> Tensor"
     assert "In-place version of sin()" in corelib.Tensor.sin_.__doc__
-    assert corelib.Tensor.half.__doc__.startswith("half() -> Tensor")
+    assert corelib.Tensor.half.__doc__.startswith(
+        "half(memory_format=corelib.preserve_format) -> Tensor")
     assert nn.ReLU.__doc__.startswith("ReLU(inplace=False)")
     assert corelib.zeros.__doc__.startswith("zeros(*size, ")

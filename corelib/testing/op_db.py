@@ -153,6 +153,11 @@ def _to_corelib(obj, memo):
         return d
     if isinstance(obj, torch.device):
         return "cpu"
+    if isinstance(obj, torch.memory_format):
+        fmt = getattr(corelib, str(obj).split(".")[-1], None)
+        if not isinstance(fmt, corelib.memory_format):
+            raise Unsupported(f"memory format {obj}")
+        return fmt
     if isinstance(obj, torch.Size):
         return tuple(obj)
     if isinstance(obj, (list, tuple)):
