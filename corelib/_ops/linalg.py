@@ -11,6 +11,7 @@ frontend ops only.
 from __future__ import annotations
 
 import builtins
+import math
 import string
 from collections import namedtuple
 
@@ -176,7 +177,9 @@ def _matmul_vjp(g, out, a, b):
         a2 = a.unsqueeze(0) if a_vec else a
         if a2.ndim > 2 and b is not None and b.ndim == 2:
             # a stack times a matrix: one GEMM over the flattened stack
-            gb = matmul(reshape(a2, (-1, a2.shape[-1])).mT, reshape(g2, (-1, g2.shape[-1])))
+            rows = math.prod(a2.shape[:-1])   # not -1: ambiguous for empty tensors
+            gb = matmul(reshape(a2, (rows, a2.shape[-1])).mT,
+                        reshape(g2, (rows, g2.shape[-1])))
         else:
             gb = matmul(a2.mT, g2)
         if b_vec:
@@ -1351,10 +1354,34 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
         raise RuntimeError(f"{op}: Incompatible matrix sizes for cholesky_solve: each A matrix "
                            f"is {input2.shape[-2]} by {input2.shape[-1]} but each b matrix is "
                            f"{input.shape[-2]} by {input.shape[-1]}")
-    L = input2.mT if upper else input2
-    Y = _solve_triangular(L, input, False)
-    result = _solve_triangular(L.mT, Y, True)
+    result = _CholeskySolve.apply(input, input2, bool(upper))
     return result if out is None else write_out(result, out, op)
+
+
+def _cholesky_solve(B, L, upper):
+    L = L.mT if upper else L
+    return _solve_triangular(L.mT, _solve_triangular(L, B, False), True)
+
+
+class _CholeskySolve(Function):
+    """Forward reads only the factor's triangle; the gradient is torch's, which differentiates
+    A = L L^T over the whole of L: gL = -(G X^T + X G^T) L with G = A^-1 g."""
+
+    @staticmethod
+    def forward(ctx, B, L, upper):
+        X = _cholesky_solve(B, L, upper)
+        ctx.upper = upper
+        ctx.save_for_backward(L, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, g):
+        L, X = ctx.saved_tensors
+        gB = _CholeskySolve.apply(g, L, ctx.upper)
+        common = gB @ X.mT
+        common = common + common.mT
+        gL = -(L @ common) if ctx.upper else -(common @ L)
+        return gB, gL, None
 
 
 @method()
@@ -1362,10 +1389,27 @@ def cholesky_inverse(input, upper=False, *, out=None):
     """cholesky_inverse(L, upper=False): (L L^T)^-1 (or (U^T U)^-1) from a Cholesky factor."""
     op = "cholesky_inverse"
     _check_matrix(input, op)
-    eye_ = expand(_eye_as(input.shape[-1], input), tuple(input.shape))
-    result = cholesky_solve(eye_, input, upper)
-    result = 0.5 * (result + result.mT)
+    result = _CholeskyInverse.apply(input, bool(upper))
     return result if out is None else write_out(result, out, op)
+
+
+class _CholeskyInverse(Function):
+    """(L L^T)^-1 from L's triangle; torch's gradient gL = -(Ainv (g + g^T) Ainv) L."""
+
+    @staticmethod
+    def forward(ctx, L, upper):
+        eye_ = expand(_eye_as(L.shape[-1], L), tuple(L.shape))
+        X = _cholesky_solve(eye_, L, upper)
+        X = 0.5 * (X + X.mT)
+        ctx.upper = upper
+        ctx.save_for_backward(L, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, g):
+        L, X = ctx.saved_tensors
+        common = X @ ((g + g.mT) @ X)
+        return (-(L @ common) if ctx.upper else -(common @ L)), None
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
@@ -1650,6 +1694,10 @@ def householder_product(A, tau, *, out=None):
     V = _reflectors(A, k)
     Q = expand(eye(m, n, dtype=A.dtype, device=A.device),
                broadcast_shape(tuple(A.shape[:-2]), tuple(tau.shape[:-1])) + (m, n))
+    if k == 0 and STATE.grad_enabled and (A.requires_grad or tau.requires_grad):
+        # the identity, still an output of A (zero gradient), as torch's
+        never = zeros((), dtype=_dtype.bool, device=A.device)
+        Q = where(never, A[..., :, :n] + _sum(tau, -1).unsqueeze(-1).unsqueeze(-1), Q)
     for i in range(k - 1, -1, -1):
         v = V[..., :, i:i + 1]
         Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mT @ Q)
