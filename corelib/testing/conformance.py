@@ -2,6 +2,8 @@
 finite differences (gradcheck) and vs PyTorch. Used by tests/ops and by third-party backends."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import corelib
@@ -55,6 +57,56 @@ def check_forward(info, device, dtype):
         for o, e in zip(outs, exps):
             assert_close(o, np.asarray(e).astype(np.asarray(e).dtype), **_tol(info, dtype),
                          msg=f"{info.id} {sample} vs NumPy:")
+
+
+def _picked(items, positions):
+    return items if positions is None else [items[i] for i in positions]
+
+
+def special_samples(info, dtype, device):
+    """The entry's special (forward-only) samples for (dtype, device)."""
+    seed_samples(f"{info.id}-{dtype}-special")
+    return info.special(dtype, device)
+
+
+def check_special(info, device, torch=None):
+    """The special samples (NaN, inf, ties, zero-size, strided, rank-deficient) against
+    ``special_ref`` and, given ``torch``, PyTorch: values, NaNs where they are (assert_close
+    compares NaN equal) and result dtypes. Returns the number of samples checked."""
+    ref = info.ref if info.special_ref == "same" else info.special_ref
+    fn = torch_fn(info, torch) if torch is not None and info.torch_ref is not None else None
+    count = 0
+    for dtype in info.special_types:
+        for sample in special_samples(info, dtype, device):
+            out = info.op(*sample.args, **sample.kwargs)
+            check_device(info, sample, out, device)
+            outs = _picked(flatten_outputs(out), sample.outputs)
+            count += 1
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                expected = ref(*to_numpy(sample.args), **to_numpy(sample.kwargs)) \
+                    if ref is not None else None
+                t_expected = fn(*to_torch(sample.args, torch), **to_torch(sample.kwargs, torch)) \
+                    if fn is not None else None
+            if expected is not None:
+                exps = _picked(flatten_outputs(expected), sample.outputs)
+                assert len(outs) == len(exps), \
+                    f"{info.id} {sample}: {len(outs)} outputs vs {len(exps)}"
+                for o, e in zip(outs, exps):
+                    assert_close(o, np.asarray(e), **_tol(info, dtype),
+                                 msg=f"{info.id} special {sample} vs NumPy:")
+            if t_expected is not None:
+                exps = _picked(flatten_outputs(t_expected), sample.outputs)
+                assert len(outs) == len(exps), \
+                    f"{info.id} {sample}: {len(outs)} outputs vs torch {len(exps)}"
+                for o, e in zip(outs, exps):
+                    if not isinstance(e, torch.Tensor):
+                        assert o == e or (o != o and e != e), \
+                            f"{info.id} special {sample}: {o} vs torch {e}"
+                        continue
+                    assert_close(o, e.detach().cpu().numpy(), check_dtype=info.check_dtype,
+                                 **_tol(info, dtype), msg=f"{info.id} special {sample} vs PyTorch:")
+    return count
 
 
 def torch_fn(info, torch):
@@ -127,6 +179,19 @@ def _differentiable_outputs(out):
                  if isinstance(o, corelib.Tensor) and o.requires_grad)
 
 
+def _check_tracked(info, sample, out):
+    """An entry declared differentiable (``grad=True``) whose inputs require grad returns its
+    floating outputs with autograd history: a detached (or no_grad) result fails here instead
+    of leaving gradcheck nothing to check."""
+    floats = [o for o in flatten_outputs(out)
+              if isinstance(o, corelib.Tensor) and o.dtype.is_floating_point]
+    lost = [i for i, o in enumerate(floats) if not o.requires_grad]
+    assert not floats or not lost, (
+        f"{info.id} {sample}: floating output(s) {lost} of {len(floats)} carry no autograd "
+        f"history (requires_grad=False, grad_fn={floats[lost[0]].grad_fn}) although the "
+        f"inputs require grad and the entry is declared differentiable")
+
+
 def check_gradients(info, device, dtype="float64", second_order=False):
     """gradcheck (and gradgradcheck) on every sample with non-empty float inputs."""
     for sample in samples(info, dtype, device):
@@ -138,6 +203,7 @@ def check_gradients(info, device, dtype="float64", second_order=False):
         def fn(*new_leaves):
             a, k = _rebuild(args, kwargs, leaves, new_leaves)
             return _differentiable_outputs(info.op(*a, **k))
+        _check_tracked(info, sample, info.op(*args, **kwargs))
         if not fn(*leaves):
             continue
         corelib.autograd.gradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -153,9 +219,8 @@ def check_gradients_torch(info, device, dtype="float64"):
         args, kwargs, leaves = _with_grad(sample)
         if not leaves:
             continue
-        outs = _differentiable_outputs(info.op(*args, **kwargs))
-        if not outs:
-            continue
+        raw = info.op(*args, **kwargs)
+        outs = _differentiable_outputs(raw)
         t_args, t_kwargs = to_torch(args, torch), to_torch(kwargs, torch)
         t_leaves = []
 
@@ -168,6 +233,11 @@ def check_gradients_torch(info, device, dtype="float64"):
         collect(list(t_args) + list(t_kwargs.values()))
         t_outs = [o for o in flatten_outputs(fn(*t_args, **t_kwargs))
                   if isinstance(o, torch.Tensor) and o.requires_grad]
+        assert len(outs) == len(t_outs), (
+            f"{info.id} {sample}: {len(outs)} output(s) with autograd history, torch has "
+            f"{len(t_outs)} (an output detached from the graph?)")
+        if not outs:
+            continue
         weights = [np.random.default_rng(0).standard_normal(o.shape) for o in outs]
         loss = sum((o * corelib.tensor(w, dtype=o.dtype, device=o.device)).sum()
                    for o, w in zip(outs, weights))

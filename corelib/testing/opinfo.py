@@ -9,7 +9,14 @@ non-contiguous views and broadcasting) and how to check it:
 * ``torch_ref``: the name (or callable) of the PyTorch equivalent, used when torch is
   installed; it also checks the result dtype, so promotion rules are compared too;
 * gradients: ``gradcheck`` in float64 (``grad=False`` for non-differentiable ops) and
-  ``gradgradcheck`` unless ``gradgrad=False``.
+  ``gradgradcheck`` unless ``gradgrad=False``; an entry declared differentiable fails when its
+  output comes back without autograd history;
+* ``special``: forward-only samples with the values where kernels go wrong (NaN, inf, -inf,
+  signed zeros, ties, zero-size and strided inputs, rank-deficient matrices), checked against
+  ``special_ref`` (a NumPy reference that encodes PyTorch's rule there, e.g. NaN wins in
+  max/argmax/sort; by default ``ref``; None: PyTorch only) and PyTorch. Gradients never see
+  them. ``Sample.outputs`` names the outputs such a sample compares where the rest is not
+  defined (indices of tied values).
 
 Sample factories build every tensor (inputs, indices, masks, weights, constants) on the device
 they are given, never on the cpu unless a sample means to mix devices the way PyTorch allows
@@ -41,6 +48,7 @@ class Sample:
     args: tuple
     kwargs: dict = field(default_factory=dict)
     name: str = ""
+    outputs: tuple | None = None    # positions of the outputs to compare (None: all)
 
     def __repr__(self):
         def show(a):
@@ -78,10 +86,22 @@ class OpInfo:
     rtol: float = 1.3e-6
     check_dtype: bool = True                  # compare result dtype with torch's
     variant: str = ""                         # label for entries that share a name
+    special: Callable | None = None           # (dtype, device) -> forward-only special samples
+    special_ref: Any = "same"                 # their NumPy reference ("same": ref; None: none)
+    special_dtypes: tuple | None = None       # default: float32 (else the first float dtype)
+    special_skip: dict = field(default_factory=dict)   # device type -> reason to skip them
 
     @property
     def id(self):
         return self.name + (f"[{self.variant}]" if self.variant else "")
+
+    @property
+    def special_types(self):
+        """The dtypes the special samples run in."""
+        if self.special_dtypes is not None:
+            return tuple(d for d in self.special_dtypes if d in self.dtypes)
+        floats = [d for d in ("float32", "float64", "float16") if d in self.dtypes]
+        return tuple(floats[:1]) or self.dtypes[:1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +177,7 @@ def unary_samples(low=None, high=None, shapes=UNARY_SHAPES, **kwargs):
         out.append(Sample((make_tensor((3, 5), dtype, device, low=low, high=high,
                                        noncontiguous=True),), dict(kwargs)))
         return out
+    samples.kwargs = kwargs    # unary_special reuses them
     return samples
 
 
@@ -188,6 +209,7 @@ def binary_samples(low=None, high=None, scalars=(2.5, -3), exclude_zero=False, *
                                            exclude_zero=exclude_zero)), dict(kwargs),
                               name="cpu_scalar"))
         return out
+    samples.kwargs, samples.scalars = kwargs, scalars    # binary_special reuses them
     return samples
 
 
@@ -204,6 +226,88 @@ def reduction_samples(low=None, high=None, dims=REDUCTION_DIMS, empty_ok=True):
                                        noncontiguous=True),), dict(dim=1)))
         if empty_ok:
             out.append(Sample((make_tensor((0, 3), dtype, device),), dict(dim=1)))
+        return out
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------
+# special values (forward-only samples)
+NAN, INF = float("nan"), float("inf")
+SPECIAL_VALUES = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0)
+SPECIAL_PAIRS = (NAN, INF, -INF, 0.0, -0.0, 1.0, -2.5)   # binary: every ordered pair
+
+
+def is_float(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def special_tensor(values, dtype, device, noncontiguous=False):
+    """A tensor holding ``values`` (nested lists / an array) as ``dtype`` on ``device``;
+    ``noncontiguous``: the same values as an ``[..., ::2]`` view of a padded buffer."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr.astype(dtype) if is_float(dtype) or np.isfinite(arr).all() else arr
+    if noncontiguous and arr.ndim:
+        full = np.full(arr.shape[:-1] + (2 * arr.shape[-1],), 7, dtype=arr.dtype)
+        full[..., ::2] = arr
+        return strided_view(full, device)
+    return corelib.tensor(arr, device=device)
+
+
+def unary_special(values=SPECIAL_VALUES, **kwargs):
+    """NaN, +-inf and signed zeros among ordinary values: 1-d, a 2-d strided view holding
+    them in two orders, and a 0-d NaN (float dtypes only)."""
+    def samples(dtype, device):
+        if not is_float(dtype):
+            return []
+        v = np.asarray(values, dtype=np.float64)
+        return [Sample((special_tensor(v, dtype, device),), dict(kwargs)),
+                Sample((special_tensor(np.stack([v, v[::-1]]), dtype, device, True),),
+                       dict(kwargs)),
+                Sample((special_tensor(NAN, dtype, device),), dict(kwargs))]
+    return samples
+
+
+def binary_special(values=SPECIAL_PAIRS, scalars=(INF, NAN), **kwargs):
+    """Every ordered pair of special values (a column broadcast against a row; the first
+    operand also as a strided view) and special Python scalars."""
+    def samples(dtype, device):
+        if not is_float(dtype):
+            return []
+        v = np.asarray(values, dtype=np.float64)
+        col, row = v[:, None], v[None, :]
+        out = [Sample((special_tensor(col, dtype, device), special_tensor(row, dtype, device)),
+                      dict(kwargs)),
+               Sample((special_tensor(np.broadcast_to(col, (len(v), len(v))), dtype, device,
+                                      True), special_tensor(v, dtype, device)), dict(kwargs))]
+        out += [Sample((special_tensor(v, dtype, device), s), dict(kwargs)) for s in scalars]
+        return out
+    return samples
+
+
+# rows: a NaN (twice), +inf tied with +inf, inf with -inf, all -inf
+SPECIAL_MATRIX = [[1.0, NAN, 2.0, NAN, 0.5], [INF, 1.0, 2.0, INF, -3.0],
+                  [-INF, 1.0, INF, 0.0, 2.0], [-INF, -INF, -INF, -INF, -INF]]
+# rows with repeated maxima and minima (and one constant row)
+TIES_MATRIX = [[1, 3, 3, 0, 3], [2, 2, 2, 2, 2], [0, -1, 4, -1, 4], [5, 1, 1, 5, 2]]
+
+
+def reduction_special(*kwarg_sets, nans=True, ties=False, empty=None, outputs=None,
+                      ties_outputs=None):
+    """Special samples of an op reducing (or scanning) along dims: the NaN/inf matrix with
+    every kwarg set and as a strided view; ``ties``: the tied matrix (any dtype) with every
+    kwarg set, comparing ``ties_outputs`` (None: all); ``empty``: kwargs for a (0, 3) input."""
+    def samples(dtype, device):
+        out = []
+        if nans and is_float(dtype):
+            out += [Sample((special_tensor(SPECIAL_MATRIX, dtype, device),), dict(kw),
+                           outputs=outputs) for kw in kwarg_sets]
+            out.append(Sample((special_tensor(SPECIAL_MATRIX, dtype, device, True),),
+                              dict(kwarg_sets[0]), outputs=outputs))
+        if ties:
+            out += [Sample((special_tensor(TIES_MATRIX, dtype, device),), dict(kw),
+                           outputs=ties_outputs) for kw in kwarg_sets]
+        if empty is not None:
+            out.append(Sample((special_tensor(np.zeros((0, 3)), dtype, device),), dict(empty)))
         return out
     return samples
 

@@ -9,7 +9,8 @@ import numpy as np
 
 import corelib
 from .opinfo import (OpInfo, Sample, FLOATS, ALL_FLOATS, INTS, SIGNED_INTS, NUMERIC, ALL_NUMERIC,
-                     ALL, unary_samples, binary_samples, make_tensor)
+                     ALL, unary_samples, binary_samples, make_tensor, unary_special,
+                     binary_special, INF, NAN)
 
 F = corelib._ops.elementwise      # activations torch keeps in torch.nn.functional only
 FLOATS_I64 = ALL_FLOATS + ("int64",)
@@ -45,6 +46,7 @@ def _unary(low=None, high=None, exclude_zero=False, special=(), **kwargs):
         for s in out:
             s.kwargs.update(kwargs)
         return out
+    samples.kwargs = kwargs    # unary_special reuses them
     return samples
 
 
@@ -106,7 +108,8 @@ def _unary_info(name, fn, ref, dtypes=ALL_FLOATS, low=None, high=None, gradgrad=
 UNARY = [
     _unary_info("neg", corelib.neg, np.negative, ALL_FLOATS + SIGNED_INTS),
     _unary_info("abs", corelib.abs, np.abs, ALL_NUMERIC, gradgrad=False),
-    _unary_info("sign", corelib.sign, np.sign, ALL_FLOATS + SIGNED_INTS, gradgrad=False),
+    _unary_info("sign", corelib.sign, lambda x: np.where(np.isnan(x), 0, np.sign(x)),
+                ALL_FLOATS + SIGNED_INTS, gradgrad=False),   # PyTorch: sign(NaN) = 0
     _unary_info("exp", corelib.exp, np.exp, FLOATS_I64),
     _unary_info("exp2", corelib.exp2, np.exp2, FLOATS_I64),
     _unary_info("expm1", corelib.expm1, np.expm1, FLOATS_I64),
@@ -237,8 +240,9 @@ def _np_remainder(a, b):
 
 
 def _np_xlogy(a, b):
+    """PyTorch's rule: 0 where x == 0, unless y is NaN (then NaN)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(a == 0, 0.0, a * np.log(b))
+        return np.where(np.isnan(b), np.nan, np.where(a == 0, 0.0, a * np.log(b)))
 
 
 def _pow_samples(dtype, device):
@@ -469,5 +473,23 @@ TERNARY = [
            gradgrad=True, ref=_f64(lambda x, a, b, value=1: x + value * a / b)),
 ]
 
+
+# ---------------------------------------------------------------------------------------------
+# special values: every floating unary and binary entry also runs forward on NaN, +-inf and
+# signed zeros (all ordered pairs for binary ops), against its NumPy reference and PyTorch
+def _add_special(entries, factory, skip=()):
+    for info in entries:
+        if info.special is None and info.id not in skip and \
+                any(d in ALL_FLOATS for d in info.dtypes):
+            info.special = factory(**getattr(info.samples, "kwargs", {}))
+
+
+_add_special(UNARY + CLASSIFIERS, unary_special)
+for _info in BINARY:      # Python scalars only where the op takes them
+    if _info.special is None and any(d in ALL_FLOATS for d in _info.dtypes):
+        _info.special = binary_special(
+            scalars=(INF, NAN) if getattr(_info.samples, "scalars", ()) else (),
+            **getattr(_info.samples, "kwargs", {}))
+_add_special(TERNARY[:2], lambda **kw: unary_special(min=-1.0, max=1.0))
 
 OPS = UNARY + CLASSIFIERS + BINARY + CLOSENESS + TERNARY

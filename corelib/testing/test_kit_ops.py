@@ -9,7 +9,8 @@ import pytest
 from corelib.testing import conformance, op_table
 from corelib.testing.pytest_plugin import generate_tests, quick
 
-__all__ = ["test_forward_numpy", "test_forward_torch", "test_gradcheck", "test_gradients_torch"]
+__all__ = ["test_forward_numpy", "test_forward_torch", "test_forward_special", "test_gradcheck",
+           "test_gradients_torch"]
 
 pytest_generate_tests = generate_tests   # device: --corelib-device (a host's conftest: its own)
 
@@ -34,6 +35,22 @@ def test_forward_numpy(info, dtype, device):
 @pytest.mark.parametrize("info,dtype", _cases(lambda i: i.torch_ref is not None))
 def test_forward_torch(info, dtype, device, torch):
     conformance.check_torch(info, device, dtype)
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in TABLE
+                                  if i.special is not None])
+def test_forward_special(info, device):
+    """NaN/inf/ties/zero-size/strided/rank-deficient samples, forward only, against the
+    entry's special reference and PyTorch when it is installed."""
+    from corelib._device import device as parse
+    reason = info.special_skip.get(parse(device).type)
+    if reason:
+        pytest.skip(f"{info.id} special values on {device}: {reason}")
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    assert conformance.check_special(info, device, torch) > 0, f"{info.id}: no special samples"
 
 
 # finite differences: slow, and their device-genericity is what test_gradients_torch checks

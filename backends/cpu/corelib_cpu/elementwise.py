@@ -33,6 +33,14 @@ def _upcast(x):
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
+def _sign(a, out=...):
+    """PyTorch's sign: (0 < x) - (x < 0), so NaN gives 0 (np.sign gives NaN)."""
+    r = np.sign(a, out=out)
+    if r.dtype.kind == "f":
+        np.copyto(r, 0, where=np.isnan(r))
+    return r
+
+
 def computed(fn):
     """Kernel from ``fn(x, **params)`` computed in the opmath dtype, delivered in x's dtype."""
     def kernel(x, out=None, **params):
@@ -455,7 +463,7 @@ KERNELS = {
     # unary math
     "neg": ufunc(np.negative),
     "abs": ufunc(np.abs),
-    "sign": ufunc(np.sign),
+    "sign": _sign,
     "exp": ufunc(np.exp),
     "exp2": ufunc(np.exp2),
     "expm1": ufunc(np.expm1),

@@ -22,8 +22,8 @@ template <class T> __device__ __forceinline__ T abs_(T x) {
   else if constexpr (IsSigned<T>::value) return x < T(0) ? T(-x) : x;
   else return x;
 }
+// PyTorch: (0 < x) - (x < 0), so sign(NaN) is 0 (NumPy's is NaN)
 template <class T> __device__ __forceinline__ T sign_(T x) {
-  if (isnan_(x)) return x;
   return T((x > T(0)) - (x < T(0)));
 }
 // maximum/minimum propagate NaN (PyTorch); fmax/fmin ignore it.
