@@ -138,3 +138,15 @@ def test_cummax_nan_along_dim1(device):
     v, i = corelib.cummax(x, 1)
     np.testing.assert_array_equal(_np(v), [[3.0, 3.0, NAN, NAN], [2.0, 2.0, 8.0, 8.0]])
     np.testing.assert_array_equal(_np(i), [[0, 0, 2, 2], [0, 1, 2, 2]])
+
+
+# ---------------------------------------------------------------------------------------------
+# where: the branch not taken gets exactly zero gradient, even where the incoming one is not
+# finite (0 * inf would be NaN)
+def test_where_gradient_of_branch_not_taken_is_zero(device):
+    x = corelib.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = corelib.tensor([4.0, 5.0, 6.0], device=device, requires_grad=True)
+    cond = corelib.tensor([True, False, True], device=device)
+    corelib.where(cond, x, y).backward(corelib.tensor([INF, NAN, -INF], device=device))
+    np.testing.assert_array_equal(_np(x.grad), [INF, 0.0, -INF])
+    np.testing.assert_array_equal(_np(y.grad), [0.0, NAN, 0.0])

@@ -1077,9 +1077,9 @@ Tensor.isclose, Tensor.allclose, Tensor.equal = isclose, allclose, equal
 # ---------------------------------------------------------------------------------------------
 # ternary: selection, clamp, lerp, addcmul/addcdiv
 def _where_vjp(g, out, cond, a, b):
-    zero = g * 0
-    return None, (where(cond, g, zero) if isinstance(a, Tensor) else None), \
-        (where(cond, zero, g) if isinstance(b, Tensor) else None)
+    # a literal 0, not g * 0: the branch not taken gets exactly zero even where g is inf/NaN
+    return None, (where(cond, g, 0.0) if isinstance(a, Tensor) else None), \
+        (where(cond, 0.0, g) if isinstance(b, Tensor) else None)
 
 
 _where = Op("where", _where_vjp,
