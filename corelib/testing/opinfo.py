@@ -307,7 +307,8 @@ def reduction_special(*kwarg_sets, nans=True, ties=False, empty=None, outputs=No
             out += [Sample((special_tensor(TIES_MATRIX, dtype, device),), dict(kw),
                            outputs=ties_outputs) for kw in kwarg_sets]
         if empty is not None:
-            out.append(Sample((special_tensor(np.zeros((0, 3)), dtype, device),), dict(empty)))
+            out.append(Sample((special_tensor(np.zeros((0, 3)), dtype, device),), dict(empty),
+                              outputs=ties_outputs))
         return out
     return samples
 

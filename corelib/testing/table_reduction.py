@@ -5,7 +5,7 @@ import numpy as np
 
 import corelib
 from .opinfo import (OpInfo, Sample, FLOATS, ALL_FLOATS, INTS, ALL_NUMERIC, ALL, make_tensor,
-                     reduction_samples, sample_rng, strided_view, to_numpy)
+                     reduction_samples, reduction_special, sample_rng, strided_view, to_numpy)
 
 _rng = sample_rng(4321)
 
@@ -189,7 +189,9 @@ def _np_cumext(acc):
         shape = [1] * x.ndim
         shape[dim] = x.shape[dim]
         pos = np.arange(x.shape[dim]).reshape(shape)
-        return vals, np.maximum.accumulate(np.where(x == vals, pos, 0), axis=dim)
+        # PyTorch: the last position holding the running value; a NaN wins and propagates
+        hit = (x == vals) | (np.isnan(x) & np.isnan(vals)) if x.dtype.kind == "f" else x == vals
+        return vals, np.maximum.accumulate(np.where(hit, pos, 0), axis=dim)
     return ref
 
 
@@ -238,6 +240,64 @@ def _np_logsumexp(x, dim, keepdim=False):
     with np.errstate(divide="ignore"):
         r = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
     return r if keepdim else np.squeeze(r, axis=dim)
+
+
+def _np_logsumexp_torch(x, dim, keepdim=False):
+    """PyTorch's logsumexp: an infinite maximum is not subtracted (a row holding +inf gives
+    +inf, all -inf gives -inf, NaN gives NaN)."""
+    x = x.astype(np.float64)
+    m = np.amax(x, axis=dim, keepdims=True)
+    m = np.where(np.isinf(m), 0.0, m)
+    r = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+    return r if keepdim else np.squeeze(r, axis=dim)
+
+
+def _nan_order(x, dim, descending):
+    """Stable sort order along ``dim`` with NaN above +inf (PyTorch's sort/topk rule)."""
+    x = x.astype(np.float64)
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")            # NumPy puts NaN last too
+    moved = np.moveaxis(x, dim, -1)
+    flat = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
+    order = np.stack([np.lexsort((-row, ~np.isnan(row))) for row in flat]) \
+        if flat.shape[0] else np.zeros(flat.shape, np.int64)
+    return np.moveaxis(order.reshape(moved.shape), -1, dim)
+
+
+def _np_sort_torch(x, dim=-1, descending=False, stable=False):
+    if x.ndim == 0:
+        return x, np.zeros((), np.int64)
+    idx = _nan_order(x, dim, descending)
+    return np.take_along_axis(x, idx, axis=dim), idx
+
+
+def _np_topk_torch(x, k, dim=-1, largest=True, sorted=True):
+    v, i = _np_sort_torch(x, dim, descending=largest)
+    return np.take(v, np.arange(k), axis=dim), np.take(i, np.arange(k), axis=dim)
+
+
+def _np_kthvalue_torch(x, k, dim=-1, keepdim=False):
+    v = np.take(_np_sort_torch(x, dim)[0], [k - 1], axis=dim)
+    return v if keepdim else np.squeeze(v, dim)
+
+
+def _np_median_torch(x, dim=None, keepdim=False):
+    """PyTorch's median: the lower median; NaN if the slice holds a NaN."""
+    if dim is None:
+        flat = np.sort(x.reshape(-1))
+        return np.asarray(flat[(flat.size - 1) // 2] if flat.size and not np.isnan(flat).any()
+                          else np.nan, dtype=x.dtype)
+    v = _np_kthvalue_torch(x, (x.shape[dim] + 1) // 2, dim, keepdim=True)
+    v = np.where(np.isnan(x).any(axis=dim, keepdims=True), np.nan, v).astype(x.dtype)
+    return v if keepdim else np.squeeze(v, dim)
+
+
+def _np_nanmedian(x, dim=None, keepdim=False):
+    def one(row):
+        row = np.sort(row[~np.isnan(row)])
+        return row[(row.size - 1) // 2] if row.size else np.nan
+    v = np.apply_along_axis(one, dim, x)
+    return np.asarray(np.expand_dims(v, dim) if keepdim else v, dtype=x.dtype)
 
 
 def _np_histc(x, bins=100, min=0, max=0):
@@ -452,6 +512,70 @@ OPS = [
            grad=False),
     OpInfo("histc", corelib.histc, _histc_samples, dtypes=FLOATS, ref=_np_histc, grad=False),
 ]
+
+# ---------------------------------------------------------------------------------------------
+# special values (forward only): NaN/inf rows (NaN wins in max/argmax/sort/topk, PyTorch's
+# rule), tied rows where PyTorch defines the index (first for max/min/argmax/argmin and max
+# pooling, last for cummax/cummin, input order for a stable sort; values only elsewhere), and
+# zero-size inputs reduced along their non-empty dim where the entry lacks them
+R = reduction_special
+E = dict(dim=1)
+_SPECIAL = {
+    "sum": dict(special=R(dict(), dict(dim=0), dict(dim=1, keepdim=True))),
+    "mean": dict(special=R(dict(), dict(dim=0), dict(dim=1))),
+    "nansum": dict(special=R(dict(), dict(dim=0), dict(dim=1))),
+    "nanmean": dict(special=R(dict(), dict(dim=0), dict(dim=1))),
+    "prod": dict(special=R(dict(), dict(dim=0), dict(dim=1))),
+    "amax": dict(special=R(dict(), dict(dim=0), dict(dim=1), ties=True)),
+    "amin": dict(special=R(dict(), dict(dim=0), dict(dim=1), ties=True)),
+    "aminmax": dict(special=R(dict(), dict(dim=1), ties=True)),
+    "max[all]": dict(special=R(dict(), ties=True)),
+    "max[dim]": dict(special=R(dict(dim=1), dict(dim=0, keepdim=True), ties=True)),
+    "min[dim]": dict(special=R(dict(dim=1), dict(dim=0, keepdim=True), ties=True)),
+    "argmax": dict(special=R(dict(), dict(dim=1), dict(dim=0, keepdim=True), ties=True,
+                             empty=E), special_dtypes=("float32", "int64")),
+    "argmin": dict(special=R(dict(), dict(dim=1), dict(dim=0, keepdim=True), ties=True,
+                             empty=E), special_dtypes=("float32", "int64")),
+    "all": dict(special=R(dict(), dict(dim=1))),
+    "any": dict(special=R(dict(), dict(dim=1))),
+    "count_nonzero": dict(special=R(dict(), dict(dim=1))),
+    "var": dict(special=R(dict(dim=1), dict(dim=0, correction=0))),
+    "std": dict(special=R(dict(dim=1), dict())),
+    # the variance only: PyTorch's var_mean (Welford) gives a NaN mean for a row holding +-inf,
+    # its mean() gives the infinity, as corelib's var_mean does
+    "var_mean": dict(special=R(dict(dim=1), empty=E, outputs=(0,))),
+    "logsumexp": dict(special=R(dict(dim=1), dict(dim=0)), special_ref=_np_logsumexp_torch),
+    "vector_norm": dict(special=R(dict(dim=1), dict(ord=INF, dim=1), dict(ord=1, dim=0))),
+    "cumsum": dict(special=R(dict(dim=1), dict(dim=0))),
+    "cumprod": dict(special=R(dict(dim=1), dict(dim=0))),
+    "logcumsumexp": dict(special=R(dict(dim=1), dict(dim=0)), special_ref=None),
+    "cummax": dict(special=R(dict(dim=1), dict(dim=0), ties=True, empty=E),
+                   special_dtypes=("float32", "int64")),
+    "cummin": dict(special=R(dict(dim=1), dict(dim=0), ties=True, empty=E),
+                   special_dtypes=("float32", "int64")),
+    "sort": dict(special=R(dict(dim=1, stable=True), dict(dim=1, descending=True, stable=True),
+                           dict(dim=0, stable=True), ties=True), special_ref=_np_sort_torch,
+                 special_dtypes=("float32", "int64")),
+    "argsort": dict(special=R(dict(dim=1, stable=True), dict(dim=0, descending=True,
+                                                              stable=True), ties=True, empty=E),
+                    special_ref=lambda x, **kw: _np_sort_torch(x, **kw)[1]),
+    "msort": dict(special=R(dict(), empty=dict()), special_ref=lambda x: np.sort(x, axis=0)),
+    "topk": dict(special=R(dict(k=2, dim=1), dict(k=2, dim=1, largest=False), dict(k=3, dim=0),
+                           ties=True, empty=dict(k=1, dim=1), outputs=(0,), ties_outputs=(0,)),
+                 special_ref=_np_topk_torch),
+    "kthvalue": dict(special=R(dict(k=2, dim=1), dict(k=1, dim=0), ties=True,
+                               empty=dict(k=1, dim=1), outputs=(0,), ties_outputs=(0,)),
+                     special_ref=_np_kthvalue_torch),
+    "median[all]": dict(special=R(dict(), ties=True), special_ref=_np_median_torch),
+    "median[dim]": dict(special=R(dict(dim=1), dict(dim=0), ties=True, empty=E, outputs=(0,),
+                                  ties_outputs=(0,)), special_ref=_np_median_torch),
+    "nanmedian": dict(special=R(dict(dim=1), dict(dim=0), ties=True, outputs=(0,),
+                                ties_outputs=(0,)), special_ref=_np_nanmedian),
+    "mode": dict(special=R(dict(dim=1), nans=False, empty=E)),
+}
+for _info in OPS:
+    for _key, _value in _SPECIAL.get(_info.id, {}).items():
+        setattr(_info, _key, _value)
 
 if hasattr(corelib.linalg, "svdvals"):
     _matrix_ords = [dict(), dict(ord=INF), dict(ord=-INF, keepdim=True), dict(ord=1, dim=(2, 0)),
