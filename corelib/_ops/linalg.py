@@ -1071,9 +1071,53 @@ def _tolerances(A, atol, rtol, op):
     return float(atol or 0.0), float(rtol)
 
 
+def _tensor_cutoff(A, atol, rtol, s_max):
+    """max(atol, rtol * s_max) with tolerance tensors broadcast over A's batch (torch's
+    defaults: rtol = eps * max(m, n), or 0 where a given atol is positive); keepdim (..., 1)."""
+    eps = _dtype.finfo(A.dtype).eps * builtins.max(A.shape[-2:])
+    if atol is None:
+        atol_t = 0.0
+    else:
+        atol_t = atol if isinstance(atol, Tensor) else float(atol)
+    if rtol is None:
+        rtol = eps if atol is None else where(atol_t > 0, 0.0, eps) \
+            if isinstance(atol_t, Tensor) else (0.0 if atol_t > 0 else eps)
+    if isinstance(atol_t, Tensor):
+        atol_t = cast(atol_t, A.dtype).unsqueeze(-1)
+    if isinstance(rtol, Tensor):
+        rtol = cast(rtol, A.dtype).unsqueeze(-1)
+    cutoff = rtol * s_max
+    return where(cutoff > atol_t, cutoff, atol_t)
+
+
+def _pinv_tensor_tolerances(A, atol, rtol, hermitian):
+    """pinv with tensor tolerances, composed from svd (eigh if hermitian); pinv is invariant
+    to the factors' signs, so the gradient through the decomposition is the pinv gradient."""
+    m, n = A.shape[-2:]
+    if A.numel() == 0:
+        shape = broadcast_shape(tuple(A.shape[:-2]), *(tuple(t.shape) for t in (atol, rtol)
+                                                       if isinstance(t, Tensor)))
+        return zeros(shape + (n, m), dtype=A.dtype, device=A.device)
+    if hermitian:
+        w, V = eigh(A)
+        s = abs(w)
+        cutoff = _tensor_cutoff(A, atol, rtol, _max_last(s))
+        keep = s > cutoff
+        w_inv = where(keep, 1 / where(keep, w, 1.0), 0.0)
+        return (V * w_inv.unsqueeze(-2)) @ V.mT
+    U, S, Vh = svd_linalg(A, full_matrices=False)
+    cutoff = _tensor_cutoff(A, atol, rtol, S[..., :1])
+    keep = S > cutoff
+    s_inv = where(keep, 1 / where(keep, S, 1.0), 0.0)
+    return (Vh.mT * s_inv.unsqueeze(-2)) @ U.mT
+
+
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """Moore-Penrose pseudo-inverse (singular values <= max(atol, rtol * s_max) dropped)."""
     _check_matrix(A, "linalg.pinv", square=False)
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        result = _pinv_tensor_tolerances(A, atol, rtol, hermitian)
+        return result if out is None else write_out(result, out, "linalg.pinv")
     atol, rtol = _tolerances(A, atol, rtol, "linalg.pinv")
     result = call(_pinv, (A,), A.dtype, {"atol": atol, "rtol": rtol,
                                          "hermitian": bool(hermitian)})
@@ -1147,6 +1191,17 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     _check_matrix(A, "linalg.matrix_rank", square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        s = abs(eigvalsh(A)) if hermitian else svdvals(A)
+        if s.shape[-1] == 0:
+            result = _sum(s > 0, -1)
+            shape = broadcast_shape(tuple(result.shape), *(
+                tuple(t.shape) for t in (atol, rtol) if isinstance(t, Tensor)))
+            result = expand(result, shape)
+        else:
+            s_max = _max_last(s) if hermitian else s[..., :1]
+            result = _sum(s > _tensor_cutoff(A, atol, rtol, s_max), -1)
+        return result if out is None else write_out(result, out, "linalg.matrix_rank")
     atol, rtol = _tolerances(A, atol, rtol, "linalg.matrix_rank")
     s = abs(eigvalsh(A)) if hermitian else svdvals(A)
     if s.shape[-1] == 0:
