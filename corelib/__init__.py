@@ -52,6 +52,9 @@ def numel(input):
 
 
 from . import cuda  # noqa: E402
+from . import amp  # noqa: E402  (torch.amp)
+from .amp import autocast  # noqa: E402
+cuda.amp = amp._cuda_amp   # torch.cuda.amp's aliases
 from ._docstrings import fill as _fill_docstrings  # noqa: E402
 
 _fill_docstrings()   # docstrings of what was defined without one (corelib/_docstrings.py)
