@@ -12,7 +12,10 @@ rng = np.random.default_rng(7)
 
 @pytest.fixture(autouse=True)
 def on_device(device):
-    """Every test runs on each installed device (tensors made without device= land there)."""
+    """Every test runs on each installed device (tensors made without device= land there), on
+    the same data whichever tests run before it (-k, another order)."""
+    global rng
+    rng = np.random.default_rng(7)
     corelib.set_default_device(device)
     yield
     corelib.set_default_device(None)
