@@ -329,7 +329,7 @@ def _legacy_svd_of(mod):
 
 
 def _lstsq_of(mod):
-    return lambda A, B: mod.linalg.lstsq(A, B).solution
+    return lambda A, B, rcond=None: mod.linalg.lstsq(A, B, rcond=rcond).solution
 
 
 def _np_sym(A):
@@ -413,6 +413,49 @@ _lstsq_w, _lstsq_t = _with(_lstsq_of)
 _MM_SCALES = [dict(), dict(beta=2, alpha=3), dict(beta=0)]
 _MM_FLOAT_SCALES = [dict(beta=0.5, alpha=-1.5)]
 L = corelib.linalg
+
+
+# ---------------------------------------------------------------------------------------------
+# special (forward-only) samples: rank-deficient and exactly singular matrices. Their entries
+# are small integers, so LU with partial pivoting meets an exact zero pivot (det 0, slogdet
+# (0, -inf)); cutoffs for pinv/matrix_rank/lstsq are given explicitly (1e-4 relative), far
+# above the rounding noise of a computed zero singular value, so the references are stable.
+RANK_DEFICIENT = [
+    [[1, 2, 3], [2, 4, 6], [1, 0, 1]],                   # rank 2 (a doubled row)
+    [[1, 2, 1], [0, 1, 0], [3, 1, 3], [2, 2, 2]],        # 4x3, rank 2 (equal columns)
+    np.outer([1, 2, 3], [1, -1, 2, 0.5]).tolist(),       # 3x4, rank 1
+    [[0, 0, 0], [0, 0, 0]],                              # rank 0
+]
+SINGULAR = [[[1, 2], [2, 4]], [[0, 0], [0, 0]], [[1, 2, 3], [1, 2, 3], [4, 5, 6]]]
+
+
+def _deficient_samples(**kwargs):
+    def samples(dtype, device):
+        mats = [corelib.tensor(np.asarray(m, dtype=dtype), device=device) for m in RANK_DEFICIENT]
+        out = [Sample((m,), dict(kwargs)) for m in mats]
+        out.append(Sample((mats[2].mT,), dict(kwargs)))                   # a transposed view
+        out.append(Sample((corelib.stack([mats[0], mats[0] * 0]),), dict(kwargs)))   # a batch
+        return out
+    return samples
+
+
+def _singular_samples(dtype, device):
+    mats = [corelib.tensor(np.asarray(m, dtype=dtype), device=device) for m in SINGULAR]
+    return [Sample((m,)) for m in mats] + [Sample((mats[2].mT,)),
+                                           Sample((corelib.stack([mats[0], mats[1]]),))]
+
+
+def _deficient_lstsq_samples(dtype, device):
+    out = []
+    for m in RANK_DEFICIENT[:3]:
+        A = corelib.tensor(np.asarray(m, dtype=dtype), device=device)
+        out.append(Sample((A, make_tensor((A.shape[0], 2), dtype, device)), dict(rcond=1e-4)))
+    return out
+
+
+def _np_lstsq_min_norm(A, B, rcond=None):
+    return np.linalg.pinv(A.astype(np.float64), rcond=rcond) @ B
+
 
 OPS = [
     OpInfo("matmul", corelib.matmul, _matmul_samples, dtypes=MATMUL_DTYPES, ref=np.matmul,
@@ -526,3 +569,19 @@ OPS = [
            dtypes=MATMUL_DTYPES, ref=lambda a, b, dim=None: np.cross(
                a, b, axis=-1 if dim is None else dim)),
 ]
+
+_LINALG_SPECIAL = {
+    "linalg.det": dict(special=_singular_samples),
+    "det": dict(special=_singular_samples),
+    "linalg.slogdet": dict(special=_singular_samples),
+    "linalg.svdvals": dict(special=_deficient_samples()),
+    "linalg.pinv": dict(special=_deficient_samples(rtol=1e-4),
+                        special_ref=lambda A, rtol: np.linalg.pinv(
+                            A.astype(np.float64), rcond=rtol)),
+    "linalg.matrix_rank": dict(special=_join(_deficient_samples(rtol=1e-4),
+                                             _deficient_samples(atol=0.5))),
+    "linalg.lstsq": dict(special=_deficient_lstsq_samples, special_ref=_np_lstsq_min_norm),
+}
+for _info in OPS:
+    for _key, _value in _LINALG_SPECIAL.get(_info.id, {}).items():
+        setattr(_info, _key, _value)
