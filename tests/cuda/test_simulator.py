@@ -707,12 +707,18 @@ def test_speed(mod):
     x = np.ones(n, np.float32)
     y = np.zeros(n, np.float32)
     k = mod.get_function("axpy_f32")
-    t0 = time.perf_counter()
-    k(1024, 256, (x, y, np.float32(1.0), np.int64(n)))
-    assert time.perf_counter() - t0 < 2.0
-    assert (y == 1).all()
     small = np.zeros(1, np.float32)
-    t0 = time.perf_counter()
-    for _ in range(200):
-        k(1, 32, (small, small, np.float32(1.0), np.int64(1)))
-    assert (time.perf_counter() - t0) / 200 < 500e-6
+    # best of three: the bounds are ~50x what an idle machine takes (big ~0.02 s, launch
+    # ~10-30 us); a single timing on a shared, busy machine can be hit by one preemption
+    big, launch = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        k(1024, 256, (x, y, np.float32(1.0), np.int64(n)))
+        big.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(200):
+            k(1, 32, (small, small, np.float32(1.0), np.int64(1)))
+        launch.append((time.perf_counter() - t0) / 200)
+    assert (y == 3).all()
+    assert min(big) < 2.0, big
+    assert min(launch) < 500e-6, launch
