@@ -781,7 +781,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                            f"divisible by num_groups, but got input of shape "
                            f"{list(input.shape)} and num_groups={num_groups}")
     x = _float_input(input, "group_norm")
-    out = _nn.normalize_dims(reshape(x, (n, num_groups, -1)), (2,), eps)
+    out = _nn.normalize_dims(reshape(x, (n, num_groups, x.numel() // max(n * num_groups, 1))),
+                             (2,), eps)
     return _affine(reshape(out, tuple(x.shape)), weight, bias, _channel_shape(x, c))
 
 
@@ -805,10 +806,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Batch normalization over (N, C, *); in training the batch statistics are used and the
     running statistics updated in place, in eval the running statistics are used."""
     _tensor_arg(input, "batch_norm")
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm(): expected 2D or more input (got {input.ndim}D input)")
     x = _float_input(input, "batch_norm")
     c = x.shape[1]
+    if input.ndim < 2:
+        if input.numel() == 0:   # as PyTorch: an empty input gives an empty output
+            return x.clone()
+        raise IndexError(f"batch_norm(): Dimension out of range (expected to be in range of "
+                         f"[-1, 0], but got 1)")
     shape = _channel_shape(x, c)
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -817,6 +821,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                f"{t.numel()}")
     dims = (0,) + tuple(range(2, x.ndim))
     if training:
+    if training and x.numel() == 0:   # nothing to normalize; running stats unchanged
+        return _affine(_nn.normalize_dims(x, dims, eps), weight, bias, shape)
         count = x.numel() // max(c, 1)
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
