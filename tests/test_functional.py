@@ -220,3 +220,47 @@ def test_threshold_inplace_matches_torch(torch):
     assert F.threshold_(c, 0.2, -1.0) is c
     torch.nn.functional.threshold_(t, 0.2, -1.0)
     np.testing.assert_array_equal(c.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_negative_widths_crop_in_every_mode(mode, torch):
+    """As PyTorch: negative widths crop (circular wraps around the cropped part); too much
+    padding raises RuntimeError."""
+    x_np = _rand(2, 3, 5, 4)
+    for pad in [(-1, 1, -2, 1), (2, -1, 0, -3), (-2, -1, 1, 2), (1, -2, -1, 0)]:
+        x = corelib.tensor(x_np, requires_grad=True)
+        tx = torch.tensor(x_np, requires_grad=True)
+        out = F.pad(x, pad, mode=mode)
+        expected = torch.nn.functional.pad(tx, pad, mode=mode)
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        w = _rand(*expected.shape, seed=3)
+        (out * corelib.tensor(w)).sum().backward()
+        (expected * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError):
+        F.pad(corelib.tensor(x_np), (-3, -2), mode=mode)
+
+
+def test_norms_of_empty_batches_match_torch(torch):
+    """batch_norm/group_norm of zero-size inputs: an empty output, zero parameter gradients,
+    running statistics untouched (a 1-d empty batch_norm input too)."""
+    for shape, groups in [((0, 4), 2), ((0, 4, 3), 4)]:
+        w = corelib.ones(4, dtype=corelib.float64, requires_grad=True)
+        b = corelib.zeros(4, dtype=corelib.float64, requires_grad=True)
+        x = corelib.zeros(shape, dtype=corelib.float64, requires_grad=True)
+        rm, rv = corelib.zeros(4, dtype=corelib.float64), corelib.ones(4, dtype=corelib.float64)
+        out = F.batch_norm(x, rm, rv, w, b, training=True) + F.group_norm(x, groups, w, b)
+        assert tuple(out.shape) == shape
+        out.sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), np.zeros(4))
+        np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
+        np.testing.assert_array_equal(rm.numpy(), np.zeros(4))
+        np.testing.assert_array_equal(rv.numpy(), np.ones(4))
+    e = corelib.zeros(0, requires_grad=True)
+    for training in (True, False):
+        assert tuple(F.batch_norm(e, corelib.zeros(0), corelib.ones(0),
+                                  training=training).shape) == (0,)
+    with pytest.raises(IndexError):   # as torch: a non-empty 1-d input has no channel dim
+        F.batch_norm(corelib.ones(3), None, None, training=True)
+    with pytest.raises(IndexError):
+        torch.nn.functional.batch_norm(torch.ones(3), None, None, training=True)

@@ -281,3 +281,48 @@ def test_integers_apply_before_index_tensors(key, device):
     written = x_np.copy()
     written[ints_first][rest] = value
     np.testing.assert_array_equal(x.cpu().numpy(), written)
+
+
+def test_gather_scatter_accept_int32_and_any_empty_index(device):
+    """As PyTorch: gather/scatter take int32 as well as int64 indices; an empty index of any
+    dtype gives an empty gather and an unchanged scatter, shapes unchecked; other dtypes raise."""
+    x_np = np.arange(50.0).reshape(10, 5)
+    idx_np = np.random.default_rng(0).integers(0, 10, (4, 5))
+    x = corelib.tensor(x_np, device=device, requires_grad=True)
+    idx = corelib.tensor(idx_np.astype(np.int32), device=device)
+    np.testing.assert_array_equal(corelib.gather(x, 0, idx).detach().cpu().numpy(),
+                                  np.take_along_axis(x_np, idx_np, 0))
+    src = corelib.ones(4, 5, dtype=corelib.float64, device=device)
+    expected = x_np.copy()
+    np.put_along_axis(expected, idx_np, 1.0, 0)
+    np.testing.assert_array_equal(corelib.scatter(x, 0, idx, src).detach().cpu().numpy(),
+                                  expected)
+    empty = corelib.zeros(2, 0, dtype=corelib.uint8, device=device)
+    g = corelib.gather(x, 0, empty)
+    assert tuple(g.shape) == (2, 0)
+    src = corelib.ones(3, dtype=corelib.float64, device=device, requires_grad=True)
+    s = corelib.scatter(x, 1, corelib.zeros(0, dtype=corelib.int64, device=device), src)
+    np.testing.assert_array_equal(s.detach().cpu().numpy(), x_np)
+    (g.sum() + s.sum()).backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.ones_like(x_np))
+    np.testing.assert_array_equal(src.grad.cpu().numpy(), np.zeros(3))
+    with pytest.raises(RuntimeError, match="gather.*int32/int64"):
+        corelib.gather(x, 0, corelib.zeros(2, 5, dtype=corelib.int16, device=device))
+    with pytest.raises(RuntimeError, match="scatter_add.*int32/int64"):
+        corelib.scatter_add(x, 0, corelib.zeros(2, 5, dtype=corelib.uint8, device=device),
+                            x[:2])
+
+
+def test_flip_and_permute_take_dims_by_keyword(device):
+    x_np = np.arange(24.0).reshape(2, 3, 4)
+    x = corelib.tensor(x_np, device=device)
+    np.testing.assert_array_equal(corelib.flip(x, dims=(0, 2)).cpu().numpy(),
+                                  np.flip(x_np, (0, 2)))
+    np.testing.assert_array_equal(x.flip(dims=[-1]).cpu().numpy(), np.flip(x_np, -1))
+    np.testing.assert_array_equal(x.flip(dims=()).cpu().numpy(), x_np)
+    np.testing.assert_array_equal(x.permute(dims=(2, 0, 1)).cpu().numpy(),
+                                  x_np.transpose(2, 0, 1))
+    with pytest.raises(TypeError, match="multiple values for argument 'dims'"):
+        corelib.flip(x, 0, dims=(0,))
+    with pytest.raises(TypeError, match="flip.*missing"):
+        x.flip()

@@ -211,3 +211,15 @@ def test_matmul_gradient_shapes_with_broadcast_batches():
     # d/da[x, 0, i, j] = sum_{z, k} b[z, j, k] + v[j]
     assert_close(a.grad, np.broadcast_to(bn.sum((0, 2)) + vn, (2, 1, 3, 4)), rtol=1e-10,
                  atol=1e-10)
+
+
+def test_matmul_gradients_of_empty_stack_times_matrix():
+    """(5, 5, 0) @ (0, 5): an all-zero product, and gradients of the right empty shapes."""
+    a, b = T(5, 5, 0, requires_grad=True), T(0, 5, requires_grad=True)
+    out = a @ b
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), np.zeros((5, 5, 5)))
+    out.sum().backward()
+    assert tuple(a.grad.shape) == (5, 5, 0) and tuple(b.grad.shape) == (0, 5)
+    c = T(3, 4, requires_grad=True)
+    (T(2, 0, 3) @ c).sum().backward()   # stack with 0 rows: the right operand's grad is zero
+    np.testing.assert_array_equal(c.grad.cpu().numpy(), np.zeros((3, 4)))

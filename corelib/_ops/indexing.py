@@ -3,6 +3,7 @@ tensors) gives copies; gradients of repeated indices accumulate. Also ``rebase_v
 in-place write through a view enters the base's autograd history."""
 from __future__ import annotations
 
+import builtins
 import re
 
 from .. import _dtype
@@ -335,6 +336,9 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     """out[i][j][k] = input[index[i][j][k]][j][k] (for dim=0), index no larger than input."""
     index = _scatter_index(index, "gather")
     d = _dim(input, dim, "gather")
+    if index.numel() == 0 and out is None:   # as PyTorch: no shape checks, an empty result
+        from .shape import reshape
+        return reshape(reshape(input, (-1,))[:0], tuple(index.shape))
     result = call(_gather, (input, index), input.dtype,
                   {"dim": d, "shape": tuple(input.shape)})
     return result if out is None else _write_out(result, out, "gather")
@@ -387,6 +391,12 @@ def _scatter_impl(input, dim, index, src, reduce, include_self, op):
     from .core import scalar_types
     index = _scatter_index(index, op)
     d = _dim(input, dim, op)
+    if index.numel() == 0:   # as PyTorch: nothing written, no shape checks
+        from .shape import reshape
+        shape = (0,) * builtins.max(input.ndim, 1)
+        index = reshape(index, shape)
+        if isinstance(src, Tensor):
+            src = reshape(reshape(src, (-1,))[:0], shape)
     if isinstance(src, Tensor):
         _same_dtype(input, src, op)
         if src.ndim != index.ndim and not (src.ndim <= 1 and index.ndim <= 1):

@@ -1108,9 +1108,22 @@ def pad(input, pad, mode="constant", value=None):
         if a == 0 and b == 0:
             continue
         n = x._data.shape[d]
-        if a < 0 or b < 0:
-            raise NotImplementedError(f"pad(): negative padding is only supported in constant "
-                                      f"mode, got ({a}, {b})")
+        if mode == "circular" and (a < 0 or b < 0):
+            # as PyTorch: crop by the negative widths, then wrap around the cropped part
+            start, stop = builtins.max(-a, 0), n - builtins.max(-b, 0)
+            a, b = builtins.max(a, 0), builtins.max(b, 0)
+            if stop < start or builtins.max(a, b) > builtins.max(stop - start, 0) or \
+                    builtins.max(a, b) > n:
+                raise RuntimeError(f"pad(): Padding value causes wrapping around more than "
+                                   f"once (padding ({pairs[d][0]}, {pairs[d][1]}) at "
+                                   f"dimension {d} of input {list(input.shape)})")
+            x = narrow(x, d, start, stop - start)
+            n = stop - start
+            if a == 0 and b == 0:
+                continue
+        if n + a + b < 0 or (n + a + b == 0 and n > 0):
+            raise RuntimeError(f"pad(): The input size {n}, plus negative padding {a} and {b} "
+                               f"resulted in a negative output size")
         if (mode == "reflect" and builtins.max(a, b) >= n) or \
                 (mode == "circular" and builtins.max(a, b) > n) or n == 0:
             raise RuntimeError(f"pad(): Padding size should be less than the corresponding "

@@ -807,12 +807,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     running statistics updated in place, in eval the running statistics are used."""
     _tensor_arg(input, "batch_norm")
     x = _float_input(input, "batch_norm")
-    c = x.shape[1]
     if input.ndim < 2:
         if input.numel() == 0:   # as PyTorch: an empty input gives an empty output
             return x.clone()
         raise IndexError(f"batch_norm(): Dimension out of range (expected to be in range of "
                          f"[-1, 0], but got 1)")
+    c = x.shape[1]
     shape = _channel_shape(x, c)
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -820,9 +820,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"batch_norm(): {name} should contain {c} elements not "
                                f"{t.numel()}")
     dims = (0,) + tuple(range(2, x.ndim))
-    if training:
     if training and x.numel() == 0:   # nothing to normalize; running stats unchanged
         return _affine(_nn.normalize_dims(x, dims, eps), weight, bias, shape)
+    if training:
         count = x.numel() // max(c, 1)
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "

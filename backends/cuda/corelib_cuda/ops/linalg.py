@@ -8,6 +8,7 @@ synchronisation, as in PyTorch's CUDA solvers), so the factorizations that can f
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 
@@ -32,7 +33,8 @@ def _matmul(a, b):
     """xp.matmul (cuBLAS for floats, incl. 1-d operands and broadcast batches); an N-d stack
     times a matrix is one GEMM on the flattened stack, and 0-d results are arrays."""
     if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
-        return xp().matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        rows = math.prod(a.shape[:-1])   # not -1: ambiguous when a is empty
+        return xp().matmul(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
     return xp().asarray(xp().matmul(a, b))
 
 
