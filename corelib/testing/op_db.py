@@ -20,7 +20,15 @@ grad are compared too. A sample is ``pass``, ``fail`` (reason: the exception cla
 by corelib, ``mismatch``, ``shape``, ``dtype``, ``grad mismatch``, ...) or ``unsupported``
 (an argument cannot be converted: complex tensors, generators, callables, memory formats...).
 Samples with more than ``MAX_NUMEL`` elements are skipped, and a sample running longer than
-``SAMPLE_TIMEOUT`` seconds fails with reason ``timeout``.
+``SAMPLE_TIMEOUT`` seconds fails with reason ``timeout``. Where the OpInfo runs its op under
+``wrapper_set_seed``, PyTorch runs each sample under two seeds and a sample whose output
+changes (dropout in training) is skipped as ``random``. Float outputs (and gradients)
+outside the tolerances still pass when they are as accurate as PyTorch's own float32
+result: their largest error against PyTorch run in float64 on the same sample is at most
+``ACCURACY_FACTOR`` (2) times PyTorch's float32 error plus atol (PyTorch's own decomposition
+tests compare against a float64 reference the same way); this keeps ill-conditioned samples
+(large sums, values in the thousands) from failing on summation order alone. An entry with no counterpart counts
+the samples an implementation would be measured on (the same ``requires_grad`` setting).
 
 The *core op set* (``CORE``) is a fixed, documented list of names: elementwise arithmetic
 and unary math, comparisons, reductions, the matmul family, shape/view ops, indexing,
@@ -304,6 +312,107 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+def _seeded(op):
+    """Whether the OpInfo runs its op under ``wrapper_set_seed`` (random for some samples)."""
+    code = getattr(op.op, "__code__", None)
+    return code is not None and "wrapper_set_seed" in code.co_names
+
+
+def _random_sample(op, sample, expected):
+    """Whether PyTorch's own output changes with the seed (dropout in training, say): such a
+    sample cannot be compared with corelib's, whose random streams differ from PyTorch's."""
+    def other_seed(f, *args, **kwargs):     # wrapper_set_seed fixes seed 42
+        with torch.random.fork_rng():
+            torch.manual_seed(7)
+            return f(*args, **kwargs)
+
+    glb = dict(op.op.__globals__)
+    glb["wrapper_set_seed"] = other_seed
+    fn = types.FunctionType(op.op.__code__, glb, op.op.__name__, op.op.__defaults__,
+                            op.op.__closure__)
+    with torch.no_grad():
+        again = fn(sample.input, *sample.args, **sample.kwargs)
+    first, second = _flatten(expected), _flatten(again)
+    if len(first) != len(second):
+        return True
+    for a, b in zip(first, second):
+        if isinstance(a, torch.Tensor):
+            a = a.detach()
+            if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+                return True
+            same = (torch.allclose(a, b, rtol=0.0, atol=0.0, equal_nan=True)
+                    if a.is_floating_point() else torch.equal(a, b))
+            if not same:
+                return True
+        elif a != b and a == a:
+            return True
+    return False
+
+
+ACCURACY_FACTOR = 2.0
+
+
+def _float64_reference(op, sample, grads=False):
+    """PyTorch's outputs (and, with ``grads``, the gradients of the sum of its float outputs
+    with respect to the float inputs requiring grad, in ``_grad_inputs`` order) for the
+    sample with its float32 tensors in float64; None where PyTorch cannot run that."""
+    leaves = {}
+
+    def up(t):
+        if not (isinstance(t, torch.Tensor) and t.dtype == torch.float32):
+            return t
+        key = id(t)
+        if key not in leaves:
+            leaves[key] = t.detach().double().requires_grad_(grads and t.requires_grad)
+        return leaves[key]
+
+    try:
+        s64 = sample.transform(up)
+        with torch.enable_grad() if grads else torch.no_grad():
+            outs = op(s64.input, *s64.args, **s64.kwargs)
+        if not grads:
+            return outs, None
+        inputs = _grad_inputs([s64.input, s64.args, s64.kwargs], [])
+        floats = [o for o in _flatten(outs) if _is_float_tensor(o) and o.requires_grad]
+        g = torch.autograd.grad(sum(o.sum() for o in floats), inputs, allow_unused=True)
+        return outs, list(g)
+    except Exception:
+        return None
+
+
+def _accurate(expected, actual, ref, atol):
+    """Whether corelib's float outputs are as close to the float64 reference as PyTorch's
+    own float32 outputs are (within ``ACCURACY_FACTOR`` times PyTorch's largest error, plus
+    ``atol``); non-float outputs must match exactly."""
+    exp, act, ref = _flatten(expected), _flatten(actual), _flatten(ref)
+    if not len(exp) == len(act) == len(ref):
+        return False
+    for e, a, r in zip(exp, act, ref):
+        if not (_is_float_tensor(e) and isinstance(r, torch.Tensor) and corelib.is_tensor(a)
+                and r.dtype == torch.float64):
+            if _compare(e, a, 0.0, 0.0) is not None:
+                return False
+            continue
+        r = r.detach().numpy()
+        e = e.detach().numpy().astype(np.float64)
+        a = a.detach().cpu().numpy().astype(np.float64)
+        if a.shape != r.shape or not np.array_equal(np.isnan(a), np.isnan(r)):
+            return False
+        finite = np.isfinite(r)
+        if not np.array_equal(a[~finite], r[~finite], equal_nan=True):
+            return False
+        if finite.any():
+            torch_err = np.abs(e[finite] - r[finite]).max()
+            if np.abs(a[finite] - r[finite]).max() > ACCURACY_FACTOR * torch_err + atol:
+                return False
+    return True
+
+
+def _within_torch_error(op, sample, expected, actual, atol):
+    ref = _float64_reference(op, sample)
+    return ref is not None and _accurate(expected, actual, ref[0], atol)
+
+
 def run_sample(op, run, sample, rtol, atol, check_grad):
     """('pass'|'fail'|'unsupported'|'skipped', reason)."""
     if _numel([sample.input, sample.args, sample.kwargs]) > MAX_NUMEL:
@@ -319,6 +428,8 @@ def run_sample(op, run, sample, rtol, atol, check_grad):
         expected = op(sample.input, *sample.args, **sample.kwargs)
     except Exception as exc:  # the reference rejects its own sample: nothing to measure
         return "skipped", f"torch raised {type(exc).__name__}"
+    if _seeded(op) and _random_sample(op, sample, expected):
+        return "skipped", "random"
     try:
         actual = run(cx, ca, ck)
     except _Timeout:
@@ -326,6 +437,8 @@ def run_sample(op, run, sample, rtol, atol, check_grad):
     except Exception as exc:
         return "fail", type(exc).__name__
     reason = _compare(expected, actual, rtol, atol)
+    if reason == "mismatch" and _within_torch_error(op, sample, expected, actual, atol):
+        reason = None
     if reason:
         return "fail", reason
     if not check_grad:
@@ -360,7 +473,8 @@ def run_sample(op, run, sample, rtol, atol, check_grad):
         raise
     except Exception as exc:
         return "fail", f"grad: {type(exc).__name__}"
-    for tg, cg in zip(t_grads, c_grads):
+    ref64 = None
+    for tg_input, tg, cg in zip(t_inputs, t_grads, c_grads):
         if tg is None:
             continue
         if cg is None:
@@ -368,6 +482,12 @@ def run_sample(op, run, sample, rtol, atol, check_grad):
                 continue
             return "fail", "grad: missing"
         r = _compare(tg, cg, max(rtol, 1e-5), max(atol, 1e-5), "grad: ")
+        if r == "grad: mismatch":
+            if ref64 is None:
+                ref64 = _float64_reference(op, sample, grads=True) or (None, None)
+            i = next(i for i, t in enumerate(t_inputs) if t is tg_input)
+            if ref64[1] is not None and _accurate(tg, cg, ref64[1][i], max(atol, 1e-5)):
+                r = None
         if r:
             return "fail", r
     return "pass", None
@@ -397,11 +517,12 @@ def measure(names=None, progress=None):
             run, kind = _resolve(op)
             if run is None:
                 # Counted so the whole-database figure has these samples as failing.
-                try:
+                try:   # the samples an implementation would be measured on
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         entry["not_implemented_samples"] = sum(
-                            1 for _ in op.sample_inputs("cpu", torch.float32))
+                            1 for _ in op.sample_inputs("cpu", torch.float32,
+                                                        requires_grad=bool(op.supports_autograd)))
                 except Exception:
                     entry["not_implemented_samples"] = 0
                 continue
