@@ -55,6 +55,24 @@ def pytest_generate_tests(metafunc):
             reason="no backend installed"))])
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state, whichever tests ran before it (-k, -x,
+    another order): corelib's default generators, NumPy's and Python's global ones, and
+    PyTorch's when it is imported. Tests that care about a stream seed it themselves too."""
+    import random
+    import sys
+
+    import numpy as np
+
+    import corelib
+    corelib.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+
+
 @pytest.fixture
 def torch():
     """PyTorch, the reference; under CI=true a failed import fails the test, never skips it."""
