@@ -217,3 +217,9 @@ def test_grad_scaler_unscale_and_errors(torch):
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
             assert not corelib.cuda.amp.GradScaler().is_enabled()
+
+
+def test_public_names_documented_and_listed():
+    from test_distributions import _undocumented
+    assert not _undocumented(amp) and not _undocumented(corelib.cuda.amp)
+    assert {"amp", "autocast"} <= set(dir(corelib)) and "amp" in dir(corelib.cuda)

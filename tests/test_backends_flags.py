@@ -66,3 +66,11 @@ def test_opt_einsum_flags_steer_einsum(monkeypatch):
     with oe.flags(enabled=False):
         with pytest.raises(ValueError, match="not enabled"):
             oe.strategy = "greedy"
+
+
+def test_public_names_documented_and_listed():
+    from test_distributions import _undocumented
+    for sub in (backends, backends.cudnn, backends.cuda, backends.mps, backends.cpu,
+                backends.mkldnn, backends.opt_einsum):
+        assert not _undocumented(sub), sub.__name__
+    assert "backends" in dir(corelib)

@@ -8,6 +8,11 @@ import types
 def install(name, props):
     """Give module ``name`` a class carrying the properties ``props`` ({attr: property})."""
     module = sys.modules[name]
-    cls = type(f"{name.rsplit('.', 1)[-1]}_module", (types.ModuleType,), dict(props))
+    names = sorted(props)
+
+    def __dir__(self):
+        return sorted(set(vars(self)) | set(names))
+    cls = type(f"{name.rsplit('.', 1)[-1]}_module", (types.ModuleType,),
+               dict(props, __dir__=__dir__))
     module.__class__ = cls
     return module

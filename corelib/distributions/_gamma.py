@@ -8,8 +8,8 @@ generator, so ``corelib.manual_seed`` makes them reproducible on every device.
 Gradient (as PyTorch's rsample, "implicit reparameterization", Figurnov et al. 2018):
 dx/da = -(dP(a, x)/da) / p(x; a), with P the regularized lower incomplete gamma function
 written as P(a, x) = sum_n exp(-x + (a + n) log x - lgamma(a + n + 1)), whose derivative in a
-is the same sum weighted by (log x - digamma(a + n + 1)). The sum runs in float64 over enough
-terms for the largest x (x + 12 sqrt(x) + 30); its value reaches autograd through
+is the same sum weighted by (log x - digamma(a + n + 1)). The sum runs in float64 over a window
+of terms around its peak (see _dx_dalpha); its value reaches autograd through
 ``x.detach() + (a - a.detach()) * dxda`` (first-order gradients).
 """
 from __future__ import annotations
@@ -46,16 +46,29 @@ def _sample(alpha):
 
 
 def _dx_dalpha(x, a):
-    """d sample / d shape for standard-gamma samples ``x`` of shape ``a`` (float64 sum)."""
+    """d sample / d shape for standard-gamma samples ``x`` of shape ``a`` (float64 sum).
+
+    The terms of the series peak near n = x - a with a spread of about sqrt(x); each element
+    sums the window n0 .. n0 + K - 1 around its peak (the terms left out are below e**-30 of
+    the largest), with lgamma/digamma of a + n + 1 continued from n0 by cumulative sums of
+    log(a + k) and 1 / (a + k).
+    """
     x64 = x.detach().double().clamp(min=1e-300)
     a64 = a.detach().double()
     xmax = float(x64.max().item()) if x64.numel() else 0.0
-    n_terms = int(xmax + 12 * math.sqrt(xmax) + 30)
-    n = corelib.arange(n_terms, dtype=corelib.float64, device=x.device)
-    xe, ae = x64.unsqueeze(-1), a64.unsqueeze(-1)
+    n_terms = int(16 * math.sqrt(xmax) + 30)
+    n0 = (x64 - a64 - 8 * corelib.sqrt(x64) - 8).clamp(min=0).floor()
+    k = corelib.arange(n_terms, dtype=corelib.float64, device=x.device)
+    xe, ae, ne = x64.unsqueeze(-1), a64.unsqueeze(-1), n0.unsqueeze(-1)
+    base = ae + ne + 1                                   # a + n0 + 1
+    steps = base + k[:-1]                                # a + n + 1 for n = n0 .. n0+K-2
+    zero = corelib.zeros(tuple(x64.shape) + (1,), dtype=corelib.float64, device=x.device)
+    lgam = corelib.lgamma(base) + corelib.cat([zero, corelib.cumsum(corelib.log(steps), -1)],
+                                              -1)
+    digam = corelib.digamma(base) + corelib.cat([zero, corelib.cumsum(1.0 / steps, -1)], -1)
     log_x = corelib.log(xe)
-    log_terms = -xe + (ae + n) * log_x - corelib.lgamma(ae + n + 1)
-    dP = (corelib.exp(log_terms) * (log_x - corelib.digamma(ae + n + 1))).sum(-1)
+    log_terms = -xe + (ae + ne + k) * log_x - lgam
+    dP = (corelib.exp(log_terms) * (log_x - digam)).sum(-1)
     log_pdf = -x64 + (a64 - 1) * corelib.log(x64) - corelib.lgamma(a64)
     grad = -dP / corelib.exp(log_pdf)
     return corelib.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0).to(x.dtype)

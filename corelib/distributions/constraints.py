@@ -42,12 +42,14 @@ class _Dependent(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the constrained space is discrete."""
         if self._is_discrete is NotImplemented:
             raise NotImplementedError(".is_discrete cannot be determined statically")
         return self._is_discrete
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make up one event."""
         if self._event_dim is NotImplemented:
             raise NotImplementedError(".event_dim cannot be determined statically")
         return self._event_dim
@@ -60,6 +62,7 @@ class _Dependent(Constraint):
         return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
 
     def check(self, x):
+        """Whether each event of ``value`` satisfies the constraint."""
         raise ValueError("Cannot determine validity of dependent constraint")
 
 
@@ -92,13 +95,16 @@ class _IndependentConstraint(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the constrained space is discrete."""
         return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make up one event."""
         return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         result = self.base_constraint.check(value)
         if result.ndim < self.reinterpreted_batch_ndims:
             expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
@@ -115,23 +121,31 @@ class _IndependentConstraint(Constraint):
 
 
 class _Boolean(Constraint):
+    """boolean: values 0 or 1."""
+
     is_discrete = True
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (value == 0) | (value == 1)
 
 
 class _OneHot(Constraint):
+    """one_hot: one-hot vectors along the last dim."""
+
     is_discrete = True
     event_dim = 1
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         is_boolean = (value == 0) | (value == 1)
         is_normalized = value.sum(-1).eq(1)
         return is_boolean.all(-1) & is_normalized
 
 
 class _IntegerInterval(Constraint):
+    """integer_interval(lower_bound, upper_bound): integers in [lower_bound, upper_bound]."""
+
     is_discrete = True
 
     def __init__(self, lower_bound, upper_bound):
@@ -139,6 +153,7 @@ class _IntegerInterval(Constraint):
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -147,6 +162,8 @@ class _IntegerInterval(Constraint):
 
 
 class _IntegerLessThan(Constraint):
+    """integers <= upper_bound."""
+
     is_discrete = True
 
     def __init__(self, upper_bound):
@@ -154,6 +171,7 @@ class _IntegerLessThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (value % 1 == 0) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -161,6 +179,8 @@ class _IntegerLessThan(Constraint):
 
 
 class _IntegerGreaterThan(Constraint):
+    """integers >= lower_bound (nonnegative_integer, positive_integer)."""
+
     is_discrete = True
 
     def __init__(self, lower_bound):
@@ -168,6 +188,7 @@ class _IntegerGreaterThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (value % 1 == 0) & (value >= self.lower_bound)
 
     def __repr__(self):
@@ -175,16 +196,22 @@ class _IntegerGreaterThan(Constraint):
 
 
 class _Real(Constraint):
+    """real: any real number (not NaN)."""
+
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return value == value   # False for NaN
 
 
 class _GreaterThan(Constraint):
+    """greater_than(lower_bound): values > lower_bound."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return self.lower_bound < value
 
     def __repr__(self):
@@ -192,11 +219,14 @@ class _GreaterThan(Constraint):
 
 
 class _GreaterThanEq(Constraint):
+    """greater_than_eq(lower_bound): values >= lower_bound."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return self.lower_bound <= value
 
     def __repr__(self):
@@ -204,11 +234,14 @@ class _GreaterThanEq(Constraint):
 
 
 class _LessThan(Constraint):
+    """less_than(upper_bound): values < upper_bound."""
+
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return value < self.upper_bound
 
     def __repr__(self):
@@ -216,11 +249,14 @@ class _LessThan(Constraint):
 
 
 class _Interval(Constraint):
+    """interval(lower_bound, upper_bound): values in [lower_bound, upper_bound]."""
+
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
         super().__init__()
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -229,18 +265,26 @@ class _Interval(Constraint):
 
 
 class _HalfOpenInterval(_Interval):
+    """half_open_interval(lower_bound, upper_bound): values in [lower_bound, upper_bound)."""
+
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
 
 class _Simplex(Constraint):
+    """simplex: nonnegative vectors summing to 1 along the last dim."""
+
     event_dim = 1
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
 class _Multinomial(Constraint):
+    """multinomial(upper_bound): nonnegative integer vectors summing to at most upper_bound."""
+
     is_discrete = True
     event_dim = 1
 
@@ -248,21 +292,28 @@ class _Multinomial(Constraint):
         self.upper_bound = upper_bound
 
     def check(self, x):
+        """Whether each event of ``value`` satisfies the constraint."""
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
 class _LowerTriangular(Constraint):
+    """lower_triangular: lower-triangular matrices."""
+
     event_dim = 2
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         value_tril = value.tril()
         return (value_tril == value).reshape(tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
 
 
 class _LowerCholesky(Constraint):
+    """lower_cholesky: lower-triangular matrices with a positive diagonal."""
+
     event_dim = 2
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         value_tril = value.tril()
         lower_triangular = (value_tril == value).reshape(
             tuple(value.shape[:-2]) + (-1,)).min(-1)[0]
@@ -271,9 +322,12 @@ class _LowerCholesky(Constraint):
 
 
 class _CorrCholesky(Constraint):
+    """corr_cholesky: Cholesky factors of correlation matrices (unit-norm rows)."""
+
     event_dim = 2
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         tol = corelib.finfo(value.dtype).eps * value.shape[-1] * 10
         row_norm = corelib.linalg.norm(value.detach(), dim=-1)
         unit_row_norm = (row_norm - 1.0).abs().le(tol).all(dim=-1)
@@ -281,15 +335,21 @@ class _CorrCholesky(Constraint):
 
 
 class _Square(Constraint):
+    """square: square matrices."""
+
     event_dim = 2
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         return corelib.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1],
                             dtype=corelib.bool, device=value.device)
 
 
 class _Symmetric(_Square):
+    """symmetric: symmetric square matrices."""
+
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         square_check = super().check(value)
         if not square_check.all():
             return square_check
@@ -297,7 +357,10 @@ class _Symmetric(_Square):
 
 
 class _PositiveSemidefinite(_Symmetric):
+    """positive_semidefinite: symmetric matrices with nonnegative eigenvalues."""
+
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         sym_check = super().check(value)
         if not sym_check.all():
             return sym_check
@@ -305,7 +368,10 @@ class _PositiveSemidefinite(_Symmetric):
 
 
 class _PositiveDefinite(_Symmetric):
+    """positive_definite: symmetric matrices with a Cholesky factorization."""
+
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         sym_check = super().check(value)
         if not sym_check.all():
             return sym_check
@@ -323,13 +389,16 @@ class _Cat(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the constrained space is discrete."""
         return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make up one event."""
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -347,14 +416,17 @@ class _Stack(Constraint):
 
     @property
     def is_discrete(self):
+        """Whether the constrained space is discrete."""
         return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make up one event."""
         dim = max(c.event_dim for c in self.cseq)
         return dim + 1 if self.dim + dim < 0 else dim
 
     def check(self, value):
+        """Whether each event of ``value`` satisfies the constraint."""
         vs = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
         return corelib.stack([c.check(v) for v, c in zip(vs, self.cseq)], self.dim)
 
@@ -388,3 +460,24 @@ positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
 cat = _Cat
 stack = _Stack
+
+
+def _inherit_docs(cls):
+    """Give ``cls``'s undocumented public methods and properties their base class's docstring."""
+    for name, value in list(vars(cls).items()):
+        if name.startswith("_") or (getattr(value, "__doc__", None) or "").strip():
+            continue
+        for base in cls.__mro__[1:]:
+            doc = getattr(base.__dict__.get(name), "__doc__", None)
+            if doc:
+                if isinstance(value, property):
+                    setattr(cls, name, type(value)(value.fget, value.fset, value.fdel, doc))
+                else:
+                    value.__doc__ = doc
+                break
+
+
+for _cls in list(globals().values()):
+    if isinstance(_cls, type) and issubclass(_cls, Constraint):
+        _inherit_docs(_cls)
+del _cls

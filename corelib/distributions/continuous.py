@@ -551,7 +551,7 @@ class Dirichlet(ExponentialFamily):
         mode = concentrationm1 / concentrationm1.sum(-1, keepdim=True)
         mask = (self.concentration < 1).all(dim=-1)
         k = self.concentration.shape[-1]
-        onehot = corelib.nn.functional.one_hot(self.concentration.argmax(dim=-1), k).to(mode)
+        onehot = corelib.nn.functional.one_hot(mode.argmax(dim=-1), k).to(mode)
         return corelib.where(mask.unsqueeze(-1), onehot, mode)
 
     @property

@@ -236,6 +236,6 @@ class Distribution:
             names = [k for k in self.arg_constraints if k in self.__dict__]
         except NotImplementedError:
             names = []
-        args = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].shape}"
-                         for p in names)
+        values = {p: self.__dict__[p] for p in names}
+        args = ", ".join(f"{p}: {v if v.numel() == 1 else v.shape}" for p, v in values.items())
         return self.__class__.__name__ + "(" + args + ")"

@@ -128,22 +128,27 @@ class _InverseTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint on the transform's inputs."""
         return self._inv.codomain
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint on the transform's outputs."""
         return self._inv.domain
 
     @property
     def bijective(self):
+        """Whether the transform is invertible."""
         return self._inv.bijective
 
     @property
     def sign(self):
+        """The sign of the Jacobian determinant (monotone univariate transforms)."""
         return self._inv.sign
 
     @property
     def inv(self):
+        """The inverse transform."""
         return self._inv
 
     def __eq__(self, other):
@@ -155,12 +160,15 @@ class _InverseTransform(Transform):
         return self._inv._inv_call(x)
 
     def log_abs_det_jacobian(self, x, y):
+        """``log |dy/dx|`` at ``x`` (with ``y = t(x)``)."""
         return -self._inv.log_abs_det_jacobian(y, x)
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         return self._inv.inverse_shape(shape)
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         return self._inv.forward_shape(shape)
 
     def __repr__(self):
@@ -187,6 +195,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint on the transform's inputs."""
         if not self.parts:
             return constraints.real
         domain = self.parts[0].domain
@@ -200,6 +209,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint on the transform's outputs."""
         if not self.parts:
             return constraints.real
         codomain = self.parts[-1].codomain
@@ -213,10 +223,12 @@ class ComposeTransform(Transform):
 
     @property
     def bijective(self):
+        """Whether the transform is invertible."""
         return all(p.bijective for p in self.parts)
 
     @property
     def sign(self):
+        """The sign of the Jacobian determinant (monotone univariate transforms)."""
         sign = 1
         for p in self.parts:
             sign = sign * p.sign
@@ -224,6 +236,7 @@ class ComposeTransform(Transform):
 
     @property
     def inv(self):
+        """The inverse transform."""
         return ComposeTransform([p.inv for p in reversed(self.parts)])
 
     def __call__(self, x):
@@ -232,6 +245,7 @@ class ComposeTransform(Transform):
         return x
 
     def log_abs_det_jacobian(self, x, y):
+        """``log |dy/dx|`` at ``x`` (with ``y = t(x)``)."""
         if not self.parts:
             return corelib.zeros_like(x)
         xs = [x]
@@ -250,11 +264,13 @@ class ComposeTransform(Transform):
         return result
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         for part in self.parts:
             shape = part.forward_shape(shape)
         return shape
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         for part in reversed(self.parts):
             shape = part.inverse_shape(shape)
         return shape
@@ -313,6 +329,7 @@ class PowerTransform(Transform):
 
     @property
     def sign(self):
+        """The sign of the Jacobian determinant (monotone univariate transforms)."""
         return self.exponent.sign() if isinstance(self.exponent, corelib.Tensor) else \
             (1 if self.exponent > 0 else -1)
 
@@ -460,22 +477,26 @@ class AffineTransform(Transform):
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make up one event."""
         return self._event_dim
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint on the transform's inputs."""
         if self.event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self.event_dim)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint on the transform's outputs."""
         if self.event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self.event_dim)
 
     @property
     def sign(self):
+        """The sign of the Jacobian determinant (monotone univariate transforms)."""
         if isinstance(self.scale, Number):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
@@ -505,9 +526,11 @@ class AffineTransform(Transform):
         return result.expand(tuple(shape))
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         return tuple(corelib.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
                                               getattr(self.scale, "shape", ())))
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         return tuple(corelib.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
                                               getattr(self.scale, "shape", ())))
