@@ -599,11 +599,12 @@ def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise RuntimeError(f"softshrink(): lambda must be greater or equal to 0, but found to "
                            f"be {lambd}.")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    # input * 0 keeps a NaN (PyTorch)
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0))
 
 
 def hardshrink(input, lambd=0.5):
-    return where(abs(input) > lambd, input, 0.0)
+    return where(abs(input) <= lambd, 0.0, input)   # a NaN passes (PyTorch)
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -616,7 +617,7 @@ def threshold_(input, threshold, value):
 
 
 def _threshold(input, threshold, value, inplace):
-    out = where(input > threshold, input, value)
+    out = where(input <= threshold, value, input)   # a NaN passes (PyTorch)
     if out.dtype is not input.dtype:
         out = cast(out, input.dtype)
     if inplace:
@@ -932,7 +933,7 @@ def _vector_norm(x, p, dim, keepdim=False):
 
 
 def _clamp_min(x, v):
-    return where(x > v, x, v)
+    return where(x < v, v, x)   # a NaN passes, as clamp_min's
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

@@ -3,7 +3,8 @@ import numpy as np
 
 import corelib
 import corelib.nn.functional as F
-from .opinfo import OpInfo, Sample, make_tensor, to_numpy
+from .opinfo import (OpInfo, Sample, make_tensor, to_numpy, special_tensor, reduction_special,
+                     unary_special, binary_special, SPECIAL_MATRIX, TIES_MATRIX, NAN, INF)
 
 
 def _t(shape, dtype, device, **kw):
@@ -580,9 +581,9 @@ OPS = [
     _info("tanhshrink", F.tanhshrink, _unary(), ref=lambda x: x - np.tanh(x)),
     _info("softshrink", F.softshrink, _unary(lambd=0.7)),
     _info("hardshrink", F.hardshrink, _unary(lambd=0.7),
-          ref=lambda x, lambd: np.where(np.abs(x) > lambd, x, 0).astype(x.dtype)),
+          ref=lambda x, lambd: np.where(np.abs(x) <= lambd, 0, x).astype(x.dtype)),
     _info("threshold", F.threshold, _unary(threshold=0.5, value=-2.0),
-          ref=lambda x, threshold, value: np.where(x > threshold, x, value).astype(x.dtype)),
+          ref=lambda x, threshold, value: np.where(x <= threshold, value, x).astype(x.dtype)),
     _info("glu", F.glu, _glu_samples),
     _info("prelu", F.prelu, _prelu_samples),
     _info("mse_loss", F.mse_loss, _loss_samples(), ref=_np_mse, gradgrad=True),
@@ -611,3 +612,137 @@ OPS = [
     _info("poisson_nll_loss", F.poisson_nll_loss, _poisson_samples),
     _info("gaussian_nll_loss", F.gaussian_nll_loss, _gaussian_samples),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# special (forward-only) samples: NaN/inf and ties where the op defines them (NaN wins in max
+# pooling, the first index of a tie), zero-size batches and strided inputs the regular samples
+# lack; compared with PyTorch (and the entry's NumPy reference where it has one)
+def _sp(build):
+    """A special sample factory from ``build(t, m, dtype, device)``: ``t(*shape, nc=False)``
+    a random input, ``m(values, nc=False)`` one holding the given (special) values."""
+    def samples(dtype, device):
+        def t(*shape, nc=False, **kw):
+            return _t(shape, dtype, device, noncontiguous=nc, **kw)
+
+        def m(values, nc=False):
+            return special_tensor(values, dtype, device, nc)
+        return build(t, m, dtype, device)
+    return samples
+
+
+_S3 = [SPECIAL_MATRIX]            # (1, 4, 5): one channel of NaN/inf rows
+_T3 = [TIES_MATRIX]
+
+
+def _max_pool1d_special(t, m, dtype, device):
+    return [Sample((m(_S3), 2), dict(stride=1, return_indices=True)),
+            Sample((m(_S3, nc=True), 3), dict(stride=2, padding=1, return_indices=True)),
+            Sample((m(_T3), 2), dict(stride=1, return_indices=True)),
+            Sample((t(0, 2, 6), 2))]
+
+
+def _max_pool2d_special(t, m, dtype, device):
+    return [Sample((m([_S3]), 2), dict(stride=1, return_indices=True)),
+            Sample((m([_S3], nc=True), 3), dict(stride=2, padding=1, return_indices=True)),
+            Sample((m([_T3]), 2), dict(stride=1, return_indices=True))]
+
+
+def _adaptive_max_special(two_d):
+    def build(t, m, dtype, device):
+        x = m([_S3]) if two_d else m(_S3)
+        out = [Sample((x, (2, 3) if two_d else 3), dict(return_indices=True)),
+               Sample((m([_T3]) if two_d else m(_T3), 2), dict(return_indices=True))]
+        if not two_d:
+            out += [Sample((t(0, 2, 6), 3)), Sample((t(2, 3, 6, nc=True), 4))]
+        return out
+    return build
+
+
+def _avg_special(dims):
+    def build(t, m, dtype, device):
+        x = m([_S3]) if dims == 2 else m(_S3)
+        out = [Sample((x, 2), dict(stride=1)), Sample((x, 3), dict(stride=2, padding=1))]
+        if dims == 1:
+            out.append(Sample((t(0, 2, 6), 2)))
+        return out
+    return build
+
+
+def _adaptive_avg_special(two_d):
+    # no NaN/inf sample: windows that do not divide the input are averaged with a resampling
+    # matrix, whose zero weights turn an infinity elsewhere in the row into NaN (PyTorch sums
+    # each window) -- a known difference
+    def build(t, m, dtype, device):
+        out = [Sample((t(0, 2, 4, 4) if two_d else t(0, 2, 6), 2))]
+        if not two_d:
+            out.append(Sample((t(2, 3, 6, nc=True), 4)))
+        return out
+    return build
+
+
+def _softmax_special():
+    return reduction_special(dict(dim=1), dict(dim=0))
+
+
+_NN_SPECIAL = {
+    "softmax": dict(special=_softmax_special()),
+    "log_softmax": dict(special=_softmax_special()),
+    "softmin": dict(special=_softmax_special()),
+    "max_pool1d": dict(special=_sp(_max_pool1d_special)),
+    "max_pool2d": dict(special=_sp(_max_pool2d_special)),
+    "adaptive_max_pool1d": dict(special=_sp(_adaptive_max_special(False))),
+    "adaptive_max_pool2d": dict(special=_sp(_adaptive_max_special(True))),
+    "avg_pool1d": dict(special=_sp(_avg_special(1))),
+    "avg_pool2d": dict(special=_sp(_avg_special(2))),
+    "adaptive_avg_pool1d": dict(special=_sp(_adaptive_avg_special(False))),
+    "adaptive_avg_pool2d": dict(special=_sp(_adaptive_avg_special(True))),
+    # zero-size batches and strided inputs
+    "conv3d": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 2, 3, 4, 4), t(2, 2, 2, 2, 2), t(2))),
+        Sample((t(1, 2, 3, 4, 4, nc=True), t(2, 2, 2, 2, 2)))])),
+    "conv_transpose1d": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 3, 5), t(3, 2, 3), t(2))), Sample((t(2, 3, 5, nc=True), t(3, 2, 3)))])),
+    "conv_transpose2d": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 3, 4, 4), t(3, 2, 3, 3), t(2)))])),
+    "group_norm": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 6, 3), 3, t(6), t(6))), Sample((t(2, 4, 4, nc=True), 2)),
+        Sample((m(_S3 * 2), 2))])),
+    "instance_norm": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(2, 3, 4, nc=True),)), Sample((m(_S3),))])),
+    "layer_norm": dict(special=_sp(lambda t, m, d, dev: [Sample((m(SPECIAL_MATRIX), (5,)))])),
+    "interpolate": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 2, 3, 4),), dict(scale_factor=2)),
+        Sample((t(1, 2, 3, 4, nc=True),), dict(size=(5, 6), mode="bilinear"))])),
+    "pixel_shuffle": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 8, 2, 3), 2)), Sample((t(1, 8, 2, 3, nc=True), 2))])),
+    # (no zero-size batch: PyTorch returns such an input unchanged, shape and all)
+    "pixel_unshuffle": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(1, 2, 4, 6, nc=True), 2))])),
+    "glu": dict(special=_sp(lambda t, m, d, dev: [Sample((t(0, 4),)),
+                                                  Sample((m(SPECIAL_MATRIX[:2]),), dict(dim=0))])),
+    "normalize": dict(special=_sp(lambda t, m, d, dev: [Sample((t(0, 3),)),
+                                                        Sample((m(SPECIAL_MATRIX),))])),
+    "cosine_similarity": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 3), t(0, 3))), Sample((t(4, 3, nc=True), t(4, 3)))])),
+    "pairwise_distance": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 3), t(0, 3))), Sample((t(4, 3, nc=True), t(4, 3))),
+        Sample((m(SPECIAL_MATRIX), t(4, 5)))])),
+    "prelu": dict(special=_sp(lambda t, m, d, dev: [
+        Sample((t(0, 3, 4), t(3))), Sample((t(2, 3, 4, nc=True), t(3))),
+        Sample((m(_S3), t(4)))])),
+    "unfold": dict(special=_sp(lambda t, m, d, dev: [Sample((t(1, 2, 4, 4, nc=True), 2))])),
+    "fold": dict(special=_sp(lambda t, m, d, dev: [Sample((t(2, 8, 9, nc=True), (4, 4), 2))])),
+    "logsigmoid": dict(special=unary_special()),
+    "tanhshrink": dict(special=unary_special()),
+    "softshrink": dict(special=unary_special(lambd=0.7)),
+    "hardshrink": dict(special=unary_special(lambd=0.7)),
+    "threshold": dict(special=unary_special(threshold=0.5, value=-2.0)),
+    "mse_loss": dict(special=binary_special(scalars=(), reduction="none")),
+    "l1_loss": dict(special=binary_special(scalars=(), reduction="none")),
+    "smooth_l1_loss": dict(special=binary_special(scalars=(), reduction="none")),
+    "huber_loss": dict(special=binary_special(scalars=(), reduction="none")),
+}
+for _info in OPS:
+    for _key, _value in _NN_SPECIAL.get(_info.id, {}).items():
+        setattr(_info, _key, _value)

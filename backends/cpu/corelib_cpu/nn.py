@@ -462,7 +462,7 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     (ufuncs on strided views are several times slower than on contiguous ones); then a running
     max over positions where a later candidate wins only if strictly greater (the first maximum
     wins), with the winning position blended in arithmetically (masked writes are slow). NaN
-    wins, at its first position, as in PyTorch."""
+    wins, at its last position in the window, as in PyTorch (`val > maxval || isnan(val)`)."""
     nsp = len(kernel_size)
     in_size = x.shape[-nsp:]
     out_size, extra = _pool_geometry(in_size, kernel_size, stride, padding, dilation, ceil_mode)
@@ -497,7 +497,8 @@ def max_pool_indices(x, kernel_size, stride, padding, dilation, ceil_mode):
     if x.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():
-            arg = np.where(nan, np.argmax(np.isnan(cands), axis=0).astype(small), arg)
+            last = len(positions) - 1 - np.argmax(np.isnan(cands[::-1]), axis=0)
+            arg = np.where(nan, last.astype(small), arg)
     start, offsets = _window_tables(tuple(in_size), tuple(out_size), tuple(kernel_size),
                                     tuple(stride), tuple(padding), tuple(dilation))
     return np.take(offsets, arg) + start
@@ -514,7 +515,12 @@ def adaptive_max_pool_indices(x, output_size):
     for cell in itertools.product(*(range(o) for o in output_size)):
         box = [bounds[d][c] for d, c in enumerate(cell)]
         region = x[(Ellipsis,) + tuple(slice(a, b) for a, b in box)]
-        best = region.reshape(lead + (-1,)).argmax(-1)
+        flat_region = region.reshape(lead + (_prod(region.shape[len(lead):]),))   # lead may be 0
+        best = flat_region.argmax(-1)
+        if x.dtype.kind == "f":   # NaN wins at its last position in the window (PyTorch)
+            isnan = np.isnan(flat_region)
+            last = flat_region.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1)
+            best = np.where(isnan.any(-1), last, best)
         local = np.unravel_index(best, tuple(b - a for a, b in box))
         flat = 0
         for d in range(nsp):

@@ -49,8 +49,9 @@ template <class T> __device__ __forceinline__ bool nan_(T) { return false; }
 __device__ __forceinline__ bool nan_(float v) { return isnan(v); }
 __device__ __forceinline__ bool nan_(double v) { return isnan(v); }
 
-// Max-pool update: the first maximum wins, and the first NaN wins over everything.
+// Max-pool update: the first maximum wins, and a NaN wins over everything; of several NaNs
+// the last one (PyTorch: `val > maxval || isnan(val)`, on CPU and CUDA).
 template <class V>
 __device__ __forceinline__ bool takes_max(V v, V best, i64 best_idx) {
-  return best_idx < 0 || v > best || (nan_(v) && !nan_(best));
+  return best_idx < 0 || v > best || nan_(v);
 }

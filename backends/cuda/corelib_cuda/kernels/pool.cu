@@ -24,7 +24,7 @@
       for (int d = 0; d < nsp; ++d) start[d] = start[d] * w.s[d] - w.p[d];                     \
       V best = V(0);                                                                           \
       i64 best_idx = -1;                                                                       \
-      for (i64 kpos = 0; kpos < K && !nan_(best); ++kpos) {                                    \
+      for (i64 kpos = 0; kpos < K; ++kpos) {                                                    \
         i64 kk = kpos, flat = 0, scale = 1, off = base;                                        \
         bool inside = true;                                                                    \
         for (int d = nsp - 1; d >= 0; --d) {                                                   \
@@ -68,7 +68,7 @@
       }                                                                                        \
       V best = V(0);                                                                           \
       i64 best_idx = -1;                                                                       \
-      for (i64 j = 0; j < count && !nan_(best); ++j) {                                         \
+      for (i64 j = 0; j < count; ++j) {                                                         \
         i64 r = j, flat = 0, scale = 1, off = base;                                            \
         for (int d = nsp - 1; d >= 0; --d) {                                                   \
           const i64 at = start[d] + r % size[d];                                               \
