@@ -111,6 +111,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim, "diff")
+    if n == 0:   # as PyTorch: a copy of input, prepend/append ignored
+        return _out(input.clone(), out, "diff")
     parts = []
     for extra in (prepend, input, append):
         if extra is None:

@@ -54,7 +54,11 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def vander(x, *, N=None):
     """Vandermonde matrix: columns x**0, x**1, ..., x**(N-1)."""
     from ._ops.creation import arange
-    n = x.shape[-1] if N is None else N
+    n = (x.shape[-1] if x.ndim else 0) if N is None else N
+    if n <= 1:
+        raise RuntimeError("linalg.vander(): N must be greater than 1.")
+    if x.ndim == 0:   # as PyTorch: a 0-d x is one point
+        x = x.reshape(1)
     return x.unsqueeze(-1) ** arange(n, device=x.device)
 
 

@@ -264,3 +264,18 @@ def test_norms_of_empty_batches_match_torch(torch):
         F.batch_norm(corelib.ones(3), None, None, training=True)
     with pytest.raises(IndexError):
         torch.nn.functional.batch_norm(torch.ones(3), None, None, training=True)
+
+
+def test_prelu_single_weight_keeps_input_shape(torch):
+    for shape in [(), (3,), (2, 3, 4)]:
+        x_np = _rand(*shape) if shape else np.array(-1.5)
+        x = corelib.tensor(x_np, requires_grad=True)
+        w = corelib.tensor([0.25], dtype=corelib.float64, requires_grad=True)
+        out = F.prelu(x, w)
+        expected = torch.nn.functional.prelu(torch.tensor(x_np), torch.tensor([0.25],
+                                                                            dtype=torch.float64))
+        assert tuple(out.shape) == tuple(expected.shape)
+        np.testing.assert_allclose(out.detach().numpy(), expected.numpy())
+        out.sum().backward()
+        assert tuple(w.grad.shape) == (1,)
+        np.testing.assert_allclose(w.grad.numpy(), [np.minimum(x_np, 0).sum()])

@@ -223,3 +223,24 @@ def test_matmul_gradients_of_empty_stack_times_matrix():
     c = T(3, 4, requires_grad=True)
     (T(2, 0, 3) @ c).sum().backward()   # stack with 0 rows: the right operand's grad is zero
     np.testing.assert_array_equal(c.grad.cpu().numpy(), np.zeros((3, 4)))
+
+
+def test_tensordot_size_one_dims_broadcast_and_vander_of_a_scalar():
+    """As PyTorch: a contracted dim of size 1 broadcasts against the other operand's (summed
+    out); linalg.vander of a 0-d x is one row; N <= 1 raises."""
+    a_np, b_np = rng.standard_normal((3, 1, 4)), rng.standard_normal((2, 5, 3))
+    got = corelib.tensordot(corelib.tensor(a_np), corelib.tensor(b_np), dims=([0, 1], [2, 0]))
+    expected = np.einsum("ixk,mni->kn", a_np, b_np.sum(0, keepdims=True))
+    np.testing.assert_allclose(got.cpu().numpy(), expected, rtol=1e-12)
+    np.testing.assert_array_equal(L.vander(corelib.tensor(2.0), N=3).cpu().numpy(),
+                                  [[1.0, 2.0, 4.0]])
+    with pytest.raises(RuntimeError, match="N must be greater than 1"):
+        L.vander(corelib.tensor([2.0, 3.0]), N=1)
+
+
+def test_diff_of_order_zero_is_a_copy():
+    x = T(4, 3, requires_grad=True)
+    y = corelib.diff(x, 0, 0, prepend=T(1, 3), append=T(2, 3))   # as PyTorch: both ignored
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), x.detach().cpu().numpy())
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.ones((4, 3)))

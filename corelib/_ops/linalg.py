@@ -419,7 +419,11 @@ def tensordot(a, b, dims=2, out=None):
     da = [wrap_dim(d, a.ndim, "tensordot") for d in da]
     db = [wrap_dim(d, b.ndim, "tensordot") for d in db]
     for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
+        if b.shape[j] == 1 and a.shape[i] != 1:   # as PyTorch: a size-1 dim broadcasts
+            a = _sum(a, i, keepdim=True)
+        elif a.shape[i] == 1 and b.shape[j] != 1:
+            b = _sum(b, j, keepdim=True)
+        elif a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[i]} in dim {i} and second has size {b.shape[j]} in "
                                f"dim {j}")

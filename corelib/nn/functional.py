@@ -646,6 +646,8 @@ def prelu(input, weight):
                                f"{c}.")
         if input.ndim >= 2:
             weight = reshape(weight, (c,) + (1,) * (input.ndim - 2))
+    elif weight.ndim > input.ndim:   # a single weight keeps the input's shape (0-d input too)
+        weight = reshape(weight, ())
     return where(input > 0, input, weight * input)
 
 
