@@ -55,11 +55,15 @@ def pytest_generate_tests(metafunc):
             reason="no backend installed"))])
 
 
+_MODULE_RNG_STATES = {}
+
+
 @pytest.fixture(autouse=True)
-def _seeded():
+def _seeded(request):
     """Every test starts from the same random state, whichever tests ran before it (-k, -x,
-    another order): corelib's default generators, NumPy's and Python's global ones, and
-    PyTorch's when it is imported. Tests that care about a stream seed it themselves too."""
+    another order): corelib's default generators, NumPy's and Python's global ones, PyTorch's
+    when it is imported, and each NumPy Generator held at the test module's top level (``RNG =
+    np.random.default_rng(0)``), put back to its state before the module's first test."""
     import random
     import sys
 
@@ -71,6 +75,12 @@ def _seeded():
     random.seed(0)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(0)
+    module = getattr(request, "module", None)
+    for name, value in list(vars(module).items()) if module is not None else ():
+        if isinstance(value, np.random.Generator):
+            state = _MODULE_RNG_STATES.setdefault((module.__name__, name),
+                                                  value.bit_generator.state)
+            value.bit_generator.state = state
 
 
 @pytest.fixture
