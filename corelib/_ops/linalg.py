@@ -1177,7 +1177,11 @@ def matrix_power(input, n):
                            f"they are {input.shape[-2] if input.ndim > 1 else 1} by "
                            f"{input.shape[-1] if input.ndim else 1} matrices")
     if n == 0:
-        return expand(_eye_as(input.shape[-1], input), tuple(input.shape)).clone()
+        out = expand(_eye_as(input.shape[-1], input), tuple(input.shape)).clone()
+        if input.requires_grad:   # in the graph with a zero gradient, as PyTorch's result
+            out = where(zeros(tuple(input.shape), dtype=_dtype.bool, device=input.device),
+                        input, out)
+        return out
     x = inv(input) if n < 0 else input
     n = -n if n < 0 else n
     result = None
