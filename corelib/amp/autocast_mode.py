@@ -9,6 +9,12 @@ put back. The wrappers read the per-device state, so a nested ``autocast(enabled
 tensor on another device type passes through unchanged. float64 tensors are never cast (as in
 PyTorch); casts are ordinary differentiable ``.to(dtype)`` ops, so gradients reach float32
 parameters in float32.
+
+Entering and leaving a region costs ~0.3 ms (re-binding ~150 names); calls outside any region
+cost nothing. The default dtype is PyTorch's (bfloat16 on cpu, float16 on cuda) where the
+device's backend stores it; corelib's NumPy CPU backend stores no bfloat16, so CPU regions
+default to float16 there, and an explicit dtype the backend cannot store is warned about and
+the region disabled (as PyTorch does for an unsupported autocast dtype).
 """
 from __future__ import annotations
 
@@ -22,7 +28,10 @@ from .._tensor import Tensor
 __all__ = ["autocast", "is_autocast_available", "is_autocast_enabled", "get_autocast_dtype",
            "custom_fwd", "custom_bwd"]
 
-# PyTorch's autocast op lists (aten/src/ATen/autocast_mode.cpp), by corelib namespace.
+# PyTorch's autocast op lists (aten/src/ATen/autocast_mode.cpp), by corelib namespace. The
+# recurrent layers' fused recurrence (rnn_sequence) is listed so that its inputs (the input
+# projection comes from linear) and its states agree: float32 on the CPU (PyTorch's CPU GRU and
+# cells return float32), the lower dtype on CUDA (as PyTorch's CUDA LSTM/GRU).
 _MATMULS = ["matmul", "mm", "bmm", "baddbmm", "addmm", "addbmm", "__matmul__", "__rmatmul__"]
 _CONVS = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
           "conv_transpose3d"]
@@ -43,13 +52,14 @@ _LISTS = {
                                           "max_unpool3d", "grid_sample"],
                  "linalg": ["cond", "matrix_rank", "solve", "cholesky", "svdvals", "eigvalsh",
                             "inv", "householder_product", "tensorinv", "tensorsolve", "qr",
-                            "cholesky_ex", "svd", "eigh", "lstsq", "inv_ex"]},
+                            "cholesky_ex", "svd", "eigh", "lstsq", "inv_ex"],
+                 "rnn": ["rnn_sequence"]},
     },
     "cuda": {
         "lower": {"corelib": _MATMULS + _CONVS + ["prelu", "addmv", "addr", "einsum", "mv",
                                                   "chain_matmul"],
                   "functional": ["linear", "prelu", "scaled_dot_product_attention"] + _CONVS,
-                  "linalg": ["vecdot", "multi_dot"]},
+                  "linalg": ["vecdot", "multi_dot"], "rnn": ["rnn_sequence"]},
         "fp32": {"corelib": ["acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10",
                              "log2", "log1p", "reciprocal", "rsqrt", "sinh", "tan", "pow",
                              "dist", "cdist", "renorm", "logsumexp", "prod", "softmax",
@@ -61,7 +71,23 @@ _LISTS = {
         "banned": {"functional": ["binary_cross_entropy"]},
     },
 }
-_DEFAULT_DTYPE = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16}
+_DEFAULT_DTYPE = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16}   # PyTorch's defaults
+
+
+def _stores(device_type, dtype):
+    """Whether the device's backend stores ``dtype`` (True when no backend is installed)."""
+    from ..dispatch import BackendNotFoundError, registry
+    try:
+        return dtype.name in registry.backend(device_type).dtypes
+    except BackendNotFoundError:
+        return True
+
+
+def _default_dtype(device_type):
+    """PyTorch's default autocast dtype, or float16 where the backend does not store it
+    (corelib's NumPy CPU backend has no bfloat16: its CPU autocast runs in float16)."""
+    dtype = _DEFAULT_DTYPE[device_type]
+    return dtype if _stores(device_type, dtype) else _dtype.float16
 _SUPPORTED = {"cpu": (_dtype.bfloat16, _dtype.float16), "cuda": (_dtype.float16, _dtype.bfloat16)}
 _STATE: dict = {}       # device type -> autocast dtype while enabled (absent: not enabled)
 _INSTALLED: list = []   # (owner, name, original) while wrappers are in place
@@ -91,7 +117,7 @@ def get_autocast_dtype(device_type):
     """
     if device_type not in _LISTS:
         raise RuntimeError(f"unsupported autocast device_type '{device_type}'")
-    return _STATE.get(device_type, _DEFAULT_DTYPE[device_type])
+    return _STATE.get(device_type) or _default_dtype(device_type)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,8 +175,9 @@ _ACTIVE: dict = {}      # device type -> {original function: "lower" | "fp32" | 
 def _namespaces():
     import corelib
     from corelib import linalg
+    from corelib._ops import rnn
     from corelib.nn import functional
-    return {"corelib": corelib, "functional": functional, "linalg": linalg}
+    return {"corelib": corelib, "functional": functional, "linalg": linalg, "rnn": rnn}
 
 
 def _policies(device_type):
@@ -225,7 +252,7 @@ class autocast:
         from .._device import device as _device
         _device(device_type)   # RuntimeError for an invalid device string, as PyTorch
         self.device = device_type
-        self.fast_dtype = _DEFAULT_DTYPE.get(device_type) if dtype is None else dtype
+        self.fast_dtype = dtype
         self._enabled = bool(enabled)
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
         if not is_autocast_available(device_type):
@@ -234,11 +261,18 @@ class autocast:
                               f"is not available for it. Disabling autocast.")
             self._enabled = False
             return
+        if dtype is None:
+            self.fast_dtype = _default_dtype(device_type)
         if self._enabled and self.fast_dtype not in _SUPPORTED[device_type]:
             names = ", ".join(f"corelib.{d.name}" for d in _SUPPORTED[device_type])
             warnings.warn(f"In {device_type.upper()} autocast, but the target dtype is not "
                           f"supported. Disabling autocast.\n{device_type.upper()} Autocast only "
                           f"supports dtypes of {names} currently.")
+            self._enabled = False
+        elif self._enabled and not _stores(device_type, self.fast_dtype):
+            warnings.warn(f"In {device_type.upper()} autocast, but the backend of device "
+                          f"'{device_type}' does not store {self.fast_dtype}. Disabling "
+                          f"autocast.")
             self._enabled = False
 
     def __enter__(self):
