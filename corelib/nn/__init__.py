@@ -8,5 +8,7 @@ from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .modules.module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
+from ._functional_db import LinearCrossEntropyOptions  # noqa: F401
 
-__all__ = ["functional", "init", "utils", "parallel", "Parameter", *_modules_all]
+__all__ = ["functional", "init", "utils", "parallel", "Parameter", "LinearCrossEntropyOptions",
+           *_modules_all]

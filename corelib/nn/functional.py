@@ -1350,6 +1350,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 from ._functional_extra import *  # noqa: E402,F401,F403  (more composites, same namespace)
+from ._functional_db import *  # noqa: E402,F401,F403  (multi_head_attention_forward, ...)
 
 
 def __dir__():

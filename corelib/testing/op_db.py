@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import math
 import signal
@@ -214,6 +215,13 @@ def _to_corelib(obj, memo):
         return type(obj)(conv) if type(obj) in (list, tuple) else tuple(conv)
     if isinstance(obj, dict):
         return {k: _to_corelib(v, memo) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # an options record of torch.nn (LinearCrossEntropyOptions): corelib.nn's of that name
+        cls = getattr(corelib.nn, type(obj).__name__, None)
+        if cls is None or not type(obj).__module__.startswith("torch.nn"):
+            raise Unsupported(type(obj).__name__)
+        return cls(**{f.name: _to_corelib(getattr(obj, f.name), memo)
+                      for f in dataclasses.fields(obj)})
     if obj is None or isinstance(obj, (bool, int, float, str, slice, type(Ellipsis))):
         return obj
     if isinstance(obj, complex):

@@ -355,8 +355,7 @@ class MultiheadAttention(Module):
             separate = {"use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
                         "k_proj_weight": self.k_proj_weight,
                         "v_proj_weight": self.v_proj_weight}
-        mha_forward = getattr(F, "multi_head_attention_forward", _multi_head_attention_forward)
-        attn_output, attn_weights = mha_forward(
+        attn_output, attn_weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,
@@ -366,108 +365,3 @@ class MultiheadAttention(Module):
             return attn_output.transpose(1, 0), attn_weights
         return attn_output, attn_weights
 
-
-def _float_mask(mask, dtype):
-    """A boolean mask (True = masked) as an additive float mask; float masks pass through."""
-    if mask is None or mask.dtype.is_floating_point:
-        return mask
-    return corelib.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(
-        mask, float("-inf"))
-
-
-def _multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
-                                  in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
-                                  dropout_p, out_proj_weight, out_proj_bias, training=True,
-                                  key_padding_mask=None, need_weights=True, attn_mask=None,
-                                  use_separate_proj_weight=False, q_proj_weight=None,
-                                  k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                  static_v=None, average_attn_weights=True, is_causal=False):
-    """torch.nn.functional.multi_head_attention_forward, as a composite of frontend ops
-    (used when corelib.nn.functional does not provide it). Inputs are (L, N, E) or (L, E)."""
-    is_batched = query.dim() == 3
-    if not is_batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
-    if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
-                             f"got {embed_dim}")
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
-                           "Transformer module method `generate_square_subsequent_mask` to "
-                           "create this mask.")
-    # PyTorch's fast path: without weights to return, one fused attention op, with the causal
-    # hint in place of the mask when no padding mask has to be merged in
-    fused_causal = is_causal and key_padding_mask is None and not need_weights
-    if fused_causal:
-        attn_mask = None
-    key_padding_mask = _float_mask(key_padding_mask, query.dtype)
-    attn_mask = _float_mask(attn_mask, query.dtype)
-    if use_separate_proj_weight:
-        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
-    else:
-        w_q, w_k, w_v = in_proj_weight.chunk(3)
-    b_q = b_k = b_v = None
-    if in_proj_bias is not None:
-        b_q, b_k, b_v = in_proj_bias.chunk(3)
-    q = F.linear(query, w_q, b_q)
-    k = F.linear(key, w_k, b_k)
-    v = F.linear(value, w_v, b_v)
-    if attn_mask is not None and attn_mask.dim() == 2:
-        attn_mask = attn_mask.unsqueeze(0)
-    if bias_k is not None and bias_v is not None:
-        k = corelib.cat([k, bias_k.expand(1, bsz, embed_dim)])
-        v = corelib.cat([v, bias_v.expand(1, bsz, embed_dim)])
-        if attn_mask is not None:
-            attn_mask = F.pad(attn_mask, (0, 1))
-        if key_padding_mask is not None:
-            key_padding_mask = F.pad(key_padding_mask, (0, 1))
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    if add_zero_attn:
-        zeros = corelib.zeros((bsz * num_heads, 1, head_dim), dtype=q.dtype, device=q.device)
-        k = corelib.cat([k, zeros], dim=1)
-        v = corelib.cat([v, zeros], dim=1)
-        if attn_mask is not None:
-            attn_mask = F.pad(attn_mask, (0, 1))
-        if key_padding_mask is not None:
-            key_padding_mask = F.pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
-    if key_padding_mask is not None:
-        key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(
-            bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
-        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
-    if not need_weights:
-        if attn_mask is not None:
-            attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
-                attn_mask.reshape(bsz, num_heads, -1, src_len)
-        out = F.scaled_dot_product_attention(
-            q.reshape(bsz, num_heads, tgt_len, head_dim),
-            k.reshape(bsz, num_heads, src_len, head_dim),
-            v.reshape(bsz, num_heads, src_len, head_dim), attn_mask,
-            dropout_p if training else 0.0, is_causal=fused_causal)
-        out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
-        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
-        return (out if is_batched else out.squeeze(1)), None
-    scores = corelib.bmm(q * (1.0 / head_dim) ** 0.5, k.transpose(-2, -1))
-    if attn_mask is not None:
-        scores = scores + attn_mask
-    weights = F.softmax(scores, dim=-1)
-    if training and dropout_p > 0.0:
-        weights = F.dropout(weights, p=dropout_p)
-    out = corelib.bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
-    if not is_batched:
-        out = out.squeeze(1)
-    if not need_weights:
-        return out, None
-    weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
-    if average_attn_weights:
-        weights = weights.mean(dim=1)
-    return out, (weights.squeeze(0) if not is_batched else weights)
