@@ -500,11 +500,14 @@ def test_thread_and_precision_settings(torch):
     finally:
         corelib.set_num_threads(old)
     assert corelib.get_float32_matmul_precision() == "highest"
-    corelib.set_float32_matmul_precision("high")
-    assert corelib.get_float32_matmul_precision() == "high"
-    corelib.set_float32_matmul_precision("highest")
+    try:
+        corelib.set_float32_matmul_precision("high")
+        assert corelib.get_float32_matmul_precision() == "high"
+    finally:   # a failure here must not leave "high" to the tests that run after
+        corelib.set_float32_matmul_precision("highest")
     with pytest.raises(RuntimeError, match="Invalid precision"):
         corelib.set_float32_matmul_precision("low")
+    assert corelib.get_float32_matmul_precision() == "highest"
 
 
 @pytest.mark.parametrize("shape,wrap", [((3, 3), False), ((7, 3), True), ((7, 3), False),
