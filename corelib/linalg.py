@@ -10,14 +10,15 @@ from ._ops import reduction as _reduction
 from ._ops.linalg import (LinAlgError, matmul, inv, solve, eigh, eigvalsh, svdvals, pinv,
                           lstsq, matrix_rank, multi_dot)
 from ._ops.linalg import (solve_triangular, solve_ex, cholesky_ex, lu_factor, lu_factor_ex,
-                          householder_product, tensorinv, tensorsolve, cond, matrix_exp)
+                          householder_product, tensorinv, tensorsolve, cond, matrix_exp,
+                          ldl_factor, ldl_factor_ex, ldl_solve)
 
 __all__ = ["LinAlgError", "matmul", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky",
            "qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "lstsq", "matrix_power",
            "matrix_rank", "multi_dot", "cross", "vecdot", "norm", "vector_norm", "matrix_norm",
            "diagonal", "tensordot", "vander", "solve_triangular", "solve_ex", "cholesky_ex",
            "lu", "lu_factor", "lu_factor_ex", "lu_solve", "householder_product", "tensorinv",
-           "tensorsolve", "cond", "matrix_exp"]
+           "tensorsolve", "cond", "matrix_exp", "ldl_factor", "ldl_factor_ex", "ldl_solve"]
 
 det = _la.det_
 slogdet = _la.slogdet_linalg

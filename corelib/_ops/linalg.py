@@ -1900,3 +1900,80 @@ def matrix_exp(input):
     for _ in range(s):
         R = R @ R
     return R
+
+
+# ---------------------------------------------------------------------------------------------
+# LDL^T (Bunch-Kaufman): LAPACK's sytrf / sytrs storage; not differentiable, as in torch
+ldl_factor_result = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+ldl_factor_ex_result = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+
+
+def _ldl_factor_vjp(grads, outs, A, hermitian):
+    raise RuntimeError("the derivative for 'linalg_ldl_factor_ex' is not implemented.")
+
+
+def _ldl_factor_rule(A, **params):
+    from ..contract import Meta
+    batch = tuple(A.shape[:-2])
+    return Meta(A.shape, A.dtype), Meta(batch + (A.shape[-1],), "int32"), Meta(batch, "int32")
+
+
+_ldl_factor_run = _decomposition(
+    "linalg_ldl_factor", _ldl_factor_vjp, "(Array A, *, bool hermitian) -> (Array, Array, Array)",
+    _ldl_factor_rule,
+    "sytrf (lower): L D L^T with Bunch-Kaufman pivoting, packed (upper triangle zero), 1-based "
+    "int32 pivots (negative pairs mark 2x2 blocks of D), int32 info (D singular: > 0)",
+    out_dtypes=(None, _dtype.int32, _dtype.int32))
+
+
+def _ldl_solve_rule(LD, pivots, B, **params):
+    from ..contract import Meta
+    batch = R.broadcast_shape(tuple(LD.shape[:-2]), tuple(pivots.shape[:-1]), tuple(B.shape[:-2]))
+    return Meta(batch + tuple(B.shape[-2:]), B.dtype)
+
+
+_ldl_solve = Op("linalg_ldl_solve", None,
+                sig="(Array LD, Array pivots, Array B, *, bool hermitian) -> Array",
+                rule=_ldl_solve_rule,
+                doc="sytrs: X with A X = B from sytrf's packed factors and pivots")
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """linalg.ldl_factor_ex(A, *, hermitian=False, check_errors=False): (LD, pivots, info),
+    LAPACK's Bunch-Kaufman LDL^T factorization of a symmetric matrix (lower triangle read)."""
+    op = "torch.linalg.ldl_factor_ex"
+    _check_matrix(A, "linalg.ldl_factor_ex")
+    LD, pivots, info = _ldl_factor_run({"hermitian": bool(hermitian)}, A)
+    if check_errors and info.numel() and bool((info > 0).any()):
+        raise LinAlgError(f"{op}: The factorization could not be completed because the input "
+                          f"is singular.")
+    return ldl_factor_ex_result(LD, pivots, info)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """linalg.ldl_factor(A, *, hermitian=False): (LD, pivots), the Bunch-Kaufman LDL^T
+    factorization of a symmetric matrix; a singular D is an error."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    if info.numel() and bool((info > 0).any()):
+        raise LinAlgError("torch.linalg.ldl_factor: The factorization could not be completed "
+                          "because the input is singular.")
+    return ldl_factor_result(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """linalg.ldl_solve(LD, pivots, B, *, hermitian=False): X with A X = B from ldl_factor's
+    (LD, pivots)."""
+    op = "torch.linalg.ldl_solve"
+    _check_matrix(LD, "linalg.ldl_solve", name="LD")
+    _tensor_arg(pivots, op, "pivots")
+    _tensor_arg(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    if pivots.dtype is not _dtype.int32:
+        raise RuntimeError(f"{op}: Expected pivots to be integers. Got {pivots.dtype}")
+    if pivots.shape[-1] != LD.shape[-1] or B.shape[-2] != LD.shape[-1]:
+        raise RuntimeError(f"{op}: Incompatible shapes of LD ({list(LD.shape)}), pivots "
+                           f"({list(pivots.shape)}) and B ({list(B.shape)})")
+    _check_same_dtype(LD, B, op)
+    result = call(_ldl_solve, (LD, pivots, B), B.dtype, {"hermitian": bool(hermitian)})
+    return result if out is None else write_out(result, out, "linalg.ldl_solve")
