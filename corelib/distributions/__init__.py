@@ -33,3 +33,32 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "PowerTransform", "SigmoidTransform", "SoftplusTransform", "TanhTransform",
            "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
            "register_kl", "transforms"]
+
+
+def _alias_modules():
+    """PyTorch's per-distribution module paths (``corelib.distributions.normal.Normal``, ...)
+    as small modules naming the classes above."""
+    import sys
+    import types
+    paths = {"normal": ["Normal"], "uniform": ["Uniform"], "exponential": ["Exponential"],
+             "laplace": ["Laplace"], "gamma": ["Gamma"], "chi2": ["Chi2"], "beta": ["Beta"],
+             "dirichlet": ["Dirichlet"], "exp_family": ["ExponentialFamily"],
+             "bernoulli": ["Bernoulli"], "categorical": ["Categorical"],
+             "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
+             "poisson": ["Poisson"], "binomial": ["Binomial"], "log_normal": ["LogNormal"],
+             "independent": ["Independent"], "mixture_same_family": ["MixtureSameFamily"],
+             "transformed_distribution": ["TransformedDistribution"]}
+    package = sys.modules[__name__]
+    for path, names in paths.items():
+        module = types.ModuleType(f"{__name__}.{path}",
+                                  f"PyTorch's torch.distributions.{path} path: "
+                                  f"{', '.join(names)}.")
+        module.__all__ = list(names)
+        for name in names:
+            setattr(module, name, getattr(package, name))
+        sys.modules[module.__name__] = module
+        setattr(package, path, module)
+
+
+_alias_modules()
+del _alias_modules

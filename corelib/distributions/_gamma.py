@@ -81,3 +81,25 @@ def standard_gamma(alpha):
         dxda = _dx_dalpha(x, alpha)
         return x + (alpha - alpha.detach()) * dxda
     return x
+
+
+def regularized_gamma_p(a, x):
+    """P(a, x), the regularized lower incomplete gamma function (the Gamma(a, 1) CDF at x),
+    differentiable in both: the series sum_n exp(-x + (a + n) log x - lgamma(a + n + 1)) over
+    the window of terms around its peak (as in _dx_dalpha), in the inputs' dtype."""
+    a, x = corelib.broadcast_tensors(a, x)
+    positive = x > 0
+    xs = corelib.where(positive, x, 1.0)
+    xd = xs.detach()
+    xmax = float(xd.max().item()) if xd.numel() else 0.0
+    n_terms = int(16 * math.sqrt(max(xmax, 0.0)) + 30)
+    n0 = (xd - a.detach() - 8 * corelib.sqrt(xd) - 8).clamp(min=0).floor()
+    k = corelib.arange(n_terms, dtype=x.dtype, device=x.device)
+    xe, ae, ne = xs.unsqueeze(-1), a.unsqueeze(-1), n0.unsqueeze(-1)
+    base = ae + ne + 1
+    steps = base + k[:-1]
+    zero = corelib.zeros(tuple(xs.shape) + (1,), dtype=x.dtype, device=x.device)
+    lgam = corelib.lgamma(base) + corelib.cat([zero, corelib.cumsum(corelib.log(steps), -1)],
+                                              -1)
+    p = corelib.exp(-xe + (ae + ne + k) * corelib.log(xe) - lgam).sum(-1)
+    return corelib.where(positive, p.clamp(max=1.0), 0.0)

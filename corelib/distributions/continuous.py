@@ -9,7 +9,7 @@ import corelib
 from corelib import Size
 
 from . import constraints
-from ._gamma import standard_gamma
+from ._gamma import regularized_gamma_p, standard_gamma
 from .distribution import Distribution
 from .utils import _standard_normal, broadcast_all
 
@@ -457,6 +457,15 @@ class Gamma(ExponentialFamily):
         return (corelib.special.xlogy(self.concentration, self.rate) +
                 corelib.special.xlogy(self.concentration - 1, value) -
                 self.rate * value - corelib.lgamma(self.concentration))
+
+    def cdf(self, value):
+        """cdf(value) -> Tensor
+
+        ``P(concentration, rate * value)``, the regularized lower incomplete gamma function.
+        """
+        if self._validate_args:
+            self._validate_sample(value)
+        return regularized_gamma_p(self.concentration, self.rate * value)
 
     def entropy(self):
         """entropy() -> Tensor
