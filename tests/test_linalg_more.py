@@ -260,3 +260,33 @@ def test_tensor_tolerances_of_pinv_and_matrix_rank():
         np.testing.assert_allclose(N(P)[i], np.linalg.pinv(A[i], rcond=rtol[i]), atol=1e-8)
     X = corelib.tensor(rng.standard_normal((2, 3, 3)), requires_grad=True)
     assert gradcheck(lambda x: L.pinv(x, atol=corelib.tensor([1e-9, 1e-9])), (X,))
+
+
+def test_ldl_factor_and_solve():
+    a = rng.standard_normal((3, 5, 5))
+    a = a + a.swapaxes(-1, -2)
+    a[..., range(5), range(5)] *= 0.01   # small diagonals: 2x2 pivot blocks
+    LD, piv = L.ldl_factor(corelib.tensor(a))
+    assert piv.dtype is corelib.int32 and (N(piv) < 0).any()
+    np.testing.assert_array_equal(np.triu(N(LD), 1), 0)
+    B = rng.standard_normal((3, 5, 2))
+    X = L.ldl_solve(LD, piv, corelib.tensor(B))
+    np.testing.assert_allclose(a @ N(X), B, atol=1e-10)
+    LD2, piv2, info = L.ldl_factor_ex(corelib.tensor(a))
+    assert N(info).tolist() == [0, 0, 0]
+    lapack = pytest.importorskip("scipy.linalg.lapack")
+    for i in range(3):   # LAPACK's sytrf storage (lower) is the spec
+        lu, ipiv, _ = lapack.dsytrf(a[i], lower=1)
+        np.testing.assert_allclose(N(LD)[i], np.tril(lu), atol=1e-12)
+        np.testing.assert_array_equal(N(piv)[i], ipiv)
+
+
+def test_bad_input_names_the_op():
+    with pytest.raises(RuntimeError, match="linalg.solve_triangular.*Incompatible shapes"):
+        L.solve_triangular(T(3, 3), T(4, 1), upper=True)
+    with pytest.raises(RuntimeError, match="householder_product"):
+        L.householder_product(T(3, 4), T(2))
+    with pytest.raises(RuntimeError, match="lu_unpack.*int32"):
+        corelib.lu_unpack(T(3, 3), corelib.ones(3, dtype=corelib.int64))
+    with pytest.raises(RuntimeError, match="tensorinv"):
+        L.tensorinv(T(2, 3, 4), ind=1)

@@ -1815,12 +1815,13 @@ def tensorinv(A, ind=2, *, out=None):
     identity; A.shape[ind:] + A.shape[:ind] is the result's shape."""
     _tensor_arg(A, "linalg.tensorinv", "A")
     if ind <= 0:
-        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', "
+                           f"but got {ind}")
     rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
     p, q = _prod(rows), _prod(cols)
     if p != q:
-        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
-                           f"== prod(self.shape[:ind]), but got {q} != {p}")
+        raise RuntimeError(f"linalg.tensorinv: Expected self to satisfy the requirement "
+                           f"prod(self.shape[ind:]) == prod(self.shape[:ind]), but got {q} != {p}")
     result = reshape(inv(reshape(A, (p, q))), cols + rows)
     return result if out is None else write_out(result, out, "linalg.tensorinv")
 
@@ -1836,7 +1837,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
     x_shape = tuple(A.shape[B.ndim:])
     p, q = _prod(B.shape), _prod(x_shape)
     if _prod(A.shape[:B.ndim]) != p or p != q:
-        raise RuntimeError(f"Expected self to satisfy the requirement "
+        raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement "
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
                            f"but got {q} != {p}")
     result = reshape(solve(reshape(A, (p, q)), reshape(B, (p,))), x_shape)
