@@ -149,6 +149,29 @@ def test_recurrent_layers_run_and_train():
                    for p in layer.parameters())
 
 
+def test_thread_local():
+    import threading
+    x = corelib.randn(3, 3)
+    seen = {}
+    inside, done = threading.Event(), threading.Event()
+
+    def other():
+        inside.wait()
+        seen["other"] = (x @ x).dtype          # main thread is in a region: not this one
+        with corelib.autocast("cpu", dtype=corelib.float16):
+            seen["own"] = (x @ x).dtype
+        done.set()
+    t = threading.Thread(target=other)
+    t.start()
+    with corelib.autocast("cpu", dtype=corelib.float16):
+        inside.set()
+        done.wait(30)
+        assert (x @ x).dtype is corelib.float16    # the other thread's exit left ours on
+    t.join()
+    assert seen == {"other": corelib.float32, "own": corelib.float16}
+    assert (x @ x).dtype is corelib.float32 and corelib.matmul.__module__ != __name__
+
+
 def test_region_of_another_device_leaves_tensors_alone():
     x = corelib.randn(3, 3)
     with corelib.autocast("cuda"):

@@ -5,8 +5,9 @@ frontend functions on the cast lists (found by name in corelib, corelib.nn.funct
 corelib.linalg) are replaced, wherever they are bound (the corelib modules' globals, so internal
 callers such as einsum's matmul are covered too, and Tensor methods), by wrappers that cast
 their floating arguments; when the outermost region ends the original function objects are
-put back. The wrappers read the per-device state, so a nested ``autocast(enabled=False)`` or a
-tensor on another device type passes through unchanged. float64 tensors are never cast (as in
+put back. The wrappers read the calling thread's per-device state (autocast is thread-local, as
+in PyTorch), so another thread, a nested ``autocast(enabled=False)`` or a tensor on another
+device type passes through unchanged. float64 tensors are never cast (as in
 PyTorch); casts are ordinary differentiable ``.to(dtype)`` ops, so gradients reach float32
 parameters in float32.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import warnings
 
 from .. import _dtype
@@ -89,7 +91,29 @@ def _default_dtype(device_type):
     dtype = _DEFAULT_DTYPE[device_type]
     return dtype if _stores(device_type, dtype) else _dtype.float16
 _SUPPORTED = {"cpu": (_dtype.bfloat16, _dtype.float16), "cuda": (_dtype.float16, _dtype.bfloat16)}
-_STATE: dict = {}       # device type -> autocast dtype while enabled (absent: not enabled)
+_LOCAL = threading.local()   # .state: this thread's {device type: autocast dtype} (enabled)
+_NO_STATE: dict = {}
+_COUNTS: dict = {}      # device type -> how many threads have it enabled (wrappers installed)
+_LOCK = threading.RLock()
+
+
+def _state():
+    """This thread's {device type: dtype} of enabled regions (autocast is thread-local)."""
+    return getattr(_LOCAL, "state", _NO_STATE)
+
+
+def _set(device, dtype):
+    """Enable (dtype) or disable (None) autocast for ``device`` in this thread."""
+    with _LOCK:
+        state = _LOCAL.__dict__.setdefault("state", {})
+        before = device in state
+        if dtype is None:
+            state.pop(device, None)
+        else:
+            state[device] = dtype
+        if before != (dtype is not None):
+            _COUNTS[device] = _COUNTS.get(device, 0) + (-1 if before else 1)
+        _sync()
 _INSTALLED: list = []   # (owner, name, original) while wrappers are in place
 _PLAN: dict = {}        # cached: where each listed function is bound
 
@@ -107,7 +131,7 @@ def is_autocast_enabled(device_type="cuda"):
 
     Whether an enabled autocast region for ``device_type`` is active.
     """
-    return device_type in _STATE
+    return device_type in _state()
 
 
 def get_autocast_dtype(device_type):
@@ -117,7 +141,7 @@ def get_autocast_dtype(device_type):
     """
     if device_type not in _LISTS:
         raise RuntimeError(f"unsupported autocast device_type '{device_type}'")
-    return _STATE.get(device_type) or _default_dtype(device_type)
+    return _state().get(device_type) or _default_dtype(device_type)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +173,7 @@ def _first_device_type(args, kwargs):
 def _wrap(fn, name):
     def wrapper(*args, **kwargs):
         device = _first_device_type(args, kwargs)
-        lower = _STATE.get(device)
+        lower = getattr(_LOCAL, "state", _NO_STATE).get(device)
         policy = None if lower is None else _ACTIVE[device].get(fn)
         if policy is None:
             return fn(*args, **kwargs)
@@ -224,7 +248,7 @@ _INSTALLED_FOR = [frozenset()]
 
 def _sync():
     """Install exactly the wrappers the enabled regions need (none outside every region)."""
-    devices = frozenset(_STATE)
+    devices = frozenset(d for d, n in _COUNTS.items() if n > 0)
     if devices == _INSTALLED_FOR[0]:
         return
     while _INSTALLED:
@@ -276,21 +300,12 @@ class autocast:
             self._enabled = False
 
     def __enter__(self):
-        self._prev = _STATE.get(self.device, None)
-        self._had = self.device in _STATE
-        if self._enabled:
-            _STATE[self.device] = self.fast_dtype
-        else:
-            _STATE.pop(self.device, None)
-        _sync()
+        self._prev = _state().get(self.device)
+        _set(self.device, self.fast_dtype if self._enabled else None)
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
-        if self._had:
-            _STATE[self.device] = self._prev
-        else:
-            _STATE.pop(self.device, None)
-        _sync()
+        _set(self.device, self._prev)
         return False
 
     def __call__(self, func):
