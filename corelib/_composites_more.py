@@ -236,7 +236,7 @@ def renorm(input, p, dim, maxnorm):
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     d = wrap_dim(dim, input.ndim, "renorm")
     others = tuple(i for i in range(input.ndim) if i != d)
-    norm = vector_norm(input, p, others, keepdim=True).detach()
+    norm = vector_norm(input, p, others, keepdim=True)   # differentiated through, as PyTorch
     return input * where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
 
 

@@ -279,3 +279,11 @@ def test_prelu_single_weight_keeps_input_shape(torch):
         out.sum().backward()
         assert tuple(w.grad.shape) == (1,)
         np.testing.assert_allclose(w.grad.numpy(), [np.minimum(x_np, 0).sum()])
+
+
+def test_local_response_norm_of_an_empty_batch():
+    x = corelib.zeros(0, 3, 2, requires_grad=True)
+    out = F.local_response_norm(x, 2)
+    assert tuple(out.shape) == (0, 3, 2)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 2)

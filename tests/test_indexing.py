@@ -326,3 +326,17 @@ def test_flip_and_permute_take_dims_by_keyword(device):
         corelib.flip(x, 0, dims=(0,))
     with pytest.raises(TypeError, match="flip.*missing"):
         x.flip()
+
+
+def test_index_fill_value_gradient_counts_each_filled_position_once(device):
+    """As PyTorch: a repeated index fills a position once, so the value's gradient sums g
+    over the distinct filled positions."""
+    x = corelib.zeros(4, 5, dtype=corelib.float64, device=device, requires_grad=True)
+    v = corelib.tensor(2.0, dtype=corelib.float64, device=device, requires_grad=True)
+    idx = corelib.tensor([2, 1, 4, 2, 2, -1], device=device)
+    g_np = np.arange(20.0).reshape(4, 5)
+    (corelib.index_fill(x, 1, idx, v) * corelib.tensor(g_np, device=device)).sum().backward()
+    assert v.grad.item() == g_np[:, [1, 2, 4]].sum()
+    expected = g_np.copy()
+    expected[:, [1, 2, 4]] = 0
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), expected)

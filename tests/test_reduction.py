@@ -135,3 +135,32 @@ def test_unique_inverse_reconstructs_input():
     assert counts.numpy().sum() == a.size
     rows = corelib.unique(corelib.tensor(np.repeat(a[:2], 2, axis=0)), dim=0)
     assert rows.shape[0] == len({tuple(r) for r in a[:2]})
+
+
+def test_logcumsumexp_and_renorm_gradients_match_finite_differences():
+    """logcumsumexp's gradient stays accurate in float32 when the line spans a wide range
+    (PyTorch's log-space formula); renorm is differentiated through the norm, as PyTorch."""
+    rng = np.random.default_rng(3)
+    x_np = rng.uniform(-9, 9, (5, 6))
+    w_np = rng.standard_normal((5, 6))
+    for dim in (0, 1):
+        x = corelib.tensor(x_np.astype(np.float32), requires_grad=True)
+        (corelib.logcumsumexp(x, dim) * corelib.tensor(w_np.astype(np.float32))).sum().backward()
+        # exact gradient: d/dx_i sum_j w_j lse(x_0..x_j) = sum_{j>=i} w_j exp(x_i - lse_j)
+        xm = np.moveaxis(x_np, dim, 0)
+        wm = np.moveaxis(w_np, dim, 0)
+        lse = np.logaddexp.accumulate(xm, axis=0)
+        exact = np.stack([(wm[i:] * np.exp(xm[i] - lse[i:])).sum(0) for i in range(len(xm))])
+        np.testing.assert_allclose(x.grad.numpy(), np.moveaxis(exact, 0, dim), rtol=1e-4,
+                                   atol=1e-5)
+    x_np = rng.standard_normal((3, 4, 2))
+    x = corelib.tensor(x_np, requires_grad=True)
+    wr = rng.standard_normal((3, 4, 2))
+    f = lambda a: (corelib.renorm(a, 2, 1, 0.5) * corelib.tensor(wr)).sum()
+    f(x).backward()
+    eps, fd = 1e-6, np.zeros_like(x_np)
+    for idx in np.ndindex(*x_np.shape):
+        d = np.zeros_like(x_np)
+        d[idx] = eps
+        fd[idx] = (f(corelib.tensor(x_np + d)).item() - f(corelib.tensor(x_np - d)).item()) / (2 * eps)
+    np.testing.assert_allclose(x.grad.numpy(), fd, rtol=1e-6, atol=1e-8)

@@ -548,10 +548,9 @@ _index_copy = Op("index_copy", _copy_vjp, saves=((), (0, 2), ()),
 def _fill_vjp(g, out, x, index, value, dim):
     gx = call(_index_fill, (g, index, 0.0), g.dtype, {"dim": dim})
     gv = None
-    if isinstance(value, Tensor):
+    if isinstance(value, Tensor):   # each filled position once, however often it is indexed
         from .reduction import sum as _sum
-        gv = _sum(call(_index_select, (g, index), g.dtype, {"dim": dim,
-                                                             "shape": tuple(g.shape)}))
+        gv = _sum(g - gx)
     return gx, None, gv
 
 

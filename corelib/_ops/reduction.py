@@ -615,9 +615,18 @@ def _cumprod_vjp(g, out, x, dim):
 
 
 def _logcumsumexp_vjp(g, out, x, dim):
-    shift = amax(out, dim, keepdim=True).detach()
-    shift = where(abs(shift) == math.inf, 0.0, shift)
-    return (exp(x - shift) * _reverse_cumsum(g * exp(shift - out), dim),)
+    """PyTorch's formula: the positive and negative parts of g summed in log space,
+    exp(x_i + log sum_{j>=i} |g_j| exp(-out_j)), so no exponent over- or underflows."""
+    from .elementwise import log
+    from .shape import flip
+    lowest = _dtype.finfo(g.dtype).min
+
+    def reverse_lcse(t):
+        return flip(call(_logcumsumexp, (flip(t, (dim,)),), t.dtype, {"dim": dim}), (dim,))
+    log_abs = log(abs(g))
+    pos = exp(reverse_lcse(where(g > 0, log_abs, lowest) - out) + x)
+    neg = exp(reverse_lcse(where(g < 0, log_abs, lowest) - out) + x)
+    return (pos - neg,)
 
 
 _cumsum = Op("cumsum", lambda g, out, x, dim: (_reverse_cumsum(g, dim),), saves=None,

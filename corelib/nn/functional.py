@@ -873,6 +873,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     dim = input.ndim
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:   # as PyTorch
+        return input
     # channel-window sums via a 1-D average pool over padded channels
     pad_lo, pad_hi = size // 2, (size - 1) // 2
     n, c = input.shape[:2]
