@@ -454,3 +454,19 @@ def test_public_names_documented_and_listed():
     for module in (D, D.constraints, D.transforms, D.utils):
         assert not _undocumented(module), module.__name__
     assert "distributions" in dir(corelib)
+
+
+@pytest.mark.parametrize("package", ["distributions", "amp", "backends"])
+def test_frontend_only(package):
+    """Written on corelib's frontend API: no NumPy, CuPy or backend imports."""
+    import ast
+    import pathlib
+    root = pathlib.Path(corelib.__file__).parent / package
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            bad += [f"{path.name}: {n}" for n in names if n and n.split(".")[0] in
+                    ("numpy", "cupy", "scipy", "corelib_cpu", "corelib_cuda")]
+    assert not bad

@@ -6,24 +6,30 @@ import platform
 __all__ = ["get_cpu_capability"]
 
 
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
 def get_cpu_capability():
     """get_cpu_capability() -> str
 
-    The widest vector instruction set the CPU offers NumPy's kernels, in PyTorch's words:
-    "AVX512", "AVX2", "DEFAULT" (x86 without AVX2) or "NO AVX"; on other machines "DEFAULT".
+    The widest vector instruction set of the CPU, in PyTorch's words: "AVX512", "AVX2",
+    "DEFAULT" (x86 without AVX2, other machines, or when it cannot be read) or "NO AVX".
     """
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:   # NumPy < 2
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__ as features
-        except ImportError:
-            return "DEFAULT"
     if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
         return "DEFAULT"
-    if features.get("AVX512F") and features.get("AVX512BW") and features.get("AVX512VL") \
-            and features.get("AVX512DQ"):
+    flags = _cpu_flags()
+    if flags is None:
+        return "DEFAULT"
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
         return "AVX512"
-    if features.get("AVX2"):
+    if "avx2" in flags:
         return "AVX2"
-    return "DEFAULT" if features.get("AVX") else "NO AVX"
+    return "DEFAULT" if "avx" in flags else "NO AVX"
