@@ -123,6 +123,12 @@ def test_against_scipy_and_torch(torch, name):
         np.testing.assert_array_equal(_np(ours.enumerate_support()),
                                       theirs.enumerate_support().numpy())
     assert ours.has_rsample == theirs.has_rsample
+    shape = (2,) + tuple(ours.batch_shape)
+    ex, tex = ours.expand(shape), theirs.expand(shape)
+    assert type(ex) is type(ours) and tuple(ex.batch_shape) == shape
+    np.testing.assert_allclose(_np(ex.log_prob(x)), tex.log_prob(tx).numpy(), rtol=1e-10,
+                               atol=1e-12)
+    assert tuple(ex.sample((4,)).shape) == tuple(tex.sample((4,)).shape)
 
 
 def test_gamma_cdf(torch):
