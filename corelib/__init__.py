@@ -53,7 +53,7 @@ def numel(input):
 
 from . import cuda  # noqa: E402
 from . import amp  # noqa: E402  (torch.amp)
-from .amp import autocast  # noqa: E402
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from . import distributions  # noqa: E402  (torch.distributions)
 cuda.amp = amp._cuda_amp   # torch.cuda.amp's aliases
 from ._docstrings import fill as _fill_docstrings  # noqa: E402
