@@ -290,3 +290,18 @@ def test_bad_input_names_the_op():
         corelib.lu_unpack(T(3, 3), corelib.ones(3, dtype=corelib.int64))
     with pytest.raises(RuntimeError, match="tensorinv"):
         L.tensorinv(T(2, 3, 4), ind=1)
+
+
+def test_svd_lowrank_and_pca_lowrank_recover_a_low_rank_matrix():
+    corelib.manual_seed(0)
+    A = rng.standard_normal((2, 8, 3)) @ rng.standard_normal((3, 10))
+    U, S, V = corelib.svd_lowrank(corelib.tensor(A), q=4)
+    assert U.shape == (2, 8, 4) and S.shape == (2, 4) and V.shape == (2, 10, 4)
+    np.testing.assert_allclose(N(U) @ (N(S)[..., None] * N(V).swapaxes(-1, -2)), A, atol=1e-10)
+    np.testing.assert_allclose(N(S)[..., :3], np.linalg.svd(A, compute_uv=False)[..., :3],
+                               rtol=1e-10)
+    centered = A[0] - A[0].mean(0)
+    U, S, V = corelib.pca_lowrank(corelib.tensor(A[0]), q=3)
+    np.testing.assert_allclose(N(S), np.linalg.svd(centered, compute_uv=False)[:3], rtol=1e-10)
+    with pytest.raises(ValueError, match="q"):
+        corelib.pca_lowrank(corelib.tensor(A[0]), q=20)

@@ -34,7 +34,8 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
            "addmv", "addbmm", "baddbmm", "addr", "tensordot", "kron", "einsum", "chain_matmul",
            "inverse", "det", "logdet", "slogdet", "cholesky", "qr", "svd", "pinverse",
            "matrix_power", "cross", "lu", "lu_solve", "lu_unpack", "ormqr", "geqrf",
-           "triangular_solve", "cholesky_solve", "cholesky_inverse", "matrix_exp"]
+           "triangular_solve", "cholesky_solve", "cholesky_inverse", "matrix_exp",
+           "svd_lowrank", "pca_lowrank"]
 
 
 class LinAlgError(RuntimeError):
@@ -1978,3 +1979,56 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     _check_same_dtype(LD, B, op)
     result = call(_ldl_solve, (LD, pivots, B), B.dtype, {"hermitian": bool(hermitian)})
     return result if out is None else write_out(result, out, "linalg.ldl_solve")
+
+
+# ---------------------------------------------------------------------------------------------
+# randomized low-rank SVD / PCA (Halko, Martinsson & Tropp 2009), as torch's _lowrank module
+def _approximate_basis(A, q, niter, M):
+    from .creation import randn
+    R = randn(A.shape[-1], q, dtype=A.dtype, device=A.device)
+    X = A @ R if M is None else A @ R - M @ R
+    Q = qr_linalg(X).Q
+    for _ in range(niter):
+        X = A.mT @ Q if M is None else A.mT @ Q - M.mT @ Q
+        Q = qr_linalg(X).Q
+        X = A @ Q if M is None else A @ Q - M @ Q
+        Q = qr_linalg(X).Q
+    return Q
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """svd_lowrank(A, q=6, niter=2, M=None): (U, S, V), an approximate rank-q SVD of A - M
+    by a randomized range finder with niter power iterations (random: seeded by manual_seed)."""
+    _check_matrix(A, "svd_lowrank", square=False)
+    q = 6 if q is None else q
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = expand(M, tuple(A.shape))
+    if m < n:
+        A = A.mT
+        M = None if M is None else M.mT
+    Q = _approximate_basis(A, q, 2 if niter is None else niter, M)
+    B = Q.mT @ A if M is None else Q.mT @ A - Q.mT @ M
+    U, S, Vh = svd_linalg(B, full_matrices=False)
+    U, V = Q @ U, Vh.mT
+    if m < n:
+        U, V = V, U
+    return U, S, V
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """pca_lowrank(A, q=None, center=True, niter=2): (U, S, V), the principal components of A
+    (rows are samples; centered unless center=False) by svd_lowrank, q = min(6, m, n) default."""
+    from .reduction import mean
+    _check_matrix(A, "pca_lowrank", square=False)
+    m, n = A.shape[-2:]
+    if q is None:
+        q = builtins.min(6, m, n)
+    elif not (q >= 0 and q <= builtins.min(m, n)):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than "
+                         f"min(m, n)={builtins.min(m, n)}")
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if center:
+        A = A - mean(A, -2, keepdim=True)
+    return svd_lowrank(A, q, niter=niter)
