@@ -29,11 +29,12 @@ for _module in _ops.MODULES:
 del _module, _name
 from ._composites import *  # noqa: E402,F401,F403  (composites of the ops above)
 from ._composites_more import *  # noqa: E402,F401,F403
+from ._composites_db import *  # noqa: E402,F401,F403  (histogram, segment_reduce, ...)
 from ._copies import *  # noqa: E402,F401,F403  (the *_copy functions)
 from ._native_norms import *  # noqa: E402,F401,F403  (native_layer_norm, ...)
 from . import masked, signal  # noqa: E402  (torch.masked, torch.signal)
-from . import _aliases, _composites, _composites_more  # noqa: E402
-_aliases.install(globals(), _ops.MODULES + (_composites, _composites_more))  # axis= / keepdims= as PyTorch
+from . import _aliases, _composites, _composites_more, _composites_db  # noqa: E402
+_aliases.install(globals(), _ops.MODULES + (_composites, _composites_more, _composites_db))  # axis= / keepdims= as PyTorch
 from . import backends  # noqa: E402  (torch.backends flags)
 
 __version__ = "0.1.0"

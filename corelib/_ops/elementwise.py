@@ -283,6 +283,15 @@ def copy_(self, src, non_blocking=False):
         assign(self, to_device(src, self.device) if src.device is not self.device
                else src.clone())
         return self
+    if STATE.grad_enabled and self._requires_grad:
+        # a constant over a tensor with history: self's old values get a zero gradient
+        # (through an empty slice of self, whose sum is exactly 0 and saves no values)
+        from .creation import to_device
+        from .shape import broadcast_to
+        src = to_device(src, self.device) if src.device is not self.device else src
+        zero = self.reshape(-1)[:0].sum()
+        assign(self, cast(broadcast_to(src, self.shape), self.dtype) + zero)
+        return self
     from .shape import broadcast_to
     if src.shape != self.shape:
         src = broadcast_to(src, self.shape)

@@ -171,6 +171,12 @@ def _resolve_name(op):
             break
     if obj is not None and callable(obj) and not isinstance(obj, type):
         return (lambda x, a, k: obj(x, *a, **k)), "function"
+    public = getattr(op.op, "__name__", "")
+    if name.startswith("_") and not name.startswith("__") and \
+            getattr(op.op, "__module__", "") == "torch" and hasattr(corelib, public):
+        # a private entry name over a public torch function (_segment_reduce: segment_reduce)
+        fn = getattr(corelib, public)
+        return (lambda x, a, k: fn(x, *a, **k)), "function"
     if op.method_variant is not None or name.startswith("__"):
         attr = name.split(".")[-1]
         if hasattr(corelib.Tensor, attr):
