@@ -397,6 +397,7 @@ def test_validation_errors(torch):
          "Value is not broadcastable"),
         (lambda m, T: m.Exponential(T([1.0])).log_prob(T([-1.0])),
          "Expected value argument"),
+        (lambda m, T: m.Uniform(T([1.0]), T([0.0])), "Expected parameter low"),
         (lambda m, T: m.Independent(m.Normal(T([0.0]), T([1.0])), 2),
          "Expected reinterpreted_batch_ndims"),
         (lambda m, T: m.Dirichlet(T([1.0, 2.0])).log_prob(T([0.5, 0.6])),

@@ -131,20 +131,22 @@ class Normal(ExponentialFamily):
 class Uniform(Distribution):
     """Uniform(low, high, validate_args=None)
 
-    The uniform distribution on the half-open interval [low, high).
+    The uniform distribution on [low, high) (samples) with support checked as [low, high].
     """
 
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        """low < high: {"low": less_than(high), "high": greater_than(low)}."""
+        return {"low": constraints.less_than(self.high),
+                "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None):
         scalar = _shape_of(low, high)
         self.low, self.high = broadcast_all(low, high)
         super().__init__(scalar if scalar is not None else self.low.shape,
                          validate_args=validate_args)
-        if self._validate_args and not bool(corelib.lt(self.low, self.high).all().item()):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         """expand(batch_shape, _instance=None) -> Uniform
@@ -175,8 +177,8 @@ class Uniform(Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        """[low, high)."""
-        return constraints.half_open_interval(self.low, self.high)
+        """[low, high]."""
+        return constraints.interval(self.low, self.high)
 
     def rsample(self, sample_shape=Size()):
         """rsample(sample_shape=corelib.Size()) -> Tensor
