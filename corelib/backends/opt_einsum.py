@@ -13,10 +13,14 @@ from . import _flagmodule
 
 __all__ = ["is_available", "get_opt_einsum", "flags", "set_flags", "enabled", "strategy"]
 
-try:
-    import opt_einsum as _opt_einsum
-except ImportError:
-    _opt_einsum = None
+_FOUND = []   # whether opt_einsum is installed (looked up once, imported only when asked for)
+
+
+def _find():
+    if not _FOUND:
+        import importlib.util
+        _FOUND.append(importlib.util.find_spec("opt_einsum") is not None)
+    return _FOUND[0]
 
 
 def _settings():
@@ -29,7 +33,7 @@ def is_available():
 
     Whether the opt_einsum package is installed (einsum then uses its contraction paths).
     """
-    return _opt_einsum is not None
+    return _find()
 
 
 def get_opt_einsum():
@@ -37,7 +41,10 @@ def get_opt_einsum():
 
     The opt_einsum package if it is installed, else None.
     """
-    return _opt_einsum
+    if not _find():
+        return None
+    import opt_einsum
+    return opt_einsum
 
 
 def _set_enabled(value):
