@@ -17,7 +17,21 @@ from ._ops.shape import cat, reshape, stack
 
 __all__ = ["histogram", "histogramdd", "segment_reduce", "nonzero_static", "constant_pad_nd",
            "empty_permuted", "fill", "zero_", "unsafe_chunk", "unsafe_split", "index_reduce",
-           "nextafter", "gradient"]
+           "nextafter", "gradient", "polygamma"]
+
+from .special import polygamma  # noqa: E402  (torch.polygamma is torch.special.polygamma)
+
+
+def _polygamma_method(self, n):
+    """polygamma(n) -> Tensor
+
+    See corelib.polygamma().
+    """
+    return polygamma(n, self)
+
+
+_polygamma_method.__name__ = "polygamma"
+Tensor.polygamma = _polygamma_method
 
 _histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 _histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])

@@ -3,8 +3,10 @@
 Functions PyTorch also has at the top level are the same objects; the rest are composites of
 frontend ops (gradients come from those): gammaln by the Lanczos approximation, digamma by
 recurrence and the asymptotic series, both with the reflection formula below 1/2, computed in
-float64. Not yet here: polygamma, zeta, gammainc/gammaincc, erfcx, log_ndtr, the Bessel
-functions and i0/i0e/i1/i1e, and the orthogonal polynomials.
+float64; the Hurwitz zeta by direct terms and the Euler-Maclaurin tail, polygamma from it; the
+orthogonal polynomials (Chebyshev T/U/V/W and shifted, Hermite H/He, Laguerre, Legendre) by
+their three-term recurrences in float64. Not yet here: gammainc/gammaincc, erfcx, log_ndtr,
+the Bessel functions and i0/i0e/i1/i1e.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from ._tensor import Tensor
 __all__ = ["entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p", "log_softmax",
            "logit", "logsumexp", "ndtr", "ndtri", "round", "sinc", "softmax",
            "spherical_bessel_j0", "xlog1py", "xlogy", "gammaln", "digamma", "psi",
-           "multigammaln"]
+           "multigammaln", "zeta", "polygamma"]
 
 
 def _tensor_arg(x, op, name="input"):
@@ -190,3 +192,165 @@ def multigammaln(input, p, *, out=None):
     for j in range(1, p):
         total = total + gammaln(x - j / 2)
     return _finish(total + p * (p - 1) / 4 * math.log(math.pi), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hurwitz zeta and polygamma (float64 composites: the gradient in q comes from the series)
+_EM = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+       7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+       -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
+
+
+def _hurwitz(s, q):
+    """ζ(s, q) for float64 tensors: the first terms summed until q + N >= 10, then the
+    Euler-Maclaurin tail with twelve Bernoulli terms (as Cephes' zeta)."""
+    lowest = float(q.min().item()) if q.numel() else 0.0
+    terms = 10 + (max(0, math.ceil(-lowest)) if math.isfinite(lowest) else 0)
+    total = 0.0
+    for k in range(terms):
+        total = total + (q + k) ** (-s)
+    w = q + terms
+    b = w ** (-s)
+    total = total + b + b * w / (s - 1) - 0.5 * b
+    a, k = 1.0, 0.0
+    for coeff in _EM:
+        a = a * (s + k)
+        b = b / w
+        total = total + a * b / coeff
+        k += 1.0
+        a = a * (s + k)
+        b = b / w
+        k += 1.0
+    return total
+
+
+def zeta(input, other, *, out=None):
+    """zeta(input, other, *, out=None) -> Tensor
+
+    The Hurwitz zeta function ζ(x, q) = Σ_k (q + k)^(-x), elementwise (x = input, q = other).
+    """
+    from ._ops.shape import broadcast_tensors
+    from ._ops.creation import tensor as _tensor
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("special.zeta(): expected at least one Tensor argument")
+    like = input if isinstance(input, Tensor) else other
+    x = input if isinstance(input, Tensor) else _tensor(float(input), device=like.device)
+    q = other if isinstance(other, Tensor) else _tensor(float(other), device=like.device)
+    dtype = _dtype.promote_types(x.dtype, q.dtype)
+    if not dtype.is_floating_point:
+        dtype = _dtype.get_default_dtype()
+    x, q = broadcast_tensors(cast(x, _dtype.float64), cast(q, _dtype.float64))
+    result = _hurwitz(x, q)
+    q_pole = (q <= 0) & (q == floor(q))
+    result = where(x == 1, math.inf, result)
+    result = where(q_pole, math.inf, result)
+    result = where((q < 0) & (x != floor(x)), math.nan, result)
+    result = where(x < 1, math.nan, result)
+    return _finish(cast(result, dtype), out)
+
+
+def polygamma(n, input, *, out=None):
+    """polygamma(n, input, *, out=None) -> Tensor
+
+    The n-th derivative of the digamma function: ψ^(n)(x) = (-1)^(n+1) n! ζ(n + 1, x) for n >= 1.
+    """
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return digamma(input, out=out)
+    x, dtype = _in_float64(input, "polygamma")
+    result = (-1.0) ** (n + 1) * math.factorial(n) * _hurwitz(float(n + 1), x)
+    pole = (x <= 0) & (x == floor(x))
+    result = where(pole, math.inf if n % 2 else -math.inf, result)
+    return _finish(cast(result, dtype), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# orthogonal polynomials: the three-term recurrences in float64, up to the largest degree
+def _poly_args(input, n, op):
+    from ._ops.shape import broadcast_tensors
+    from ._ops.creation import tensor as _tensor
+    if not isinstance(input, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(f"special.{op}(): expected at least one Tensor argument")
+    like = input if isinstance(input, Tensor) else n
+    x = input if isinstance(input, Tensor) else _tensor(input, device=like.device)
+    k = n if isinstance(n, Tensor) else _tensor(n, device=like.device)
+    dtype = _dtype.promote_types(x.dtype, k.dtype)
+    if not dtype.is_floating_point:
+        dtype = _dtype.get_default_dtype()
+    x, k = broadcast_tensors(cast(x, _dtype.float64), k)
+    k = cast(k, _dtype.int64)      # a float degree is truncated, as PyTorch
+    return x, k, dtype
+
+
+def _polynomial(op, input, n, first, step, out, shift=False):
+    """P_n(x) from P_0 = 1, P_1 = first(x) and P_{k+1} = step(k, x, P_{k-1}, P_k);
+    0 for n < 0 (as PyTorch)."""
+    x, k, dtype = _poly_args(input, n, op)
+    if shift:
+        x = 2 * x - 1
+    top = int(k.max().item()) if k.numel() else 0
+    p = x * 0 + 1
+    q = first(x)
+    result = where(k == 0, p, where(k == 1, q, 0.0))
+    for j in range(1, top):
+        p, q = q, step(j, x, p, q)
+        result = where(k == j + 1, q, result)
+    return _finish(cast(result, dtype), out)
+
+
+def _make_poly(name, first, step, sentence, shift=False):
+    def fn(input, n, *, out=None):
+        return _polynomial(name, input, n, first, step, out, shift)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{name}(input, n, *, out=None) -> Tensor\n\n    {sentence}\n    "
+    return fn
+
+
+_CHEB = lambda k, x, p, q: 2 * x * q - p   # noqa: E731
+chebyshev_polynomial_t = _make_poly(
+    "chebyshev_polynomial_t", lambda x: x, _CHEB,
+    "The Chebyshev polynomial of the first kind T_n(x).")
+chebyshev_polynomial_u = _make_poly(
+    "chebyshev_polynomial_u", lambda x: 2 * x, _CHEB,
+    "The Chebyshev polynomial of the second kind U_n(x).")
+chebyshev_polynomial_v = _make_poly(
+    "chebyshev_polynomial_v", lambda x: 2 * x - 1, _CHEB,
+    "The Chebyshev polynomial of the third kind V_n(x).")
+chebyshev_polynomial_w = _make_poly(
+    "chebyshev_polynomial_w", lambda x: 2 * x + 1, _CHEB,
+    "The Chebyshev polynomial of the fourth kind W_n(x).")
+shifted_chebyshev_polynomial_t = _make_poly(
+    "shifted_chebyshev_polynomial_t", lambda x: x, _CHEB,
+    "The shifted Chebyshev polynomial of the first kind T*_n(x) = T_n(2x - 1).", shift=True)
+shifted_chebyshev_polynomial_u = _make_poly(
+    "shifted_chebyshev_polynomial_u", lambda x: 2 * x, _CHEB,
+    "The shifted Chebyshev polynomial of the second kind U*_n(x) = U_n(2x - 1).", shift=True)
+shifted_chebyshev_polynomial_v = _make_poly(
+    "shifted_chebyshev_polynomial_v", lambda x: 2 * x - 1, _CHEB,
+    "The shifted Chebyshev polynomial of the third kind V*_n(x) = V_n(2x - 1).", shift=True)
+shifted_chebyshev_polynomial_w = _make_poly(
+    "shifted_chebyshev_polynomial_w", lambda x: 2 * x + 1, _CHEB,
+    "The shifted Chebyshev polynomial of the fourth kind W*_n(x) = W_n(2x - 1).", shift=True)
+hermite_polynomial_h = _make_poly(
+    "hermite_polynomial_h", lambda x: 2 * x, lambda k, x, p, q: 2 * x * q - 2 * k * p,
+    "The physicists' Hermite polynomial H_n(x).")
+hermite_polynomial_he = _make_poly(
+    "hermite_polynomial_he", lambda x: x, lambda k, x, p, q: x * q - k * p,
+    "The probabilists' Hermite polynomial He_n(x).")
+laguerre_polynomial_l = _make_poly(
+    "laguerre_polynomial_l", lambda x: 1 - x,
+    lambda k, x, p, q: ((2 * k + 1 - x) * q - k * p) / (k + 1),
+    "The Laguerre polynomial L_n(x).")
+legendre_polynomial_p = _make_poly(
+    "legendre_polynomial_p", lambda x: x,
+    lambda k, x, p, q: ((2 * k + 1) * x * q - k * p) / (k + 1),
+    "The Legendre polynomial P_n(x).")
+
+__all__ += ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+            "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+            "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+            "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+            "laguerre_polynomial_l", "legendre_polynomial_p"]
