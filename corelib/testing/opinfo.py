@@ -284,6 +284,33 @@ def binary_special(values=SPECIAL_PAIRS, scalars=(INF, NAN), **kwargs):
     return samples
 
 
+def filled_special(factory, extra=None):
+    """The samples of ``factory`` with every non-empty floating tensor argument refilled with
+    special values (cycled; strided inputs stay strided), plus ``extra(dtype, device)``
+    samples (e.g. zero-size ones): for ops that move or combine values, NaN and infinities
+    must come out where NumPy and PyTorch put them."""
+    def fill(a, dtype, device):
+        if isinstance(a, corelib.Tensor):
+            if not a.dtype.is_floating_point or a.numel() == 0:
+                return a
+            vals = np.resize(np.asarray(SPECIAL_VALUES), tuple(a.shape))
+            return special_tensor(vals, a.dtype.name, device,
+                                  noncontiguous=a.ndim > 0 and not _contiguous(a))
+        if isinstance(a, (list, tuple)) and any(isinstance(x, corelib.Tensor) for x in a):
+            return type(a)(fill(x, dtype, device) for x in a)
+        return a
+
+    def samples(dtype, device):
+        out = []
+        if is_float(dtype):
+            for s in factory(dtype, device):
+                out.append(Sample(tuple(fill(a, dtype, device) for a in s.args),
+                                  {k: fill(v, dtype, device) for k, v in s.kwargs.items()},
+                                  s.name, s.outputs))
+        return out + (extra(dtype, device) if extra else [])
+    return samples
+
+
 # rows: a NaN (twice), +inf tied with +inf, inf with -inf, all -inf
 SPECIAL_MATRIX = [[1.0, NAN, 2.0, NAN, 0.5], [INF, 1.0, 2.0, INF, -3.0],
                   [-INF, 1.0, INF, 0.0, 2.0], [-INF, -INF, -INF, -INF, -INF]]

@@ -329,7 +329,8 @@ def _legacy_svd_of(mod):
 
 
 def _lstsq_of(mod):
-    return lambda A, B, rcond=None: mod.linalg.lstsq(A, B, rcond=rcond).solution
+    return lambda A, B, rcond=None, driver=None: mod.linalg.lstsq(A, B, rcond=rcond,
+                                                                  driver=driver).solution
 
 
 def _np_sym(A):
@@ -449,11 +450,14 @@ def _deficient_lstsq_samples(dtype, device):
     out = []
     for m in RANK_DEFICIENT[:3]:
         A = corelib.tensor(np.asarray(m, dtype=dtype), device=device)
-        out.append(Sample((A, make_tensor((A.shape[0], 2), dtype, device)), dict(rcond=1e-4)))
+        # gelsd (SVD): PyTorch's default gelsy gave other (not minimum-norm) solutions here
+        # after other work in the same process
+        out.append(Sample((A, make_tensor((A.shape[0], 2), dtype, device)),
+                          dict(rcond=1e-4, driver="gelsd")))
     return out
 
 
-def _np_lstsq_min_norm(A, B, rcond=None):
+def _np_lstsq_min_norm(A, B, rcond=None, driver=None):
     return np.linalg.pinv(A.astype(np.float64), rcond=rcond) @ B
 
 

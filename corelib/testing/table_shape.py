@@ -3,7 +3,7 @@ import numpy as np
 
 import corelib
 from corelib._ops.shape import pad as _pad
-from .opinfo import OpInfo, Sample, ALL, NUMERIC, make_tensor
+from .opinfo import OpInfo, Sample, ALL, NUMERIC, make_tensor, filled_special
 
 
 def _samples(build):
@@ -89,6 +89,8 @@ def _np_split(a, spec, dim=0):
 
 def _np_chunk(a, chunks, dim=0):
     n = a.shape[dim]
+    if n == 0:            # PyTorch: ``chunks`` empty pieces
+        return [a] * chunks
     return _np_split(a, -(-n // chunks), dim)
 
 
@@ -236,7 +238,7 @@ OPS = [
         Sample((make_tensor((2, 1, 3), dt, dev, noncontiguous=True), make_tensor((0, 1), dt, dev)))],
         ref=np.broadcast_arrays, **V),
     OpInfo("unflatten", corelib.unflatten, _unary(((1, (2, -1)), {}), shapes=((3, 4),)),
-           ref=lambda a, d, s: a.reshape(a.shape[:d] + (2, -1)), **V),
+           ref=lambda a, d, s: a.reshape(a.shape[:d] + tuple(s) + a.shape[d + 1:]), **V),
     OpInfo("squeeze", corelib.squeeze, _unary((((0, -1),), {}), shapes=((1, 3, 1),),
                                               nc_shape=(1, 4)),
            ref=lambda a, dims: np.squeeze(a, tuple(d for d in dims if a.shape[d] == 1)), **V),
@@ -246,3 +248,37 @@ OPS = [
            torch_ref="nn.functional.pad", variant="constant", dtypes=("int64", "bool"),
            grad=False),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# special (forward-only) samples: every entry's samples refilled with NaN/+-inf/signed zeros
+# (values that are only moved must arrive unchanged), plus zero-size inputs where the regular
+# samples lack them
+_EMPTY = {
+    "hstack": lambda t: [(([t((0, 3)), t((0, 2))],), {})],
+    "vstack": lambda t: [(([t((0, 3)), t((2, 3))],), {})],
+    "dstack": lambda t: [(([t((0, 3)), t((0, 3))],), {})],
+    "column_stack": lambda t: [(([t((0,)), t((0, 2))],), {})],
+    "chunk": lambda t: [((t((0, 4)), 2), {}), ((t((4, 0)), 3, 1), {})],
+    "tensor_split": lambda t: [((t((0, 4)), 2), {}), ((t((5, 0)), [1, 3]), {})],
+    "unbind": lambda t: [((t((2, 0)),), {}), ((t((0, 3)), 1), {})],
+    "narrow": lambda t: [((t((0, 4)), 1, 1, 2), {}), ((t((3, 4)), 0, 1, 0), {})],
+    "select": lambda t: [((t((0, 4)), 1, 2), {})],
+    "diagonal[3d]": lambda t: [((t((0, 3, 4)), 0, -1, 0), {})],
+    "diagflat": lambda t: [((t((0,)),), {})],
+    "roll": lambda t: [((t((0, 3)), 1), {}), ((t((0, 3)), 2, 1), {})],
+    "tile": lambda t: [((t((0, 2)), (2,)), {})],
+    "repeat_interleave[tensor]": lambda t: [((t((0, 2)), t.repeats(np.zeros(0, np.int64)), 0),
+                                             {})],
+    "movedim": lambda t: [((t((0, 3, 2)), 0, 2), {})],
+    "swapaxes": lambda t: [((t((0, 3, 2)), 0, -1), {}), ((t((3, 4, 2), nc=True), 0, 1), {})],
+    "broadcast_to": lambda t: [((t((0, 1)), (0, 3)), {})],
+    "unflatten": lambda t: [((t((0, 4)), 1, (2, 2)), {})],
+    "squeeze": lambda t: [((t((1, 0, 1)), (0, 2)), {})],
+}
+for _info in OPS:
+    if "float32" not in _info.dtypes:
+        continue
+    _extra = _EMPTY.get(_info.id)
+    _info.special = filled_special(_info.samples, _samples(_extra) if _extra else None)
+    _info.special_dtypes = ("float32",)
