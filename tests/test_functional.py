@@ -287,3 +287,19 @@ def test_local_response_norm_of_an_empty_batch():
     assert tuple(out.shape) == (0, 3, 2)
     out.sum().backward()
     assert tuple(x.grad.shape) == (0, 3, 2)
+
+
+def test_conv_transpose_output_padding_beyond_stride_gradients_match_torch(torch):
+    """output_padding may reach the dilation (not only the stride): the output's trailing
+    rows lie past every window, and both gradients still match PyTorch's."""
+    x_np, w_np = _rand(2, 2, 4, 5), _rand(2, 2, 4, 4)
+    kw = dict(stride=(3, 2), padding=(1, 2), output_padding=(2, 3), groups=2, dilation=(4, 4))
+    x, w = corelib.tensor(x_np, requires_grad=True), corelib.tensor(w_np, requires_grad=True)
+    tx, tw = torch.tensor(x_np, requires_grad=True), torch.tensor(w_np, requires_grad=True)
+    out, expected = F.conv_transpose2d(x, w, **kw), torch.nn.functional.conv_transpose2d(tx, tw, **kw)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-12)
+    g = _rand(*expected.shape, seed=5)
+    (out * corelib.tensor(g)).sum().backward()
+    (expected * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), atol=1e-12)

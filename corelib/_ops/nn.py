@@ -80,7 +80,8 @@ def _conv_vjp(g, out, x, w, b, **params):
 
 
 def _conv_backward_input_vjp(gg, out, g, w, input_shape, **geo):
-    dg = convolution(gg, w, None, geo)
+    trimmed, tgeo = _windows_of(gg, tuple(g.shape[2:]), tuple(w.shape[2:]), geo)
+    dg = convolution(trimmed, w, None, tgeo)
     dw = conv_backward_weight(gg, g, tuple(w.shape), geo)
     return dg, dw
 
@@ -120,7 +121,28 @@ def conv_backward_input(g, w, input_shape, geo):
     return call(_conv_bi, (g, w), g.dtype, dict(geo, input_shape=tuple(input_shape)))
 
 
+def _windows_of(x, out_spatial, kernel, geo):
+    """x (and geo's padding) trimmed to the windows of a convolution with ``out_spatial``
+    outputs: a transposed convolution's output_padding (up to the dilation) can leave x
+    reaching past the last window. The high padding goes first, then x's own tail."""
+    padding, crop = list(geo["padding"]), []
+    for i, (lo, hi) in enumerate(padding):
+        span = (out_spatial[i] - 1) * geo["stride"][i] + geo["dilation"][i] * (kernel[i] - 1) + 1
+        extra = x.shape[2 + i] + lo + hi - span
+        if out_spatial[i] and extra >= geo["stride"][i]:
+            cut = min(hi, extra)
+            padding[i] = (lo, hi - cut)
+            crop.append((2 + i, x.shape[2 + i] - (extra - cut)))
+    if not crop:
+        return x, geo
+    from .shape import narrow
+    for d, n in crop:
+        x = narrow(x, d, 0, n)
+    return x, dict(geo, padding=tuple(padding))
+
+
 def conv_backward_weight(x, g, weight_shape, geo):
+    x, geo = _windows_of(x, tuple(g.shape[2:]), tuple(weight_shape[2:]), geo)
     return call(_conv_bw, (x, g), x.dtype, dict(geo, weight_shape=tuple(weight_shape)))
 
 
