@@ -155,6 +155,7 @@ def test_batchnorm_running_stats(device):
 
 
 def test_dropout_train_and_eval(device):
+    corelib.manual_seed(0)   # the same mask every run (the drop rate bound is 5 sigma wide)
     x = corelib.ones(2000, device=device)
     drop = nn.Dropout(0.25)
     y = _np(drop(x))
