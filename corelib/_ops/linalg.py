@@ -1608,19 +1608,24 @@ def lu_factor(A, *, pivot=True, out=None):
 
 
 def _pivots_to_permutation(pivots, m):
-    """perm with (P^T A)[i] = A[perm[i]] from LAPACK's 1-based sequential row swaps."""
-    from .indexing import gather, scatter
+    """perm with (P^T A)[i] = A[perm[i]] from LAPACK's 1-based sequential row swaps (a host
+    loop over the swaps, vectorized over the batch: pivots are small integer tensors)."""
+    import numpy as np
+    from .creation import tensor
     batch = tuple(pivots.shape[:-1])
-    perm = expand(arange(m, device=pivots.device), batch + (m,)).clone()
-    piv = cast(pivots, _dtype.int64) - 1
-    for i in range(pivots.shape[-1]):
-        j = piv[..., i:i + 1]
-        here = perm[..., i:i + 1]
-        there = gather(perm, -1, j)
-        perm = scatter(perm, -1, j, here)
-        perm = scatter(perm, -1, zeros(batch + (1,), dtype=_dtype.int64,
-                                       device=pivots.device) + i, there)
-    return perm
+    piv = np.asarray(pivots.detach().cpu().numpy(), dtype=np.int64).reshape(
+        (_prod(batch), pivots.shape[-1]))
+    perm = np.tile(np.arange(m, dtype=np.int64), (piv.shape[0], 1))
+    rows = np.arange(piv.shape[0])
+    for i in range(piv.shape[1]):
+        j = piv[:, i] - 1
+        if ((j < 0) | (j >= m)).any():
+            raise RuntimeError(f"lu_unpack: pivots must be between 1 and {m}, but got "
+                               f"{int(j[(j < 0) | (j >= m)][0]) + 1}")
+        here = perm[:, i].copy()
+        perm[:, i] = perm[rows, j]
+        perm[rows, j] = here
+    return tensor(perm.reshape(batch + (m,)), device=pivots.device)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
