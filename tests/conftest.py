@@ -85,11 +85,14 @@ def _seeded(request):
 
 @pytest.fixture
 def torch():
-    """PyTorch, the reference; under CI=true a failed import fails the test, never skips it."""
+    """PyTorch, the reference; under CI=true a failed import fails the test, never skips it.
+    Its CPU generator is seeded as _seeded does (also when this is the first import)."""
     if os.environ.get("CI", "").lower() in ("true", "1"):
         import torch
-        return torch
-    return pytest.importorskip("torch")
+    else:
+        torch = pytest.importorskip("torch")
+    torch.default_generator.manual_seed(0)
+    return torch
 
 
 # Under CI=true everything scripts/setup.sh installs must be there: a skip for a missing module
