@@ -165,6 +165,13 @@ def test_solve_triangular_reads_only_the_triangle(upper, left, unit):
         L.solve_triangular(A, T(4), upper=upper)
 
 
+def test_solve_triangular_with_a_zero_pivot_gives_infinities_as_torch():
+    A = corelib.tensor([[1.0, 2, 3], [0, 0, 6], [0, 0, 1]], dtype=corelib.float64)
+    with np.errstate(all="ignore"):
+        X = N(L.solve_triangular(A, corelib.ones(3, 1, dtype=corelib.float64), upper=True))
+    assert X[2, 0] == 1 and np.isinf(X[1, 0]) and not np.isfinite(X[0, 0])
+
+
 def test_triangular_solve_legacy():
     A, b = well_conditioned(3, 3), T(2, 3, 2)
     X, coef = corelib.triangular_solve(b, A, upper=False, transpose=True)

@@ -1376,9 +1376,28 @@ def _solve_triangular(A, B, upper, left=True, unitriangular=False):
         return _solve_triangular(A.mT, B.mT, not upper, True, unitriangular).mT
     T = _triangle(A, upper, unitriangular)
     if upper:
-        return solve(T, B)
+        return _upper_solve(T, B)
     # lower: reversing rows and columns makes the triangle upper (back substitution again)
-    return flip(solve(flip(T, (-2, -1)), flip(B, (-2,))), (-2,))
+    return flip(_upper_solve(flip(T, (-2, -1)), flip(B, (-2,))), (-2,))
+
+
+def _upper_solve(T, B):
+    try:
+        return solve(T, B)
+    except LinAlgError:
+        # a zero on the diagonal: back substitution row by row gives torch's inf / nan
+        from .shape import cat
+        n = T.shape[-1]
+        rows = []
+        below = None
+        for i in range(n - 1, -1, -1):
+            r = B[..., i:i + 1, :]
+            if below is not None:
+                r = r - T[..., i:i + 1, i + 1:] @ below
+            r = r / T[..., i:i + 1, i:i + 1]
+            rows.insert(0, r)
+            below = cat(rows, dim=-2)
+        return below
 
 
 @method()
