@@ -2,7 +2,7 @@
 import numpy as np
 
 import corelib
-from .opinfo import OpInfo, Sample, ALL, FLOATS, NUMERIC, make_tensor
+from .opinfo import OpInfo, Sample, ALL, FLOATS, NUMERIC, make_tensor, filled_special
 
 
 def _idx(values, device):
@@ -96,8 +96,9 @@ def _np_scatter(a, dim, index, src, reduce=None, include_self=True):
              "amax": np.maximum, "amin": np.minimum, "mean": np.add}[reduce]
     if not include_self:
         info = np.iinfo(a.dtype) if a.dtype.kind in "iu" else np.finfo(a.dtype)
+        low, high = (-np.inf, np.inf) if a.dtype.kind == "f" else (info.min, info.max)
         out[key] = {np.add: 0, np.multiply: 1}.get(
-            ufunc, info.min if ufunc is np.maximum else info.max)
+            ufunc, low if ufunc is np.maximum else high)   # identities (a scattered inf stays)
     ufunc.at(out, key, vals)
     if reduce == "mean":
         count = np.full(a.shape, 1 if include_self else 0)
@@ -316,3 +317,22 @@ OPS = [
     OpInfo("index_put", corelib.index_put, _samples(_index_put_samples), ref=_np_index_put,
            dtypes=NUMERIC),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# special (forward-only) samples: every entry's samples refilled with NaN/+-inf/signed zeros
+# (gathered, scattered and masked values must arrive unchanged; sums follow IEEE), plus
+# zero-size inputs where the regular samples lack them
+_EMPTY = {
+    "take_along_dim": lambda t: [((t((0, 4)), t.idx(np.zeros((0, 4))), 0), {})],
+    "scatter_add": lambda t: [((t((3, 4)), 0, t.idx(np.zeros((0, 4))), t((0, 4))), {})],
+    "put": lambda t: [((t((3, 4)), t.idx(np.zeros(0)), t((0,))), {})],
+    "index_put": lambda t: [((t((3, 4)), (t.idx(np.zeros(0)),), t((0, 4))), {})],
+    "getitem": lambda t: [((t((0, 4)), (slice(None), 1)), {})],
+}
+for _info in OPS:
+    if "float32" not in _info.dtypes:
+        continue
+    _extra = _EMPTY.get(_info.id)
+    _info.special = filled_special(_info.samples, _samples(_extra) if _extra else None)
+    _info.special_dtypes = ("float32",)
