@@ -483,3 +483,63 @@ def _gradient_1d(x, d, h, edge_order):
         last = (d2 / (d1 * (d1 + d2)) * f(n - 3, n - 2) - (d2 + d1) / (d1 * d2) * f(n - 2, n - 1)
                 + (2 * d2 + d1) / (d2 * (d1 + d2)) * f(n - 1, n))
     return cat([first, interior, last], d)
+
+
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def _grid_sampler(op, input, grid, interpolation_mode, padding_mode, align_corners):
+    from .nn import functional as F   # noqa: PLC0415
+    try:
+        mode, padding = _GRID_MODES[interpolation_mode], _GRID_PADDING[padding_mode]
+    except (IndexError, TypeError):
+        raise RuntimeError(f"{op}(): unknown interpolation_mode {interpolation_mode!r} or "
+                           f"padding_mode {padding_mode!r}") from None
+    return F.grid_sample(input, grid, mode=mode, padding_mode=padding,
+                         align_corners=align_corners)
+
+
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners) -> Tensor
+
+    nn.functional.grid_sample of a 4-D input with the modes as integers (interpolation 0
+    bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection).
+    """
+    return _grid_sampler("grid_sampler_2d", input, grid, interpolation_mode, padding_mode,
+                         align_corners)
+
+
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    """grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners) -> Tensor
+
+    nn.functional.grid_sample of a 5-D input with the modes as integers (as grid_sampler_2d).
+    """
+    return _grid_sampler("grid_sampler_3d", input, grid, interpolation_mode, padding_mode,
+                         align_corners)
+
+
+__all__ += ["grid_sampler_2d", "grid_sampler_3d"]
+
+
+@method()
+def igamma(input, other, *, out=None):
+    """igamma(input, other, *, out=None) -> Tensor
+
+    The regularized lower incomplete gamma function (special.gammainc).
+    """
+    from .special import gammainc   # noqa: PLC0415
+    return gammainc(input, other, out=out)
+
+
+@method()
+def igammac(input, other, *, out=None):
+    """igammac(input, other, *, out=None) -> Tensor
+
+    The regularized upper incomplete gamma function (special.gammaincc).
+    """
+    from .special import gammaincc   # noqa: PLC0415
+    return gammaincc(input, other, out=out)
+
+
+__all__ += ["igamma", "igammac"]

@@ -254,3 +254,21 @@ def test_op_db_sign_invariant_svd_and_wrappers(torch):
         torch.ones(1, 1, 2, 2), torch.tensor(x.numpy()), [2, 2], [2, 2], [0, 0], [1, 1], False,
         torch.nn.functional.max_pool2d(torch.tensor(x.numpy()), 2, return_indices=True)[1])
     np.testing.assert_array_equal(grad.numpy(), ref.numpy())
+
+
+def test_incomplete_gamma_matches_scipy():
+    sp = pytest.importorskip("scipy.special")
+    a = np.array([0.5, 1.0, 2.0, 5.0, 9.0, 0.1, 3.0, 20.0, 0.0, 0.0, -1.0, 2.0], np.float32)
+    x = np.array([0.2, 1.0, 5.0, 3.0, 9.0, 8.0, 0.0, 25.0, 1.0, 0.0, 1.0, -1.0], np.float32)
+    np.testing.assert_allclose(corelib.igamma(t(a), t(x)).numpy(), sp.gammainc(a, x),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(corelib.special.gammaincc(t(a), t(x)).numpy(),
+                               sp.gammaincc(a, x), rtol=1e-5, atol=1e-7)
+
+
+def test_grid_sampler_2d_is_grid_sample(torch):
+    img = rng.normal(size=(1, 2, 4, 5)).astype(np.float32)
+    grid = rng.uniform(-1.2, 1.2, size=(1, 3, 3, 2)).astype(np.float32)
+    got = corelib.grid_sampler_2d(t(img), t(grid), 0, 2, False)
+    ref = torch.grid_sampler_2d(torch.tensor(img), torch.tensor(grid), 0, 2, False)
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
