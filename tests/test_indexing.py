@@ -340,3 +340,23 @@ def test_index_fill_value_gradient_counts_each_filled_position_once(device):
     expected = g_np.copy()
     expected[:, [1, 2, 4]] = 0
     np.testing.assert_array_equal(x.grad.cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros_matches_torch(include_self, torch, device):
+    """The gradient of a product with zero factors is the product of the other factors (one
+    zero), or zero (several), as PyTorch's explicit zero handling."""
+    x_np = np.array([[0.0, 13.0], [0.0, 17.0], [2.0, 0.0]])
+    src_np = np.array([[0.0, 1.0, 2.0, 3.0], [0.0, 4.0, 0.0, 1.0], [2.0, 3.0, 5.0, 6.0]])
+    idx_np = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1]])
+    g_np = np.arange(1.0, 7.0).reshape(3, 2)
+    x = corelib.tensor(x_np, device=device, requires_grad=True)
+    src = corelib.tensor(src_np, device=device, requires_grad=True)
+    out = corelib.scatter_reduce(x, 1, corelib.tensor(idx_np, device=device), src, "prod",
+                                 include_self=include_self)
+    (out * corelib.tensor(g_np, device=device)).sum().backward()
+    tx, ts = torch.tensor(x_np, requires_grad=True), torch.tensor(src_np, requires_grad=True)
+    (torch.scatter_reduce(tx, 1, torch.tensor(idx_np), ts, "prod", include_self=include_self)
+     * torch.tensor(g_np)).sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(src.grad.cpu().numpy(), ts.grad.numpy())

@@ -436,9 +436,26 @@ def _reduced_vjp(g, out, x, index, src, dim, reduce, include_self):
         return gx, None, (call(_gather, (gn, index), g.dtype, gp) if src_t is not None
                           else None)
     if reduce in ("prod", "multiply"):
-        gx = g * out / x if include_self else _mask_scattered(g, index, dim)
-        gsrc = call(_gather, (g * out, index), g.dtype, gp) / src_t if src_t is not None \
-            else None
+        # as PyTorch: zeros handled explicitly (the product of the other factors)
+        from .creation import zeros_like
+        from .elementwise import logical_and
+        masked_x = where(x == 0, 1.0, x)
+        gx = g * _scatter_impl(masked_x, dim, index, src, reduce, include_self,
+                               "scatter_reduce") / masked_x
+        if not include_self:
+            gx = _mask_scattered(gx, index, dim)
+        gsrc = None
+        if src_t is not None:
+            src_zero = src_t == 0
+            zeros_at = call(_gather, (_scatter_impl(zeros_like(x), dim, index,
+                                                    cast(src_zero, x.dtype), "sum", True,
+                                                    "scatter_reduce"), index), x.dtype, gp)
+            single = logical_and(src_zero, zeros_at == 1)
+            others = _scatter_impl(x, dim, index, where(single, 1.0, src_t), reduce,
+                                   include_self, "scatter_reduce")
+            gsrc = where(single, call(_gather, (g * others, index), g.dtype, gp),
+                         call(_gather, (g * out, index), g.dtype, gp) /
+                         where(src_zero, 1.0, src_t))
         return gx, None, gsrc
     # amax / amin: the gradient is shared evenly among the elements equal to the result
     hit_x = cast(x == out, g.dtype)
