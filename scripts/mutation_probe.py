@@ -511,7 +511,7 @@ MUTATIONS = [
       tests=(BAD + "*one_hot*", FN + "test_loss_and_argument_errors*")),
     # ------------------------------------------------------------------ nn: embedding
     M("embedding-padding-grad", "nn.embedding", "nn.py",
-      "        acc[padding_idx] = 0\n", "",
+      "        acc[padding_idx] = 0\n", "        pass\n",
       "embedding backward: padding_idx row gets gradient",
       ops=("embedding", "embedding[padding]"), tests=(FN + "test_embedding*",)),
     M("embedding-renorm-short-rows", "nn.embedding", "nn.py",
@@ -539,7 +539,7 @@ MUTATIONS = [
       "attention: boolean mask inverted",
       ops=("scaled_dot_product_attention", "scaled_dot_product_attention[fused]")),
     M("sdpa-masked-row-nan", "nn.attention", "nn.py",
-      "            total[total == 0] = 1\n", "",
+      "            total[total == 0] = 1\n", "            pass\n",
       "attention: a fully masked row gives NaN instead of 0",
       ops=("scaled_dot_product_attention", "scaled_dot_product_attention[fused]")),
     M("sdpa-bwd-dk-scale", "nn.attention", "nn.py",
@@ -645,7 +645,8 @@ def find(name):
 
 def check_snippets(root=ROOT):
     """Problems with the mutation list: a snippet that does not occur exactly once, a
-    mutation that changes nothing, duplicate names. [] when all is well."""
+    mutation that changes nothing or does not compile, duplicate names. [] when all is
+    well."""
     problems, seen = [], set()
     for m in MUTATIONS:
         if m.name in seen:
@@ -654,9 +655,15 @@ def check_snippets(root=ROOT):
         if m.old == m.new:
             problems.append(f"{m.name}: the mutation changes nothing")
         with open(os.path.join(root, m.path)) as f:
-            count = f.read().count(m.old)
+            text = f.read()
+        count = text.count(m.old)
         if count != 1:
             problems.append(f"{m.name}: snippet occurs {count} times in {m.path}")
+            continue
+        try:
+            compile(text.replace(m.old, m.new, 1), m.path, "exec")
+        except SyntaxError as exc:
+            problems.append(f"{m.name}: the mutated file does not compile ({exc})")
     return problems
 
 
