@@ -238,6 +238,7 @@ SPECIAL_PAIRS = (NAN, INF, -INF, 0.0, -0.0, 1.0, -2.5)   # binary: every ordered
 
 
 def is_float(dtype):
+    """Whether the dtype name is a floating one."""
     return np.dtype(dtype).kind == "f"
 
 
