@@ -20,13 +20,14 @@ from .discrete import (Bernoulli, Binomial, Categorical, OneHotCategorical,
                        OneHotCategoricalStraightThrough, Poisson)
 from .distribution import Distribution
 from .kl import kl_divergence, register_kl
+from .more import Cauchy, Geometric, HalfNormal, Multinomial, StudentT
 from .multivariate_normal import MultivariateNormal
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
                          PowerTransform, SigmoidTransform, SoftplusTransform, TanhTransform,
                          Transform)
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
-           "Chi2", "ComposeTransform", "Constraint", "Dirichlet", "Distribution",
+           "Cauchy", "Chi2", "Geometric", "HalfNormal", "Multinomial", "StudentT", "ComposeTransform", "Constraint", "Dirichlet", "Distribution",
            "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Independent",
            "Laplace", "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
            "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
@@ -47,7 +48,9 @@ def _alias_modules():
              "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
              "poisson": ["Poisson"], "binomial": ["Binomial"], "log_normal": ["LogNormal"],
              "independent": ["Independent"], "mixture_same_family": ["MixtureSameFamily"],
-             "transformed_distribution": ["TransformedDistribution"]}
+             "transformed_distribution": ["TransformedDistribution"], "cauchy": ["Cauchy"],
+             "half_normal": ["HalfNormal"], "studentT": ["StudentT"],
+             "geometric": ["Geometric"], "multinomial": ["Multinomial"]}
     package = sys.modules[__name__]
     for path, names in paths.items():
         module = types.ModuleType(f"{__name__}.{path}",
