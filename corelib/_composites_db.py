@@ -543,3 +543,16 @@ def igammac(input, other, *, out=None):
 
 
 __all__ += ["igamma", "igammac"]
+
+
+@method()
+def i0(input, *, out=None):
+    """i0(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the first kind of order 0 (special.i0).
+    """
+    from .special import i0 as _i0   # noqa: PLC0415
+    return _i0(input, out=out)
+
+
+__all__ += ["i0"]

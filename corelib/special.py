@@ -5,8 +5,9 @@ frontend ops (gradients come from those): gammaln by the Lanczos approximation, 
 recurrence and the asymptotic series, both with the reflection formula below 1/2, computed in
 float64; the Hurwitz zeta by direct terms and the Euler-Maclaurin tail, polygamma from it; the
 orthogonal polynomials (Chebyshev T/U/V/W and shifted, Hermite H/He, Laguerre, Legendre) by
-their three-term recurrences in float64. Not yet here: gammainc/gammaincc, erfcx, log_ndtr,
-the Bessel functions and i0/i0e/i1/i1e.
+their three-term recurrences in float64; gammainc/gammaincc by series and continued
+fraction; log_ndtr and erfcx with asymptotic tails; i0/i0e/i1/i1e by the power series. Not yet
+here: the Bessel functions J/Y/K and airy_ai.
 """
 from __future__ import annotations
 
@@ -441,3 +442,118 @@ def gammaincc(input, other, *, out=None):
 
 
 __all__ += ["gammainc", "gammaincc"]
+
+
+# ---------------------------------------------------------------------------------------------
+# log_ndtr, erfcx and the modified Bessel functions of the first kind (float64 composites)
+def log_ndtr(input, *, out=None):
+    """log_ndtr(input, *, out=None) -> Tensor
+
+    The log of the standard normal CDF, log Φ(x), accurate in the far left tail.
+    """
+    x, dtype = _in_float64(input, "log_ndtr")
+    tail = x < -20
+    xs = where(tail, x, -20.0)
+    # log Φ(x) ~ -x²/2 - log(-x) - log √(2π) + log(1 - 1/x² + 3/x⁴ - 15/x⁶) as x -> -inf
+    z = 1 / (xs * xs)
+    asym = -0.5 * xs * xs - log(-xs) - 0.5 * math.log(2 * math.pi) + \
+        log1p(-z * (1 - z * (3 - 15 * z)))
+    xd = where(tail, 0.0, x) / math.sqrt(2)
+    direct = where(xd > 0, log1p(-0.5 * erfc(where(xd > 0, xd, 0.0))),
+                   log(0.5 * erfc(-where(xd > 0, 0.0, xd))))
+    return _finish(cast(where(tail, asym, direct), dtype), out)
+
+
+def erfcx(input, *, out=None):
+    """erfcx(input, *, out=None) -> Tensor
+
+    The scaled complementary error function exp(x²) erfc(x).
+    """
+    x, dtype = _in_float64(input, "erfcx")
+    big = x > 25
+    xs = where(big, x, 25.0)
+    z = 1 / (2 * xs * xs)
+    asym = (1 - z * (1 - 3 * z * (1 - 5 * z))) / (xs * math.sqrt(math.pi))
+    xd = where(big, 0.0, x)
+    direct = (xd * xd).exp() * erfc(xd)
+    return _finish(cast(where(big, asym, direct), dtype), out)
+
+
+def _bessel_i_series(x, order):
+    """I_order(x), order 0 or 1, by its power series (terms up to the data's largest |x|)."""
+    top = float(abs(x).max().item()) if x.numel() else 0.0
+    terms = 30 + int(2 * top) if math.isfinite(top) else 30
+    q = x * x / 4
+    term = x * 0 + 1 if order == 0 else x / 2
+    total = term
+    for k in range(1, terms):
+        term = term * q / (k * (k + order))
+        total = total + term
+    return total
+
+
+def _bessel_i(input, order, scaled, op, out):
+    x, dtype = _in_float64(input, op)
+    big = abs(x) > 700
+    xs = where(big, 1.0, x)
+    r = _bessel_i_series(xs, order)
+    if scaled:
+        r = r * (-abs(xs)).exp()
+        # I_n(x) e^-|x| ~ 1/√(2π|x|) for large |x| (odd order keeps the sign)
+        lim = 1 / (2 * math.pi * abs(where(big, x, 1.0))).sqrt()
+        r = where(big, lim if order == 0 else lim * where(x < 0, -1.0, 1.0), r)
+    else:
+        r = where(big, math.inf if order == 0 else where(x < 0, -math.inf, math.inf), r)
+    return _finish(cast(where(isnan(x), x, r), dtype), out)
+
+
+def i0(input, *, out=None):
+    """i0(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the first kind of order 0, I₀(x).
+    """
+    return _bessel_i(input, 0, False, "i0", out)
+
+
+def i0e(input, *, out=None):
+    """i0e(input, *, out=None) -> Tensor
+
+    The exponentially scaled modified Bessel function of order 0, e^-|x| I₀(x).
+    """
+    return _bessel_i(input, 0, True, "i0e", out)
+
+
+def i1(input, *, out=None):
+    """i1(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the first kind of order 1, I₁(x).
+    """
+    return _bessel_i(input, 1, False, "i1", out)
+
+
+def i1e(input, *, out=None):
+    """i1e(input, *, out=None) -> Tensor
+
+    The exponentially scaled modified Bessel function of order 1, e^-|x| I₁(x).
+    """
+    return _bessel_i(input, 1, True, "i1e", out)
+
+
+def modified_bessel_i0(input, *, out=None):
+    """modified_bessel_i0(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the first kind of order 0, I₀(x).
+    """
+    return _bessel_i(input, 0, False, "modified_bessel_i0", out)
+
+
+def modified_bessel_i1(input, *, out=None):
+    """modified_bessel_i1(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the first kind of order 1, I₁(x).
+    """
+    return _bessel_i(input, 1, False, "modified_bessel_i1", out)
+
+
+__all__ += ["log_ndtr", "erfcx", "i0", "i0e", "i1", "i1e", "modified_bessel_i0",
+            "modified_bessel_i1"]

@@ -272,3 +272,19 @@ def test_grid_sampler_2d_is_grid_sample(torch):
     got = corelib.grid_sampler_2d(t(img), t(grid), 0, 2, False)
     ref = torch.grid_sampler_2d(torch.tensor(img), torch.tensor(grid), 0, 2, False)
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_bessel_i_log_ndtr_erfcx_match_scipy():
+    sp = pytest.importorskip("scipy.special")
+    x = np.array([-8.5, -3.0, -0.2, 0.0, 0.5, 2.0, 8.5, 30.0], np.float32)
+    for name in ("i0", "i0e", "i1", "i1e", "log_ndtr", "erfcx"):
+        np.testing.assert_allclose(getattr(corelib.special, name)(t(x)).numpy(),
+                                   getattr(sp, name)(x), rtol=2e-6, err_msg=name)
+    far = np.array([-40.0, -25.0, 30.0, 100.0], np.float32)
+    np.testing.assert_allclose(corelib.special.log_ndtr(t(far)).numpy(), sp.log_ndtr(far),
+                               rtol=1e-6)
+    np.testing.assert_allclose(corelib.special.erfcx(t(far[2:])).numpy(), sp.erfcx(far[2:]),
+                               rtol=1e-6)
+    xg = t([0.3, -1.5], requires_grad=True)
+    corelib.i0(xg).sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), sp.i1([0.3, -1.5]), rtol=1e-5)
