@@ -88,7 +88,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if ord == "nuc":
             result = _sum(s, -1)
         else:
-            result = s[..., 0] if ord == 2 else s[..., -1]
+            from ._ops.reduction import amax, amin   # ties share the gradient (PyTorch)
+            result = amax(s, -1) if ord == 2 else amin(s, -1)
         if keepdim:
             nd = A.ndim
             for d in sorted(d % nd for d in dim):

@@ -244,3 +244,21 @@ def test_diff_of_order_zero_is_a_copy():
     np.testing.assert_array_equal(y.detach().cpu().numpy(), x.detach().cpu().numpy())
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), np.ones((4, 3)))
+
+
+def test_norm_subgradients_at_zero_as_torch():
+    """PyTorch's choices where the norm is not differentiable: zero entries get 0 for
+    ord < 1 (also beside non-zero ones); the spectral norm of a matrix with tied singular
+    values shares the gradient among them (amax/amin of svdvals)."""
+    for ordv in (0.5, -0.5, -1, -2, -3.5):
+        x = corelib.zeros(5, dtype=corelib.float64, requires_grad=True)
+        L.norm(x, ordv).backward()
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), np.zeros(5))
+    x = corelib.tensor([0.0, 1.0, 2.0], dtype=corelib.float64, requires_grad=True)
+    L.vector_norm(x, 0.5).backward()   # d/dx_i = sign * |x_i|^-0.5 * norm^0.5, 0 at x_i = 0
+    n = (1 + 2 ** 0.5) ** 2
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.0, n ** 0.5, 2 ** -0.5 * n ** 0.5])
+    for ordv in (2, -2):
+        A = corelib.zeros(4, 4, dtype=corelib.float64, requires_grad=True)
+        L.matrix_norm(A, ordv).backward()
+        np.testing.assert_allclose(A.grad.cpu().numpy(), np.eye(4) / 4)

@@ -496,6 +496,10 @@ def _vector_norm_vjp(g, out, x, ord, dim, keepdim):
     if ord in (math.inf, -math.inf):
         mask = cast(abs(x) == o, g.dtype)
         return (g * sign(x) * mask / sum(mask, dim, keepdim=True),)
+    if ord < 1:   # as PyTorch: zero entries get the zero subgradient
+        zero = x == 0
+        powered = where(zero, 0.0, where(zero, 1.0, abs(x)) ** (ord - 1))
+        return (sign(x) * powered * g * o ** (1 - ord),)
     scale = where(o == 0, 0.0, g / o ** (ord - 1))
     if ord == 2:
         return (x * scale,)
