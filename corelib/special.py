@@ -7,7 +7,7 @@ float64; the Hurwitz zeta by direct terms and the Euler-Maclaurin tail, polygamm
 orthogonal polynomials (Chebyshev T/U/V/W and shifted, Hermite H/He, Laguerre, Legendre) by
 their three-term recurrences in float64; gammainc/gammaincc by series and continued
 fraction; log_ndtr and erfcx with asymptotic tails; i0/i0e/i1/i1e by the power series. Not yet
-here: the Bessel functions J/Y/K and airy_ai.
+here: the Bessel functions J/Y and airy_ai (K₀/K₁ by series and asymptotics).
 """
 from __future__ import annotations
 
@@ -557,3 +557,82 @@ def modified_bessel_i1(input, *, out=None):
 
 __all__ += ["log_ndtr", "erfcx", "i0", "i0e", "i1", "i1e", "modified_bessel_i0",
             "modified_bessel_i1"]
+
+
+_EULER_GAMMA = 0.5772156649015329
+
+
+def _bessel_k(input, order, scaled, op, out):
+    """K_order(x) (order 0 or 1): the series through I up to x = 9 (its cancellation costs
+    ~e^(2x) ulps), the asymptotic expansion, truncated at its smallest term, above."""
+    x, dtype = _in_float64(input, op)
+    pos = x > 0
+    small = pos & (x <= 9)
+    xs = where(small, x, 1.0)
+    q = xs * xs / 4
+    lg = log(xs / 2)
+    if order == 0:
+        term, harmonic, total = xs * 0 + 1, 0.0, xs * 0
+        for k in range(1, 60):
+            term = term * q / (k * k)
+            harmonic += 1.0 / k
+            total = total + harmonic * term
+        series = -(lg + _EULER_GAMMA) * _bessel_i_series(xs, 0) + total
+    else:
+        term, total = xs * 0 + 1, xs * 0
+        h_k = 0.0
+        for k in range(0, 60):
+            if k:
+                term = term * q / (k * (k + 1))
+                h_k += 1.0 / k
+            psi_sum = (-_EULER_GAMMA + h_k) + (-_EULER_GAMMA + h_k + 1.0 / (k + 1))
+            total = total + psi_sum * term
+        series = 1 / xs + lg * _bessel_i_series(xs, 1) - xs / 4 * total
+    series = series * xs.exp() if scaled else series
+    xl = where(small | ~pos, 20.0, x)
+    mu = 4.0 * order * order
+    term, total = xl * 0 + 1, xl * 0 + 1
+    for k in range(1, 30):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8 * xl)
+        total = total + where(xl > k / 2, term, 0.0)
+    asym = (math.pi / (2 * xl)).sqrt() * total
+    asym = asym if scaled else asym * (-xl).exp()
+    r = where(small, series, asym)
+    r = where(x == 0, math.inf, where(x < 0, math.nan, r))
+    return _finish(cast(where(isnan(x), x, r), dtype), out)
+
+
+def modified_bessel_k0(input, *, out=None):
+    """modified_bessel_k0(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the second kind of order 0, K₀(x).
+    """
+    return _bessel_k(input, 0, False, "modified_bessel_k0", out)
+
+
+def modified_bessel_k1(input, *, out=None):
+    """modified_bessel_k1(input, *, out=None) -> Tensor
+
+    The modified Bessel function of the second kind of order 1, K₁(x).
+    """
+    return _bessel_k(input, 1, False, "modified_bessel_k1", out)
+
+
+def scaled_modified_bessel_k0(input, *, out=None):
+    """scaled_modified_bessel_k0(input, *, out=None) -> Tensor
+
+    The exponentially scaled modified Bessel function of the second kind of order 0, e^x K₀(x).
+    """
+    return _bessel_k(input, 0, True, "scaled_modified_bessel_k0", out)
+
+
+def scaled_modified_bessel_k1(input, *, out=None):
+    """scaled_modified_bessel_k1(input, *, out=None) -> Tensor
+
+    The exponentially scaled modified Bessel function of the second kind of order 1, e^x K₁(x).
+    """
+    return _bessel_k(input, 1, True, "scaled_modified_bessel_k1", out)
+
+
+__all__ += ["modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+            "scaled_modified_bessel_k1"]

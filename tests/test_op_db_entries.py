@@ -288,3 +288,15 @@ def test_bessel_i_log_ndtr_erfcx_match_scipy():
     xg = t([0.3, -1.5], requires_grad=True)
     corelib.i0(xg).sum().backward()
     np.testing.assert_allclose(xg.grad.numpy(), sp.i1([0.3, -1.5]), rtol=1e-5)
+
+
+def test_bessel_k_matches_scipy():
+    sp = pytest.importorskip("scipy.special")
+    x = np.array([0.01, 0.5, 2.0, 8.99, 9.01, 14.9, 50.0], np.float32)
+    for name, ref in (("modified_bessel_k0", sp.k0), ("modified_bessel_k1", sp.k1),
+                      ("scaled_modified_bessel_k0", sp.k0e),
+                      ("scaled_modified_bessel_k1", sp.k1e)):
+        np.testing.assert_allclose(getattr(corelib.special, name)(t(x)).numpy(),
+                                   ref(x.astype(np.float64)), rtol=1e-6, err_msg=name)
+    assert np.isnan(corelib.special.modified_bessel_k0(t([-1.0])).item())
+    assert corelib.special.modified_bessel_k1(t([0.0])).item() == np.inf
