@@ -303,3 +303,21 @@ def test_conv_transpose_output_padding_beyond_stride_gradients_match_torch(torch
     (expected * torch.tensor(g)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bicubic_interpolate_matches_torch(align_corners, torch):
+    """PyTorch's bicubic: cubic convolution with A = -0.75, clamped edge samples, up and down,
+    by size or scale_factor; the gradient too."""
+    x_np = _rand(2, 3, 5, 6)
+    for kw in [dict(size=(7, 4)), dict(size=(2, 9)), dict(scale_factor=1.7),
+               dict(scale_factor=(0.6, 2.5))]:
+        x, tx = corelib.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+        out = F.interpolate(x, mode="bicubic", align_corners=align_corners, **kw)
+        expected = torch.nn.functional.interpolate(tx, mode="bicubic",
+                                                   align_corners=align_corners, **kw)
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-12)
+        g = _rand(*expected.shape, seed=9)
+        (out * corelib.tensor(g)).sum().backward()
+        (expected * torch.tensor(g)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)

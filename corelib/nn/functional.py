@@ -480,6 +480,19 @@ def _interp_rows(mode, in_size, out_size, scale, align_corners):
             src = math.floor((i + 0.5) * s) if mode == "nearest-exact" else math.floor(i * s)
             rows.append({min(src, in_size - 1): 1.0})
         return rows
+    if mode == "bicubic":   # PyTorch's cubic convolution (A = -0.75), edge samples clamped
+        for i in range(out_size):
+            if align_corners:
+                src = i * (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+            else:   # unlike linear, not clamped at 0
+                src = (i + 0.5) * (in_size / out_size if scale is None else 1.0 / scale) - 0.5
+            i0 = math.floor(src)
+            row = {}
+            for k, w in enumerate(_cubic_weights(src - i0)):
+                j = min(max(i0 - 1 + k, 0), in_size - 1)
+                row[j] = row.get(j, 0.0) + w
+            rows.append(row)
+        return rows
     for i in range(out_size):
         if align_corners:
             src = i * (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
@@ -495,13 +508,23 @@ def _interp_rows(mode, in_size, out_size, scale, align_corners):
     return rows
 
 
-_INTERP_NDIM = {"linear": 1, "bilinear": 2, "trilinear": 3}
+def _cubic_weights(t, a=-0.75):
+    """Weights of the samples at offsets -1, 0, 1, 2 for a point t in [0, 1) past sample 0."""
+    def near(x):   # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):    # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+_INTERP_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, *spatial) by ``size`` or ``scale_factor``: nearest, nearest-exact,
-    (bi/tri)linear (align_corners) or area."""
+    (bi/tri)linear, bicubic (align_corners) or area."""
     _tensor_arg(input, "interpolate")
     nsp = input.ndim - 2
     if nsp < 1:
