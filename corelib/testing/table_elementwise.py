@@ -491,5 +491,7 @@ for _info in BINARY:      # Python scalars only where the op takes them
             scalars=(INF, NAN) if getattr(_info.samples, "scalars", ()) else (),
             **getattr(_info.samples, "kwargs", {}))
 _add_special(TERNARY[:2], lambda **kw: unary_special(min=-1.0, max=1.0))
+for _info in TERNARY[2:4]:     # clamp_min / clamp_max: NaN on either side propagates
+    _info.special = binary_special(scalars=(0.5,))
 
 OPS = UNARY + CLASSIFIERS + BINARY + CLOSENESS + TERNARY

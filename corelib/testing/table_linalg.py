@@ -8,7 +8,7 @@ OpInfos do. Wrappers take the module (corelib or torch) so one definition serves
 import numpy as np
 
 import corelib
-from .opinfo import OpInfo, Sample, FLOATS, make_tensor, sample_rng
+from .opinfo import OpInfo, Sample, FLOATS, make_tensor, sample_rng, filled_special
 
 MATMUL_DTYPES = FLOATS + ("int32", "int64")
 _rng = sample_rng(4321)
@@ -586,6 +586,12 @@ _LINALG_SPECIAL = {
                                              _deficient_samples(atol=0.5))),
     "linalg.lstsq": dict(special=_deficient_lstsq_samples, special_ref=_np_lstsq_min_norm),
 }
+# products: every sample refilled with NaN/+-inf/signed zeros (0 * inf, inf - inf and NaN
+# propagate as in NumPy and PyTorch; beta=0 ignores the input, NaN included)
+_PRODUCTS = ("matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
+             "addmm[float]", "addmv", "addr", "baddbmm", "addbmm", "tensordot", "kron", "einsum")
 for _info in OPS:
     for _key, _value in _LINALG_SPECIAL.get(_info.id, {}).items():
         setattr(_info, _key, _value)
+    if _info.id in _PRODUCTS:
+        _info.special = filled_special(_info.samples)
