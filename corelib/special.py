@@ -7,7 +7,7 @@ float64; the Hurwitz zeta by direct terms and the Euler-Maclaurin tail, polygamm
 orthogonal polynomials (Chebyshev T/U/V/W and shifted, Hermite H/He, Laguerre, Legendre) by
 their three-term recurrences in float64; gammainc/gammaincc by series and continued
 fraction; log_ndtr and erfcx with asymptotic tails; i0/i0e/i1/i1e by the power series. Not yet
-here: the Bessel functions J/Y and airy_ai (K₀/K₁ by series and asymptotics).
+here: airy_ai (K₀/K₁, J₀/J₁/Y₀/Y₁ are series plus asymptotic expansions).
 """
 from __future__ import annotations
 
@@ -636,3 +636,99 @@ def scaled_modified_bessel_k1(input, *, out=None):
 
 __all__ += ["modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
             "scaled_modified_bessel_k1"]
+
+
+def _bessel_jy(input, order, second, op, out):
+    """J_order / Y_order (order 0 or 1): power series (with the log term for Y) up to |x| = 12,
+    Hankel's asymptotic expansion, truncated at its smallest term, above."""
+    x, dtype = _in_float64(input, op)
+    ax = abs(x)
+    small = ax <= 12
+    xs = where(small, x, 1.0)
+    q = -(xs * xs) / 4
+    # J: Σ (-x²/4)^k / (k! (k+order)!) * (x/2)^order
+    term = xs * 0 + 1 if order == 0 else xs / 2
+    j_series, total = term, term
+    for k in range(1, 60):
+        term = term * q / (k * (k + order))
+        total = total + term
+    j_series = total
+    if second:
+        xp = where(small & (x > 0), x, 1.0)
+        lg = log(xp / 2) + _EULER_GAMMA
+        jp = j_series
+        if order == 0:
+            term, harmonic, total = xp * 0 + 1, 0.0, xp * 0
+            for k in range(1, 60):
+                term = term * -(xp * xp / 4) / (k * k)
+                harmonic += 1.0 / k
+                total = total - harmonic * term
+            series = 2 / math.pi * (lg * jp + total)
+        else:
+            term, total, h_k = xp / 2, xp * 0, 0.0
+            for k in range(0, 60):
+                if k:
+                    term = term * -(xp * xp / 4) / (k * (k + 1))
+                    h_k += 1.0 / k
+                total = total + (2 * h_k + 1.0 / (k + 1)) * term
+            series = 2 / math.pi * (lg * jp) - 2 / (math.pi * xp) - total / math.pi
+    else:
+        series = j_series
+    # Hankel: sqrt(2/(πx)) (P cos χ ∓ Q sin χ), χ = x - (order/2 + 1/4)π
+    xl = where(small, 20.0, ax)
+    mu = 4.0 * order * order
+    a, p, qq = xl * 0 + 1, xl * 0 + 1, xl * 0
+    for k in range(1, 40):
+        a = a * (mu - (2 * k - 1) ** 2) / (k * 8 * xl)
+        use = xl > k / 2
+        if k % 2:
+            qq = qq + where(use, a * (-1) ** ((k - 1) // 2), 0.0)
+        else:
+            p = p + where(use, a * (-1) ** (k // 2), 0.0)
+    chi = xl - (order / 2 + 0.25) * math.pi
+    amp = (2 / (math.pi * xl)).sqrt()
+    if second:
+        asym = amp * (p * sin(chi) + qq * chi.cos())
+    else:
+        asym = amp * (p * chi.cos() - qq * sin(chi))
+        if order == 1:
+            asym = where(x < 0, -asym, asym)
+    r = where(small, series, asym)
+    if second:
+        r = where(x == 0, -math.inf, where(x < 0, math.nan, r))
+    return _finish(cast(where(isnan(x), x, r), dtype), out)
+
+
+def bessel_j0(input, *, out=None):
+    """bessel_j0(input, *, out=None) -> Tensor
+
+    The Bessel function of the first kind of order 0, J₀(x).
+    """
+    return _bessel_jy(input, 0, False, "bessel_j0", out)
+
+
+def bessel_j1(input, *, out=None):
+    """bessel_j1(input, *, out=None) -> Tensor
+
+    The Bessel function of the first kind of order 1, J₁(x).
+    """
+    return _bessel_jy(input, 1, False, "bessel_j1", out)
+
+
+def bessel_y0(input, *, out=None):
+    """bessel_y0(input, *, out=None) -> Tensor
+
+    The Bessel function of the second kind of order 0, Y₀(x).
+    """
+    return _bessel_jy(input, 0, True, "bessel_y0", out)
+
+
+def bessel_y1(input, *, out=None):
+    """bessel_y1(input, *, out=None) -> Tensor
+
+    The Bessel function of the second kind of order 1, Y₁(x).
+    """
+    return _bessel_jy(input, 1, True, "bessel_y1", out)
+
+
+__all__ += ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"]

@@ -300,3 +300,17 @@ def test_bessel_k_matches_scipy():
                                    ref(x.astype(np.float64)), rtol=1e-6, err_msg=name)
     assert np.isnan(corelib.special.modified_bessel_k0(t([-1.0])).item())
     assert corelib.special.modified_bessel_k1(t([0.0])).item() == np.inf
+
+
+def test_bessel_j_y_match_scipy():
+    sp = pytest.importorskip("scipy.special")
+    x = np.array([-30.0, -8.5, -1.0, 0.01, 0.5, 2.0, 8.5, 11.9, 12.1, 50.0], np.float32)
+    pos = x > 0
+    for name, ref in (("bessel_j0", sp.j0), ("bessel_j1", sp.j1), ("bessel_y0", sp.y0),
+                      ("bessel_y1", sp.y1)):
+        got = getattr(corelib.special, name)(t(x)).numpy()
+        want = ref(x.astype(np.float64))
+        sel = pos if name.startswith("bessel_y") else np.ones_like(pos)
+        np.testing.assert_allclose(got[sel], want[sel], rtol=1e-5, atol=1e-7, err_msg=name)
+    assert np.isnan(corelib.special.bessel_y0(t([-1.0])).item())
+    assert corelib.special.bessel_y1(t([0.0])).item() == -np.inf
