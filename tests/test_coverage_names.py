@@ -566,22 +566,25 @@ def test_affine_grid(torch, device, align_corners):
             [_arr(1, 3, 4)], device)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 def test_grid_sample(torch, device, mode, padding_mode):
     x, g = _arr(2, 3, 5, 6), _arr(2, 4, 7, 2, low=-1.3, high=1.3)
+    x3, g3 = _arr(2, 2, 3, 4, 5), _arr(2, 2, 3, 4, 3, low=-1.3, high=1.3)
     for align_corners in (False, True):
         kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-        compare(torch, lambda a, b: F.grid_sample(a, b, **kw),
-                lambda a, b: torch.nn.functional.grid_sample(a, b, **kw), [x, g], device,
-                grad=mode == "bilinear")
+        for inputs in ([x, g], [x3, g3]) if mode != "bicubic" else ([x, g],):
+            compare(torch, lambda a, b: F.grid_sample(a, b, **kw),
+                    lambda a, b: torch.nn.functional.grid_sample(a, b, **kw), inputs, device,
+                    grad=mode != "nearest")
 
 
 def test_grid_sample_errors():
     with pytest.raises(ValueError, match="expected padding_mode"):
         F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), padding_mode="wrap")
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.grid_sample(corelib.zeros(1, 1, 2, 2), corelib.zeros(1, 1, 1, 2), mode="bicubic")
+    with pytest.raises(RuntimeError, match="bicubic"):   # as PyTorch: 4-D input only
+        F.grid_sample(corelib.zeros(1, 1, 2, 2, 2), corelib.zeros(1, 1, 1, 1, 3),
+                      mode="bicubic")
 
 
 GAMMA_POINTS = np.array([-3.7, -2.5, -2.0, -0.3, 0.0, 0.2, 0.5, 1.0, 1.5, 2.0, 7.3, 25.0, 150.0])

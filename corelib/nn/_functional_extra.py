@@ -3,6 +3,7 @@ corelib.nn.functional): rms_norm, embedding_bag, gumbel_softmax, pdist, channel_
 triplet_margin_with_distance_loss, multi_margin_loss."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import corelib
@@ -358,10 +359,21 @@ def _source_coords(g, size, padding_mode, align_corners):
     return x
 
 
+def _pad_tap(t, size, padding_mode, align_corners):
+    """An integer tap coordinate moved in bounds by the padding mode (bicubic taps)."""
+    if padding_mode == "border":
+        return corelib.clamp(t, 0, size - 1)
+    if padding_mode == "reflection":
+        t = _reflect(t, 0, 2 * (size - 1)) if align_corners else _reflect(t, -1, 2 * size - 1)
+        return corelib.clamp(t, 0, size - 1)
+    return t
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None) -> Tensor
 
-    Sample a 4-D input at the normalized (x, y) locations of ``grid`` (N×H_out×W_out×2).
+    Sample a 4-D (5-D) input at the normalized (x, y[, z]) locations of ``grid``
+    (N×H_out×W_out×2, or N×D_out×H_out×W_out×3); bicubic for 4-D input only.
     """
     F._tensor_arg(input, "grid_sample")
     F._tensor_arg(grid, "grid_sample", "grid")
@@ -371,36 +383,65 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample(): only 4-D input is supported, got "
-                                  f"{input.ndim}-D")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
-                           f"the batch size of input, but got grid with sizes "
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes {list(input.shape)}")
+    nsp = input.ndim - 2
+    if mode == "bicubic" and nsp != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if grid.ndim != input.ndim or grid.shape[-1] != nsp or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nsp} in last "
+                           f"dimension and the batch size of input, but got grid with sizes "
                            f"{list(grid.shape)}")
     align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
-    x = _source_coords(grid[..., 0], w, padding_mode, align_corners)
-    y = _source_coords(grid[..., 1], h, padding_mode, align_corners)
-    flat = input.reshape(n, c, h * w)
+    n, c = input.shape[:2]
+    sizes = tuple(input.shape[2:])                  # (D,) H, W
+    out_sp = tuple(grid.shape[1:-1])
+    n_out = math.prod(out_sp)
+    flat = input.reshape(n, c, math.prod(sizes))
+    # grid's last dim lists x (W), y (H), z (D): coordinate k addresses spatial dim nsp-1-k
+    g = [grid[..., nsp - 1 - d] for d in range(nsp)]   # in the order of the spatial dims
 
-    def tap(xi, yi, weight):
-        valid = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
-        index = (corelib.clamp(yi, 0, h - 1) * w + corelib.clamp(xi, 0, w - 1)).to(_dtype.int64)
-        index = index.reshape(n, 1, ho * wo).expand(n, c, ho * wo)
-        values = flat.gather(2, index).reshape(n, c, ho, wo)
+    def tap(coords, weight):
+        valid = None
+        index = None
+        for t, size in zip(coords, sizes):
+            ok = (t >= 0) & (t <= size - 1)
+            valid = ok if valid is None else valid & ok
+            t = corelib.clamp(t, 0, size - 1)
+            index = t if index is None else index * size + t
+        index = index.to(_dtype.int64).reshape(n, 1, n_out).expand(n, c, n_out)
+        values = flat.gather(2, index).reshape((n, c) + out_sp)
         return values * (weight * valid.to(weight.dtype)).unsqueeze(1)
 
+    if mode == "bicubic":
+        # as PyTorch: floor of the unpadded coordinate; the padding moves each of the 4x4 taps
+        src = [(t + 1) / 2 * (size - 1) if align_corners else ((t + 1) * size - 1) / 2
+               for t, size in zip(g, sizes)]
+        base = [corelib.floor(v).detach() for v in src]
+        weights = [F._cubic_weights(v - b) for v, b in zip(src, base)]
+        out = None
+        for i in range(4):
+            ty = _pad_tap(base[0] + (i - 1), sizes[0], padding_mode, align_corners)
+            for j in range(4):
+                tx = _pad_tap(base[1] + (j - 1), sizes[1], padding_mode, align_corners)
+                term = tap((ty, tx), weights[0][i] * weights[1][j])
+                out = term if out is None else out + term
+        return out
+    src = [_source_coords(t, size, padding_mode, align_corners) for t, size in zip(g, sizes)]
     if mode == "nearest":
-        return tap(corelib.round(x), corelib.round(y), corelib.ones_like(x))
-    x0, y0 = corelib.floor(x).detach(), corelib.floor(y).detach()
-    wx1, wy1 = x - x0, y - y0
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    return (tap(x0, y0, wx0 * wy0) + tap(x0 + 1, y0, wx1 * wy0) + tap(x0, y0 + 1, wx0 * wy1)
-            + tap(x0 + 1, y0 + 1, wx1 * wy1))
+        return tap([corelib.round(v) for v in src], corelib.ones_like(src[0]))
+    base = [corelib.floor(v).detach() for v in src]
+    frac = [v - b for v, b in zip(src, base)]
+    out = None
+    for corner in itertools.product((0, 1), repeat=nsp):
+        weight = None
+        for k, f in zip(corner, frac):
+            w = f if k else 1 - f
+            weight = w if weight is None else weight * w
+        term = tap([b + k for b, k in zip(base, corner)], weight)
+        out = term if out is None else out + term
+    return out
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
