@@ -556,3 +556,41 @@ def i0(input, *, out=None):
 
 
 __all__ += ["i0"]
+
+
+def _chunk_cat(tensors, dim, num_chunks, *, out=None):
+    """_chunk_cat(tensors, dim, num_chunks, *, out=None) -> Tensor
+
+    Each tensor split into num_chunks equal chunks along dim (the last zero-padded), each chunk
+    flattened, and the chunks of all tensors concatenated: shape (*leading, num_chunks, -1).
+    """
+    if not tensors:
+        raise RuntimeError("_chunk_cat expects a non-empty input tensor list")
+    if num_chunks < 1:
+        raise RuntimeError("_chunk_cat expects positive num_chunks")
+    pieces, d = [], None
+    for x in tensors:
+        _tensor_arg(x, "_chunk_cat", "tensors")
+        d = wrap_dim(dim, x.ndim, "_chunk_cat")
+        size = x.shape[d]
+        chunk = -(-size // num_chunks)
+        if chunk * num_chunks > size:
+            shape = list(x.shape)
+            shape[d] = chunk * num_chunks - size
+            x = cat([x, zeros(tuple(shape), dtype=x.dtype, device=x.device)], d)
+        pieces.append(x.reshape(tuple(x.shape[:d]) + (num_chunks, -1)))
+    result = cat(pieces, d + 1)
+    return result if out is None else out.copy_(result)
+
+
+def _rdiv(self, other):
+    """__rdiv__(other) -> Tensor
+
+    other / self (PyTorch's name for the reflected division).
+    """
+    return self.__rtruediv__(other)
+
+
+_rdiv.__name__ = "__rdiv__"
+Tensor.__rdiv__ = _rdiv
+__all__ += ["_chunk_cat"]

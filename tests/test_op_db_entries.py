@@ -314,3 +314,12 @@ def test_bessel_j_y_match_scipy():
         np.testing.assert_allclose(got[sel], want[sel], rtol=1e-5, atol=1e-7, err_msg=name)
     assert np.isnan(corelib.special.bessel_y0(t([-1.0])).item())
     assert corelib.special.bessel_y1(t([0.0])).item() == -np.inf
+
+
+def test_chunk_cat_and_rdiv(torch):
+    a = rng.normal(size=(2, 5)).astype(np.float32)
+    b = rng.normal(size=(2, 3)).astype(np.float32)
+    got = corelib._chunk_cat([t(a), t(b)], 1, 2)
+    ref = torch._chunk_cat([torch.tensor(a), torch.tensor(b)], 1, 2)
+    np.testing.assert_array_equal(got.numpy(), ref.numpy())
+    np.testing.assert_allclose(t(b).__rdiv__(2.0).numpy(), 2.0 / b, rtol=1e-6)
