@@ -317,7 +317,14 @@ def _eigvalsh_of(mod):
 def _svd_of(mod):
     def fn(A, full_matrices=False):
         U, S, Vh = mod.linalg.svd(A, full_matrices=full_matrices)
-        return mod.abs(U), S, mod.abs(Vh)
+        if not full_matrices:
+            return mod.abs(U), S, mod.abs(Vh)
+        # the columns past k = min(m, n) are any orthonormal basis of the complement: compare
+        # the complement's projectors, which are unique, not the basis
+        k = S.shape[-1]
+        Uc, Vc = U[..., k:], Vh[..., k:, :]
+        return (mod.abs(U[..., :k]), S, mod.abs(Vh[..., :k, :]),
+                Uc @ Uc.transpose(-2, -1), Vc.transpose(-2, -1) @ Vc)
     return fn
 
 
@@ -352,7 +359,12 @@ def _np_eigh(A, UPLO="L"):
 
 def _np_svd(A, full_matrices=False):
     U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
-    return np.abs(U), S, np.abs(Vh)
+    if not full_matrices:
+        return np.abs(U), S, np.abs(Vh)
+    k = S.shape[-1]
+    Uc, Vc = U[..., k:], Vh[..., k:, :]
+    return (np.abs(U[..., :k]), S, np.abs(Vh[..., :k, :]),
+            Uc @ np.swapaxes(Uc, -1, -2), np.swapaxes(Vc, -1, -2) @ Vc)
 
 
 def _np_legacy_svd(A, some=True):
