@@ -4,34 +4,40 @@ Every entry of ``torch.testing._internal.common_methods_invocations.op_db`` is m
 corelib by name (``op.name``): ``"add"`` -> ``corelib.add``, ``"nn.functional.relu"`` ->
 ``corelib.nn.functional.relu``, ``"linalg.svd"`` -> ``corelib.linalg.svd``; names with no
 function fall back to the Tensor method of that name (``"__radd__"``, ``"T"``) when the
-OpInfo has a method variant. Where the OpInfo's op is a lambda of PyTorch's test module
+OpInfo has a method variant, and a private entry name over a public torch function to that
+function (``"_segment_reduce"`` -> ``corelib.segment_reduce``). Where the OpInfo's op is a lambda of PyTorch's test module
 (argument order, ``x.mT``), the same lambda runs over ``corelib``. Where it is a named helper
 of the test module calling private aten ops (``max_pool2d_with_indices_backward``), the
 documented table ``TEST_WRAPPERS`` gives its counterpart written with corelib's public API.
 Entries with no counterpart count as *not implemented*.
 
-Each float32 sample (``op.sample_inputs("cpu", torch.float32, requires_grad=op.supports_autograd)``)
-is converted (tensors through NumPy, torch dtypes to corelib's by name, nested
+Each float32 sample (``op.sample_inputs("cpu", torch.float32,
+requires_grad=op.supports_autograd)``) is converted (tensors through NumPy, torch dtypes and
+memory formats to corelib's by name, option records of torch.nn to corelib.nn's, nested
 lists/tuples/dicts), run through torch and corelib, and its outputs compared with
 ``np.allclose`` (the OpInfo's float32 tolerance override if any, else PyTorch's float32
-defaults rtol=1.3e-6, atol=1e-5), with shapes and dtypes. Where the op supports autograd,
-the gradients of the sum of the float outputs with respect to the float inputs that require
-grad are compared too, of the outputs as PyTorch's own gradient tests take them: through the
-OpInfo's ``gradcheck_wrapper`` and the sample's ``output_process_fn_grad`` (for svd and
-eigh these make the loss invariant under the sign of singular/eigen-vectors, the only
-setting in which those gradients are defined). A sample is ``pass``, ``fail`` (reason: the exception class raised
-by corelib, ``mismatch``, ``shape``, ``dtype``, ``grad mismatch``, ...) or ``unsupported``
-(an argument cannot be converted: complex tensors, generators, callables, memory formats...).
+defaults rtol=1.3e-6, atol=1e-5), with shapes and dtypes. Outputs defined only up to a gauge
+(singular and eigen-vectors: ``GAUGE``) are aligned to PyTorch's first. Where the op supports
+autograd, the gradients of the sum of the float outputs with respect to the float inputs that
+require grad are compared too, of the outputs as PyTorch's own gradient tests take them:
+through the OpInfo's ``gradcheck_wrapper`` and the sample's ``output_process_fn_grad`` (for
+svd and eigh these make the loss invariant under the signs of the vectors, the only setting
+in which those gradients are defined); an output that does not depend on the inputs passes
+where PyTorch's gradients are all zero. A sample is ``pass``, ``fail`` (reason: the exception
+class raised by corelib, ``mismatch``, ``shape``, ``dtype``, ``grad mismatch``, ...) or
+``unsupported`` (an argument cannot be converted: complex tensors, generators, callables...).
+
 Samples with more than ``MAX_NUMEL`` elements are skipped, and a sample running longer than
 ``SAMPLE_TIMEOUT`` seconds fails with reason ``timeout``. Where the OpInfo runs its op under
-``wrapper_set_seed``, PyTorch runs each sample under two seeds and a sample whose output
-changes (dropout in training) is skipped as ``random``. Float outputs (and gradients)
-outside the tolerances still pass when they are as accurate as PyTorch's own float32
-result: their largest error against PyTorch run in float64 on the same sample is at most
-``ACCURACY_FACTOR`` (2) times PyTorch's float32 error plus atol (PyTorch's own decomposition
-tests compare against a float64 reference the same way); this keeps ill-conditioned samples
-(large sums, values in the thousands) from failing on summation order alone. An entry with no counterpart counts
-the samples an implementation would be measured on (the same ``requires_grad`` setting).
+``wrapper_set_seed``, PyTorch runs each sample again under another seed and a sample whose
+output changes (dropout in training) is skipped as ``random``. Float outputs (and gradients)
+outside the tolerances still pass when they are as accurate as PyTorch's own float32 result:
+their largest error against PyTorch run in float64 on the same sample is at most
+``ACCURACY_FACTOR`` (2) times PyTorch's float32 error plus atol (PyTorch's decomposition
+tests judge against a float64 reference the same way); ill-conditioned samples (large sums,
+values in the thousands) then do not fail on summation order alone. An entry with no
+counterpart counts the samples an implementation would be measured on (the same
+``requires_grad`` setting).
 
 The *core op set* (``CORE``) is a fixed, documented list of names: elementwise arithmetic
 and unary math, comparisons, reductions, the matmul family, shape/view ops, indexing,
