@@ -180,3 +180,19 @@ def test_deepcopy_keeps_values_and_grad_flag():
     assert c is not t and c.requires_grad and c.tolist() == t.tolist()
     c.detach().zero_()
     assert t.tolist() == [1.0, 2.0]
+
+
+def test_cast_to_a_dtype_the_device_does_not_store_raises(device):
+    """A cast to a dtype the device's backend does not store (bfloat16 on corelib's NumPy CPU
+    backend) raises TypeError at once, not a tensor whose backward fails later."""
+    from corelib.dispatch import registry
+    x = corelib.ones(2, 3, device=device, requires_grad=True)
+    for dt in (corelib.bfloat16, corelib.float16, corelib.float64):
+        if dt.name in registry.backend(x.device.type).dtypes:
+            y = x.to(dt)
+            y.sum().backward()
+            np.testing.assert_array_equal(x.grad.cpu().numpy(), np.ones((2, 3)))
+            x.grad = None
+        else:
+            with pytest.raises(TypeError, match="does not support dtype"):
+                x.to(dt)

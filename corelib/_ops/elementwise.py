@@ -59,7 +59,14 @@ def cast(x, dtype):
     """x converted to ``dtype`` (a differentiable op between floating types)."""
     if x.dtype is dtype:
         return x
+    if dtype.name not in _stored_dtypes(x.device.type):   # not a half-working tensor
+        raise TypeError(f"to(): device {x.device.type!r} does not support dtype {dtype}")
     return call(_cast, (x,), dtype, {"dtype": dtype.name})
+
+
+def _stored_dtypes(device_type):
+    from ..dispatch import registry
+    return registry.backend(device_type).dtypes
 
 
 def to_float(x):
