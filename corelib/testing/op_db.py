@@ -112,7 +112,9 @@ def _rebind(fn):
     glb = dict(fn.__globals__)
     glb["torch"] = corelib
     glb["wrapper_set_seed"] = lambda f, *a, **k: f(*a, **k)
-    return types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
+    rebound = types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
+    rebound.__kwdefaults__ = fn.__kwdefaults__   # keyword-only defaults are not in the code
+    return rebound
 
 
 class Unsupported(Exception):
