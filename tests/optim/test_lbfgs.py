@@ -9,7 +9,7 @@ from corelib import optim
 from optim_helpers import (assert_params_close, initial_arrays, make_params, optimizer_pair, run,
                            to_numpy)
 
-torch = pytest.importorskip("torch")
+from torch_reference import torch
 
 CASES = [dict(), dict(line_search_fn="strong_wolfe"),
          dict(lr=0.5, max_iter=4, history_size=2),

@@ -10,7 +10,7 @@ import corelib
 from corelib import optim
 from corelib.optim import lr_scheduler
 
-torch = pytest.importorskip("torch")
+from torch_reference import torch
 
 STEPS = 30
 

@@ -11,7 +11,7 @@ from corelib import optim
 from optim_helpers import (assert_params_close, initial_arrays, loss_fn, make_params,
                            optimizer_pair, run, to_numpy)
 
-torch = pytest.importorskip("torch")
+from torch_reference import torch
 
 CONFIGS = {
     "SGD": [dict(lr=0.01), dict(lr=0.01, momentum=0.9), dict(lr=0.01, momentum=0.9, dampening=0.5),

@@ -7,7 +7,7 @@ import pytest
 import corelib
 from optim_helpers import to_numpy
 
-torch = pytest.importorskip("torch")
+from torch_reference import torch
 
 
 def _model(lib):
