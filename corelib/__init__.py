@@ -65,6 +65,8 @@ from ._device_module import get_device_module  # noqa: E402
 
 def __getattr__(name):
     """``corelib.<device>``: the device module of any installed backend's device type."""
+    if name.startswith("_"):   # no device; ``from corelib import _x`` while a plugin imports
+        raise AttributeError(f"module 'corelib' has no attribute {name!r}")
     registry.load()
     if name in registry.backends:
         return get_device_module(name)
