@@ -1,4 +1,4 @@
-"""Coverage against PyTorch's own OpInfo database (``op_db``), float32 samples.
+"""Coverage against PyTorch's own OpInfo database (``op_db``), float32 (or int64) samples.
 
 Every entry of ``torch.testing._internal.common_methods_invocations.op_db`` is mapped to
 corelib by name (``op.name``): ``"add"`` -> ``corelib.add``, ``"nn.functional.relu"`` ->
@@ -26,6 +26,8 @@ in which those gradients are defined); an output that does not depend on the inp
 where PyTorch's gradients are all zero. A sample is ``pass``, ``fail`` (reason: the exception
 class raised by corelib, ``mismatch``, ``shape``, ``dtype``, ``grad mismatch``, ...) or
 ``unsupported`` (an argument cannot be converted: complex tensors, generators, callables...).
+
+``--dtype int64`` measures the entries' int64 samples the same way, forward only.
 
 Samples with more than ``MAX_NUMEL`` elements are skipped, and a sample running longer than
 ``SAMPLE_TIMEOUT`` seconds fails with reason ``timeout``. Where the OpInfo runs its op under
@@ -623,8 +625,10 @@ def run_sample(op, run, sample, rtol, atol, check_grad):
     return "pass", None
 
 
-def measure(names=None, progress=None):
-    """Run the database (or the entries named in ``names``); return the result dict."""
+def measure(names=None, progress=None, dtype="float32"):
+    """Run the database (or the entries named in ``names``) on its ``dtype`` samples
+    (float32, or int64: forward only); return the result dict."""
+    dtype = getattr(torch, dtype)
     wanted = set(names) if names else None
     entries = []
     use_alarm = hasattr(signal, "setitimer")
@@ -641,8 +645,8 @@ def measure(names=None, progress=None):
                      "pass": 0, "fail": 0, "unsupported": 0, "skipped": 0,
                      "reasons": collections.Counter()}
             entries.append(entry)
-            if torch.float32 not in op.supported_dtypes("cpu"):
-                entry["no_float32"] = True
+            if dtype not in op.supported_dtypes("cpu"):
+                entry["no_float32"] = True   # (no samples of the measured dtype)
                 continue
             run, kind = _resolve(op)
             if run is None:
@@ -651,8 +655,8 @@ def measure(names=None, progress=None):
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         entry["not_implemented_samples"] = sum(
-                            1 for _ in op.sample_inputs("cpu", torch.float32,
-                                                        requires_grad=bool(op.supports_autograd)))
+                            1 for _ in op.sample_inputs("cpu", dtype, requires_grad=bool(
+                                op.supports_autograd and dtype.is_floating_point)))
                 except Exception:
                     entry["not_implemented_samples"] = 0
                 continue
@@ -660,12 +664,12 @@ def measure(names=None, progress=None):
             if op.name in _RANDOM:
                 entry["random"] = True
                 continue
-            rtol, atol = _tol(op)
-            check_grad = bool(op.supports_autograd)
+            rtol, atol = _tol(op)   # (integer outputs are exact within them)
+            check_grad = bool(op.supports_autograd and dtype.is_floating_point)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    samples = list(op.sample_inputs("cpu", torch.float32, requires_grad=check_grad))
+                    samples = list(op.sample_inputs("cpu", dtype, requires_grad=check_grad))
             except Exception as exc:
                 entry["reasons"][f"sample_inputs raised {type(exc).__name__}"] += 1
                 continue
@@ -691,7 +695,7 @@ def measure(names=None, progress=None):
     finally:
         if use_alarm:
             signal.signal(signal.SIGALRM, old)
-    return _summarize(entries, time.time() - start)
+    return dict(_summarize(entries, time.time() - start), dtype=str(dtype).split(".")[-1])
 
 
 def _totals(entries):
@@ -739,7 +743,7 @@ def _summarize(entries, seconds):
 
 
 def _print(result, top=25):
-    print(f"corelib vs PyTorch {result['torch_version']} op_db, float32 samples "
+    print(f"corelib vs PyTorch {result['torch_version']} op_db, {result['dtype']} samples "
           f"({result['date']}, {result['seconds']} s)")
     for label in ("core", "whole"):
         t = result[label]
@@ -773,9 +777,12 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true", help="print the full result as JSON")
     ap.add_argument("--ops", default="", help="comma-separated op_db names (default: all)")
     ap.add_argument("--core", action="store_true", help="only the core op set")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "int64"),
+                    help="which samples: float32 (forward and gradients, default) or int64 "
+                         "(forward)")
     args = ap.parse_args(argv)
     names = [n for n in args.ops.split(",") if n] or (list(CORE) if args.core else None)
-    result = measure(names)
+    result = measure(names, dtype=args.dtype)
     if args.json:
         json.dump(result, sys.stdout, indent=1)
         print()
