@@ -321,3 +321,29 @@ def test_bicubic_interpolate_matches_torch(align_corners, torch):
         (out * corelib.tensor(g)).sum().backward()
         (expected * torch.tensor(g)).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+
+
+def test_integer_convolution_and_average_pool_as_pytorch(device):
+    """Integer conv / conv_transpose / avg_pool: exact sums, the average truncated toward zero
+    (C's integer division, as PyTorch's CPU kernels); checked against NumPy."""
+    rng = np.random.default_rng(5)
+    xs = rng.integers(-9, 10, (2, 3, 5, 6))
+    ws = rng.integers(-4, 5, (4, 3, 2, 3))
+    bs = rng.integers(-5, 6, (4,))
+    x, w, b = (corelib.tensor(a, device=device) for a in (xs, ws, bs))
+    out = F.conv2d(x, w, b, padding=1)
+    assert out.dtype == corelib.int64
+    xp = np.pad(xs, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (2, 3), axis=(2, 3))
+    expected = np.einsum("nchwij,ocij->nohw", win, ws) + bs[None, :, None, None]
+    np.testing.assert_array_equal(out.cpu().numpy(), expected)
+    # conv_transpose is conv's adjoint: <conv(x), y> == <x, conv_transpose(y)>, exactly
+    y = corelib.tensor(rng.integers(-3, 4, tuple(out.shape)), device=device)
+    back = F.conv_transpose2d(y, w, padding=1)
+    assert back.dtype == corelib.int64 and back.shape == x.shape
+    assert int((F.conv2d(x, w, padding=1) * y).sum()) == int((x * back).sum())
+    pooled = F.avg_pool2d(x, 2)
+    sums = xs[:, :, :4, :6].reshape(2, 3, 2, 2, 3, 2).sum(axis=(3, 5))
+    np.testing.assert_array_equal(pooled.cpu().numpy(), np.trunc(sums / 4).astype(np.int64))
+    with pytest.raises(RuntimeError, match="conv2d"):
+        F.conv2d(x > 0, w > 0)

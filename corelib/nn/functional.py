@@ -59,11 +59,19 @@ def _ntuple(value, n, op, name):
     return (int(value),) * n
 
 
-def _float_input(x, op):
-    if not x.dtype.is_floating_point:
+def _float_input(x, op, integers=False):
+    if not x.dtype.is_floating_point and not (integers and x.dtype is not _dtype.bool):
         raise RuntimeError(f"{op}(): \"{op}\" not implemented for '{x.dtype}' (expected a "
                            f"floating point input)")
     return x
+
+
+def _integer_via_float64(compute, x, *operands):
+    """An integer convolution or average pool, as PyTorch's CPU kernels: computed in float64
+    (exact while sums stay below 2**53) and truncated toward zero to x's dtype (C's integer
+    division in the average)."""
+    args = [None if t is None else t.to(_dtype.float64) for t in (x,) + operands]
+    return compute(*args).trunc().to(x.dtype)
 
 
 def _batched(x, nsp, op, allow_unbatched=True):
@@ -147,7 +155,7 @@ def _conv_operands(nsp, op, input, weight, bias):
     _tensor_arg(input, op)
     _tensor_arg(weight, op, "weight")
     x, added = _batched(input, nsp, op)
-    _float_input(x, op)
+    _float_input(x, op, integers=True)
     _same_dtype(op, x, weight, bias)
     if weight.ndim != nsp + 2:
         raise RuntimeError(f"{op}(): Expected {nsp + 2}-dimensional weight, but got weight of "
@@ -181,6 +189,9 @@ def _convnd(nsp, op, input, weight, bias, stride, padding, dilation, groups):
                                f"{n + lo + hi}. Kernel size: {d * (k - 1) + 1}. Kernel size "
                                f"can't be greater than actual input size")
     geo = dict(stride=stride, padding=pads, dilation=dilation, groups=groups)
+    if not x.dtype.is_floating_point:
+        return _unbatch(_integer_via_float64(
+            lambda a, w, b: _nn.convolution(a, w, b, geo), x, weight, bias), added)
     return _unbatch(_nn.convolution(x, weight, bias, geo), added)
 
 
@@ -225,10 +236,13 @@ def _conv_transposend(nsp, op, input, weight, bias, stride, padding, output_padd
     out_channels = weight.shape[1] * groups
     geo = dict(stride=stride, padding=tuple((p, p) for p in pad), dilation=dilation,
                groups=groups)
-    out = _nn.conv_backward_input(x, weight, (x.shape[0], out_channels) + size, geo)
-    if bias is not None:
-        out = out + reshape(bias, (out_channels,) + (1,) * nsp)
-    return _unbatch(out, added)
+
+    def transposed(x, weight, bias):
+        out = _nn.conv_backward_input(x, weight, (x.shape[0], out_channels) + size, geo)
+        return out if bias is None else out + reshape(bias, (out_channels,) + (1,) * nsp)
+    if not x.dtype.is_floating_point:
+        return _unbatch(_integer_via_float64(transposed, x, weight, bias), added)
+    return _unbatch(transposed(x, weight, bias), added)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -354,7 +368,7 @@ def _avg_poolnd(nsp, op, input, kernel_size, stride, padding, ceil_mode, count_i
                 divisor_override=None):
     _tensor_arg(input, op)
     x, added = _batched(input, nsp, op)
-    _float_input(x, op)
+    _float_input(x, op, integers=True)
     k, s, p, d = _pool_args(nsp, op, kernel_size, stride, padding)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{op}(): divisor must be not zero")
@@ -362,6 +376,8 @@ def _avg_poolnd(nsp, op, input, kernel_size, stride, padding, ceil_mode, count_i
     params = dict(kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
                   count_include_pad=bool(count_include_pad),
                   divisor_override=None if divisor_override is None else int(divisor_override))
+    if not x.dtype.is_floating_point:
+        return _unbatch(_integer_via_float64(lambda a: _nn.avg_pool(a, params), x), added)
     return _unbatch(_nn.avg_pool(x, params), added)
 
 
