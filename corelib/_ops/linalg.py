@@ -1351,20 +1351,26 @@ def _check_same_dtype(A, B, op):
                            f"{_TYPE_WORD.get(B.dtype.name, B.dtype.name)} instead")
 
 
+def _check_solve_rhs(op, A, B, n, left):
+    """B of a solve with the (n x n) matrix A: a tensor of A's dtype, at least 2-D, whose rows
+    (columns if not left) match n."""
+    _tensor_arg(B, op, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    _check_same_dtype(A, B, op)
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+
+
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """linalg.solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     X with A X = B (X A = B if not left) for triangular A; only A's triangle is read."""
     op = "linalg.solve_triangular"
     _check_matrix(A, op)
-    _tensor_arg(B, op, "B")
-    if B.ndim < 2:
-        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
-    _check_same_dtype(A, B, op)
     n = A.shape[-1]
-    if (B.shape[-2] if left else B.shape[-1]) != n:
-        eq = "AX = B" if left else "XA = B"
-        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
-                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    _check_solve_rhs(op, A, B, n, left)
     broadcast_shape(A.shape[:-2], B.shape[:-2])
     result = _solve_triangular(A, B, bool(upper), bool(left), bool(unitriangular))
     return result if out is None else write_out(result, out, op)
@@ -1690,15 +1696,8 @@ def lu_solve_linalg(LU, pivots, B, *, left=True, adjoint=False, out=None):
     if not left; A^T in place of A if adjoint) from A's packed LU factorization."""
     op = "linalg.lu_solve"
     _check_matrix(LU, op, name="LU")
-    _tensor_arg(B, op, "B")
-    if B.ndim < 2:
-        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
-    _check_same_dtype(LU, B, op)
     n = LU.shape[-1]
-    if (B.shape[-2] if left else B.shape[-1]) != n:
-        eq = "AX = B" if left else "XA = B"
-        raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
-                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    _check_solve_rhs(op, LU, B, n, left)
     if not left:   # X A = B  <=>  A^T X^T = B^T
         return lu_solve_linalg(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
     P, L, U = lu_unpack(LU, pivots)
