@@ -474,8 +474,8 @@ def _accurate(expected, actual, ref, atol):
             if _compare(e, a, 0.0, 0.0) is not None:
                 return False
             continue
-        r = r.detach().numpy()
-        e = e.detach().numpy().astype(np.float64)
+        r = r.detach().cpu().numpy()
+        e = e.detach().cpu().numpy().astype(np.float64)
         a = a.detach().cpu().numpy().astype(np.float64)
         if a.shape != r.shape or not np.array_equal(np.isnan(a), np.isnan(r)):
             return False
