@@ -76,6 +76,7 @@ LA = "tests/test_linalg.py::"
 FN = "tests/test_functional.py::"
 NL = "tests/nn/test_nn_layers.py::"
 MC = "tests/test_mutation_catches.py::"
+CD = "tests/test_conv_direct.py::"
 TT = "tests/test_tensor.py::"
 BAD = "tests/test_bad_input.py::test_misuse_raises_and_changes_nothing"
 
@@ -407,15 +408,24 @@ MUTATIONS = [
       "pads = tuple((r - lo, r - hi) for (lo, hi), r in zip(padding, reach))",
       "pads = tuple((r - hi, r - lo) for (lo, hi), r in zip(padding, reach))",
       "conv input gradient (stride 1): asymmetric padding swapped",
-      ops=("conv1d", "conv2d", "conv3d"), tests=(FN + "test_conv*",)),
+      ops=("conv1d", "conv2d", "conv3d"), tests=(FN + "test_conv*", CD + "*")),
     M("conv-flip-dropped", "nn.conv", "nn.py",
       "wg = wg[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)]", "wg = wg",
-      "conv input gradient: kernel not flipped", ops=("conv1d", "conv2d")),
+      "conv input gradient: kernel not flipped", ops=("conv1d", "conv2d"), tests=(CD + "*",)),
     M("conv-bwd-weight-last-chunk", "nn.conv", "nn.py",
       "        gw += np.matmul(gs.reshape(groups, og, m * plan.L),",
       "        gw[...] = np.matmul(gs.reshape(groups, og, m * plan.L),",
       "conv weight gradient: only the last batch chunk kept",
-      ops=("conv2d", "conv1d", "conv3d"), tests=(FN + "test_conv*",)),
+      ops=("conv2d", "conv1d", "conv3d"), tests=(FN + "test_conv*", CD + "*")),
+    M("direct-conv-second-vector", "nn.conv", "native/conv.cpp",
+      "acc[j][1] += s * r1;", "acc[j][1] += s * r0;",
+      "direct convolution: the second vector of a row reads the first's inputs",
+      ops=("conv2d",), tests=(CD + "*",)),
+    M("direct-conv-weight-last-chunk", "nn.conv", "native/conv.cpp",
+      "gw[(o0 + j) * wo + (c * KH + ky) * KW + k] +=",
+      "gw[(o0 + j) * wo + (c * KH + ky) * KW + k] =",
+      "direct convolution weight gradient: only the last chunk of images kept",
+      ops=("conv2d",), tests=(CD + "*",)),
     M("fold-overlap-not-summed", "nn.conv", "nn.py",
       "acc[_window_index(slices, batch_last)] += cols[(slice(None),) + kpos]",
       "acc[_window_index(slices, batch_last)] = cols[(slice(None),) + kpos]",
@@ -660,8 +670,15 @@ def check_snippets(root=ROOT):
         if count != 1:
             problems.append(f"{m.name}: snippet occurs {count} times in {m.path}")
             continue
+        mutated = text.replace(m.old, m.new, 1)
+        if m.file.endswith(".cpp"):
+            run = subprocess.run(["g++", "-std=gnu++17", "-fsyntax-only", "-x", "c++", "-"],
+                                 input=mutated, capture_output=True, text=True)
+            if run.returncode:
+                problems.append(f"{m.name}: the mutated file does not compile ({run.stderr})")
+            continue
         try:
-            compile(text.replace(m.old, m.new, 1), m.path, "exec")
+            compile(mutated, m.path, "exec")
         except SyntaxError as exc:
             problems.append(f"{m.name}: the mutated file does not compile ({exc})")
     return problems

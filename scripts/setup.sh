@@ -22,6 +22,8 @@ pip_quiet -e ".[test,demo,onnx]" -e backends/cpu -e backends/cuda \
 # communication plugins (corelib-nccl runs only where GPUs and libnccl exist; here it says why not)
 pip_quiet mpich mpi4py -e plugins/mpi -e plugins/nccl
 .venv/bin/python -c "import corelib, corelib_cpu, corelib_cuda, corelib_mpi"
+# corelib-cpu's compiled kernels (direct convolution) are built once here, not in the first run
+.venv/bin/python -c "from corelib_cpu import native; print('corelib-cpu kernels:', native.status())"
 if [ "${CORELIB_SKIP_TORCH:-0}" != "1" ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
   pip_quiet --only-binary=:all: "torch==2.13.0" \
     || echo "note: torch not installed; PyTorch comparisons will skip"

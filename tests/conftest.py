@@ -128,3 +128,18 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if _missing_module_skip(report):
         _as_failure(report)
+
+
+@pytest.fixture(params=["direct", "columns"])
+def cpu_conv_path(request):
+    """Runs a test twice: with the CPU backend's compiled direct convolution (where its shape
+    rule picks it) and with compiled kernels off (columns + GEMM everywhere)."""
+    from corelib_cpu import native
+    was = native.set_enabled(request.param == "direct")
+    try:
+        if request.param == "direct" and native.library() is None:
+            pytest.skip("compiled kernels unavailable (the C++ compiler is not installed or "
+                        f"failed): {native.status()}")
+        yield request.param
+    finally:
+        native.set_enabled(was)

@@ -138,9 +138,10 @@ def test_conv2d_1x1_strided_matches_torch(device, torch, stride):
     np.testing.assert_allclose(_np(wt.grad), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_weight_gradient_over_batch_chunks(device, torch):
-    """conv-bwd-weight-last-chunk: a batch large enough to be processed in several column
-    chunks (6 images of 8x32x32, float64) sums the weight gradient over every chunk."""
+def test_conv2d_weight_gradient_over_batch_chunks(device, torch, cpu_conv_path):
+    """conv-bwd-weight-last-chunk (direct-conv-weight-last-chunk): a batch large enough to be
+    processed in several chunks (6 images of 8x32x32, float64) sums the weight gradient over
+    every chunk, on the columns path and in the compiled direct kernel."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((6, 8, 32, 32))
     w = rng.standard_normal((4, 8, 3, 3))

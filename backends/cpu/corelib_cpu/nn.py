@@ -17,6 +17,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import native
+
 
 # ---------------------------------------------------------------------------------------------
 # window helpers
@@ -259,6 +261,90 @@ def _pointwise(kernel, stride, padding):
         not any(lo or hi for lo, hi in padding)
 
 
+# direct convolution: 2-D, stride 1, float32/float64, compiled kernels (native/conv.cpp) on
+# the zero-padded input, no columns. Chosen per shape (measured, docs/PERFORMANCE.md): when the
+# contraction per output (C/G * KH * KW) is short, where columns + GEMM pay mostly for copies;
+# the forward also needs a block of output channels and rows of at least 1.5 vectors (it
+# computes two vectors of a row at a time), the weight gradient KW <= 5 (register blocking).
+_DIRECT_DEPTH = 1024
+
+
+def _direct(plan, dtype, name, cg, og):
+    if plan.nsp != 2 or plan.stride != (1, 1) or cg * plan.kernel[0] * plan.kernel[1] > \
+            _DIRECT_DEPTH:
+        return None
+    if name == "forward" and (og < 6 or 2 * plan.out[1] * dtype.itemsize < 96):
+        return None
+    if name == "weight" and plan.kernel[1] > 5:
+        return None
+    return native.kernel(name, dtype)
+
+
+def _direct_padded(x, plan, width=0):
+    """x (N, C, H, W) zero-padded into a workspace (N, C, PH, max(PW, width)) (``width``:
+    zero columns added on the right), readable 64 bytes past its end (the kernels load two
+    32-byte vectors at a time); returns the array and its address."""
+    n, c, h, w = x.shape
+    (top, _), (left, _) = plan.padding
+    ph, pw = plan.padded[0], max(plan.padded[1], width)
+    size = n * c * ph * pw
+    buf = _workspace("direct", (size + 64 // x.itemsize,), x.dtype)
+    xp = buf[:size].reshape(n, c, ph, pw)
+    xp[:, :, :top] = 0
+    xp[:, :, top + h:] = 0
+    xp[:, :, top:top + h, :left] = 0
+    xp[:, :, top:top + h, left + w:] = 0
+    buf[size:] = 0
+    xp[:, :, top:top + h, left:left + w] = x
+    return xp, buf.ctypes.data
+
+
+def _group_offsets(groups, *per_group):
+    """Byte offsets of group gi in arrays whose groups are ``per_group`` bytes apart."""
+    return [[gi * step for step in per_group] for gi in range(groups)]
+
+
+def _direct_convolution(fn, x, w, b, plan, groups):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    (ph, pw), (kh, kw), (dh, dw) = plan.padded, plan.kernel, plan.dilation
+    out = np.empty((n, o) + plan.out, x.dtype)
+    _, xaddr = _direct_padded(x, plan)
+    w = np.ascontiguousarray(w)
+    b = None if b is None else np.ascontiguousarray(b)
+    cg, og, it, p = c // groups, o // groups, x.itemsize, _prod(plan.out)
+    for dx, dwt, db, do in _group_offsets(groups, cg * ph * pw * it, og * cg * kh * kw * it,
+                                          og * it, og * p * it):
+        fn(xaddr + dx, w.ctypes.data + dwt, None if b is None else b.ctypes.data + db,
+           out.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, c * ph * pw, o * p)
+    return out
+
+
+def _direct_weight_grad(fn, x, g, weight_shape, plan, groups):
+    """The weight gradient kernel reads whole vectors: g's rows are widened with zeros to a
+    multiple of the vector width (a copy only when they are not already), the padded input
+    by as many zero columns as that needs."""
+    n, c = x.shape[:2]
+    o = g.shape[1]
+    (oh, ow), (kh, kw), (dh, dw) = plan.out, plan.kernel, plan.dilation
+    lanes = 32 // x.itemsize
+    gw_ = -(-ow // lanes) * lanes
+    if gw_ != ow or not g.flags.c_contiguous:
+        wide = _workspace("gwide", (n, o, oh, gw_), g.dtype)
+        wide[..., ow:] = 0
+        wide[..., :ow] = g
+        g = wide
+    xp, xaddr = _direct_padded(x, plan, gw_ + dw * (kw - 1))
+    ph, pw = xp.shape[2:]
+    grad = np.zeros(weight_shape, x.dtype)
+    cg, og, it = c // groups, o // groups, x.itemsize
+    for dx, dg, dwt in _group_offsets(groups, cg * ph * pw * it, og * oh * gw_ * it,
+                                      og * cg * kh * kw * it):
+        fn(xaddr + dx, g.ctypes.data + dg, grad.ctypes.data + dwt, n, cg, ph, pw, og, kh, kw,
+           dh, dw, oh, gw_, c * ph * pw, o * oh * gw_)
+    return grad
+
+
 def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
                 weight_shape=None):
     """N-d convolution; the shapes are for the derivative rule and unused here."""
@@ -276,6 +362,9 @@ def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
     if ck == 0:
         out[...] = 0 if b is None else b.reshape((o,) + (1,) * plan.nsp)
         return out
+    direct = _direct(plan, dt, "forward", c // groups, og)
+    if direct is not None:
+        return _direct_convolution(direct, x, w, b, plan, groups)
     if _pointwise(kernel, stride, padding):
         np.matmul(wm, x.reshape(n, groups, c // groups, p), out=out.reshape(n, groups, og, p))
         if b is not None:
@@ -316,9 +405,11 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
     plan = _plan_of(input_shape, kernel, stride, padding, dilation)
     if plan.flat and plan.out == out_size and n and c and o and _prod(input_shape[2:]):
         reach = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        if o <= 2 * c and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
-            # up to twice the input channels (measured): a convolution of g with the flipped
-            # kernel, whose copies are plain column runs (faster than shifted adds)
+        flipped = o <= 2 * c or _direct(plan, dt, "forward", o // groups, c // groups)
+        if flipped and all(lo <= r and hi <= r for (lo, hi), r in zip(padding, reach)):
+            # up to twice the input channels (measured), or any when the convolution is
+            # direct: a convolution of g with the flipped kernel, whose copies are plain column
+            # runs (faster than shifted adds)
             pads = tuple((r - lo, r - hi) for (lo, hi), r in zip(padding, reach))
             return convolution(g, _flip_transpose(w, groups), None, stride, pads, dilation,
                                groups)
@@ -364,6 +455,9 @@ def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, g
     gw = np.zeros((groups, og, ck), dt)
     if n == 0 or p == 0 or ck == 0:
         return gw.reshape(weight_shape)
+    direct = _direct(plan, dt, "weight", c // groups, og)
+    if direct is not None:
+        return _direct_weight_grad(direct, x, g, weight_shape, plan, groups)
     if _pointwise(kernel, stride, padding):
         prods = np.matmul(g.reshape(n, groups, og, p),
                           x.reshape(n, groups, c // groups, p).swapaxes(-1, -2))

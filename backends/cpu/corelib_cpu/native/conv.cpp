@@ -1,0 +1,179 @@
+// corelib-cpu native kernels: direct 2-D convolution at stride 1 and its weight gradient.
+//
+// Compiled on first use by corelib_cpu/native/__init__.py (g++ -O3 -march=native) and called
+// through ctypes. Why compiled code: a convolution as columns + GEMM copies every input value
+// KH*KW times into the columns and transposes the result back; for the few-channel layers of
+// small CNNs those copies cost as much as the GEMM itself. A direct kernel reads the padded
+// input in place: each output row segment (two SIMD vectors wide) accumulates, in registers,
+// weight x input-row products over every (channel, ky, kx), for a block of output channels.
+//
+// Layouts (contiguous within an image; images `*_img` elements apart, so a group of channels
+// is a pointer offset):
+//   xp  (N, C, PH, PW)  zero-padded input; readable for 2 vectors past its last element
+//   w   (O, C, KH, KW)
+//   out (N, O, OH, OW)  OH = PH - dh*(KH-1), OW = PW - dw*(KW-1)
+// Exported functions return 0, or -1 for a kernel width without a compiled variant.
+#include <cstring>
+
+typedef long idx;
+
+template <typename T> struct Simd;
+template <> struct Simd<float> { typedef float V __attribute__((vector_size(32))); };
+template <> struct Simd<double> { typedef double V __attribute__((vector_size(32))); };
+
+template <typename T> struct Ops {
+    typedef typename Simd<T>::V V;
+    static const int L = sizeof(V) / sizeof(T);
+    static inline V load(const T* p) { V v; std::memcpy(&v, p, sizeof v); return v; }
+    static inline void store(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+
+    static inline V splat(T s) { return V{} + s; }
+    static inline T sum(V v) {
+        T s = 0;
+        for (int i = 0; i < L; ++i) s += v[i];
+        return s;
+    }
+};
+
+// out[n, o0:o0+OB] for one image: two vectors of outputs per (channel, row) in registers
+template <typename T, int OB>
+static void forward_block(const T* xn, const T* w, const T* b, T* on, idx o0, idx C, idx PH,
+                          idx PW, idx KH, idx KW, idx dh, idx dw, idx OH, idx OW) {
+    typedef Ops<T> S;
+    typedef typename S::V V;
+    const int L = S::L, XB = 2 * L;
+    const idx wo = C * KH * KW, plane = OH * OW;
+    for (idx y = 0; y < OH; ++y)
+        for (idx x0 = 0; x0 < OW; x0 += XB) {
+            V acc[OB][2];
+            for (int j = 0; j < OB; ++j)
+                acc[j][0] = acc[j][1] = S::splat(b ? b[o0 + j] : T(0));
+            for (idx c = 0; c < C; ++c)
+                for (idx ky = 0; ky < KH; ++ky) {
+                    const T* row = xn + (c * PH + y + ky * dh) * PW + x0;
+                    const T* wk = w + (o0 * C + c) * KH * KW + ky * KW;
+                    for (idx kx = 0; kx < KW; ++kx) {
+                        const V r0 = S::load(row + kx * dw), r1 = S::load(row + kx * dw + L);
+                        for (int j = 0; j < OB; ++j) {
+                            const T s = wk[j * wo + kx];
+                            acc[j][0] += s * r0;
+                            acc[j][1] += s * r1;
+                        }
+                    }
+                }
+            const idx n = OW - x0 < XB ? OW - x0 : XB;
+            for (int j = 0; j < OB; ++j) {
+                T* dst = on + (o0 + j) * plane + y * OW + x0;
+                if (n == XB) {
+                    S::store(dst, acc[j][0]);
+                    S::store(dst + L, acc[j][1]);
+                } else {
+                    T tmp[2 * L];
+                    S::store(tmp, acc[j][0]);
+                    S::store(tmp + L, acc[j][1]);
+                    std::memcpy(dst, tmp, n * sizeof(T));
+                }
+            }
+        }
+}
+
+template <typename T>
+static int forward(const T* xp, const T* w, const T* b, T* out, idx N, idx C, idx PH, idx PW,
+                   idx O, idx KH, idx KW, idx dh, idx dw, idx x_img, idx out_img) {
+    const idx OH = PH - dh * (KH - 1), OW = PW - dw * (KW - 1);
+    for (idx n = 0; n < N; ++n) {
+        const T* xn = xp + n * x_img;
+        T* on = out + n * out_img;
+        idx o0 = 0;
+        for (; o0 + 6 <= O; o0 += 6)
+            forward_block<T, 6>(xn, w, b, on, o0, C, PH, PW, KH, KW, dh, dw, OH, OW);
+        for (; o0 + 2 <= O; o0 += 2)
+            forward_block<T, 2>(xn, w, b, on, o0, C, PH, PW, KH, KW, dh, dw, OH, OW);
+        for (; o0 < O; ++o0)
+            forward_block<T, 1>(xn, w, b, on, o0, C, PH, PW, KH, KW, dh, dw, OH, OW);
+    }
+    return 0;
+}
+
+// gw[o0:o0+OB, c, ky, :] += sum over (n, y, x) of g[n, o, y, x] * xp[n, c, y+ky*dh, x+kx*dw]:
+// OB x KW vector accumulators over a chunk of images, summed across lanes once per chunk.
+// Rows of g are GW wide, a multiple of the vector width, zero past the true output width, and
+// xp rows (PW wide) hold GW + dw*(KW-1) readable values, zero past the padded input: no row
+// ends in a partial vector.
+template <typename T, int OB, int KW>
+static void weight_block(const T* xp, const T* g, T* gw, idx o0, idx N, idx C, idx PH, idx PW,
+                         idx KH, idx dh, idx dw, idx OH, idx GW, idx x_img, idx g_img) {
+    typedef Ops<T> S;
+    typedef typename S::V V;
+    const int L = S::L;
+    const idx plane = OH * GW, wo = C * KH * KW;
+    // images in chunks whose g rows (OB planes each) stay in L1 while every (c, ky) reads them
+    const idx fit = 16384 / (OB * plane * (idx)sizeof(T));
+    const idx chunk = fit > 1 ? fit : 1;
+    for (idx n0 = 0; n0 < N; n0 += chunk) {
+        const idx n1 = n0 + chunk < N ? n0 + chunk : N;
+        for (idx c = 0; c < C; ++c)
+            for (idx ky = 0; ky < KH; ++ky) {
+                V acc[OB][KW];
+                for (int j = 0; j < OB; ++j)
+                    for (int k = 0; k < KW; ++k) acc[j][k] = V{};
+                for (idx n = n0; n < n1; ++n)
+                    for (idx y = 0; y < OH; ++y) {
+                        const T* row = xp + n * x_img + (c * PH + y + ky * dh) * PW;
+                        const T* grow = g + n * g_img + o0 * plane + y * GW;
+                        for (idx x = 0; x < GW; x += L) {
+                            V gv[OB];
+                            for (int j = 0; j < OB; ++j) gv[j] = S::load(grow + j * plane + x);
+                            for (int k = 0; k < KW; ++k) {
+                                const V r = S::load(row + x + k * dw);
+                                for (int j = 0; j < OB; ++j) acc[j][k] += gv[j] * r;
+                            }
+                        }
+                    }
+                for (int j = 0; j < OB; ++j)
+                    for (int k = 0; k < KW; ++k)
+                        gw[(o0 + j) * wo + (c * KH + ky) * KW + k] += S::sum(acc[j][k]);
+            }
+    }
+}
+
+template <typename T, int KW>
+static void weight_blocks(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
+                          idx KH, idx dh, idx dw, idx OH, idx GW, idx x_img, idx g_img) {
+    idx o0 = 0;
+    for (; o0 + 3 <= O; o0 += 3)
+        weight_block<T, 3, KW>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, GW, x_img, g_img);
+    for (; o0 < O; ++o0)
+        weight_block<T, 1, KW>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, GW, x_img, g_img);
+}
+
+template <typename T>
+static int weight_grad(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
+                       idx KH, idx KW, idx dh, idx dw, idx OH, idx GW, idx x_img, idx g_img) {
+    if (GW % Ops<T>::L || PW < GW + dw * (KW - 1)) return -1;
+    switch (KW) {
+        case 1: weight_blocks<T, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, GW, x_img, g_img); break;
+        case 2: weight_blocks<T, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, GW, x_img, g_img); break;
+        case 3: weight_blocks<T, 3>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, GW, x_img, g_img); break;
+        case 4: weight_blocks<T, 4>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, GW, x_img, g_img); break;
+        case 5: weight_blocks<T, 5>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, GW, x_img, g_img); break;
+        default: return -1;
+    }
+    return 0;
+}
+
+#define EXPORT(T, suffix)                                                                     \
+    extern "C" int conv2d_forward_##suffix(const T* xp, const T* w, const T* b, T* out,       \
+                                           idx N, idx C, idx PH, idx PW, idx O, idx KH,       \
+                                           idx KW, idx dh, idx dw, idx x_img, idx out_img) {  \
+        return forward<T>(xp, w, b, out, N, C, PH, PW, O, KH, KW, dh, dw, x_img, out_img);    \
+    }                                                                                         \
+    extern "C" int conv2d_weight_##suffix(const T* xp, const T* g, T* gw, idx N, idx C,       \
+                                          idx PH, idx PW, idx O, idx KH, idx KW, idx dh,      \
+                                          idx dw, idx OH, idx GW, idx x_img, idx g_img) {     \
+        return weight_grad<T>(xp, g, gw, N, C, PH, PW, O, KH, KW, dh, dw, OH, GW, x_img,      \
+                              g_img);                                                         \
+    }
+
+EXPORT(float, f32)
+EXPORT(double, f64)
