@@ -263,39 +263,37 @@ def _pointwise(kernel, stride, padding):
 
 # direct convolution: 2-D, stride 1, float32/float64, compiled kernels (native/conv.cpp) on
 # the zero-padded input, no columns. Chosen per shape (measured, docs/PERFORMANCE.md): when the
-# contraction per output (C/G * KH * KW) is short, where columns + GEMM pay mostly for copies;
-# the forward also needs a block of output channels and rows of at least 1.5 vectors (it
-# computes two vectors of a row at a time), the weight gradient KW <= 5 (register blocking).
+# contraction per output (C/G * KH * KW) is short, where columns + GEMM pay mostly for copies.
+# The forward needs a block of output channels (it computes 6 at a time) and runs row by row
+# when rows hold at least 1.5 vectors (two vectors at a time), else on whole planes as wide as
+# the padded input (one crop copy after); the weight gradient needs rows of a whole vector and
+# KW <= 5 (register blocking).
 _DIRECT_DEPTH = 1024
+_VECTOR = 32    # bytes per SIMD vector of the kernels
 
 
 def _direct(plan, dtype, name, cg, og):
-    if plan.nsp != 2 or plan.stride != (1, 1) or cg * plan.kernel[0] * plan.kernel[1] > \
-            _DIRECT_DEPTH:
+    if plan.nsp != 2 or plan.stride != (1, 1) or \
+            cg * plan.kernel[0] * plan.kernel[1] > _DIRECT_DEPTH:
         return None
-    if name == "forward" and (og < 6 or 2 * plan.out[1] * dtype.itemsize < 96):
+    if name == "forward" and (og < 6 or plan.out[0] * plan.padded[1] * dtype.itemsize < 48):
         return None
-    if name == "weight" and plan.kernel[1] > 5:
+    if name == "weight" and (plan.kernel[1] > 5 or plan.out[1] * dtype.itemsize < _VECTOR):
         return None
     return native.kernel(name, dtype)
 
 
-def _direct_padded(x, plan, width=0):
-    """x (N, C, H, W) zero-padded into a workspace (N, C, PH, max(PW, width)) (``width``:
-    zero columns added on the right), readable 64 bytes past its end (the kernels load two
-    32-byte vectors at a time); returns the array and its address."""
-    n, c, h, w = x.shape
-    (top, _), (left, _) = plan.padding
-    ph, pw = plan.padded[0], max(plan.padded[1], width)
-    size = n * c * ph * pw
-    buf = _workspace("direct", (size + 64 // x.itemsize,), x.dtype)
-    xp = buf[:size].reshape(n, c, ph, pw)
-    xp[:, :, :top] = 0
-    xp[:, :, top + h:] = 0
-    xp[:, :, top:top + h, :left] = 0
-    xp[:, :, top:top + h, left + w:] = 0
+def _direct_padded(x, plan):
+    """x (N, C, H, W) zero-padded into a workspace (N, C, PH, PW), readable past its end as far
+    as the kernels' last vector loads reach; returns the array and its address."""
+    n, c = x.shape[:2]
+    size = n * c * plan.plane
+    slack = 2 * _VECTOR // x.itemsize + (plan.kernel[1] - 1) * plan.dilation[1]
+    buf = _workspace("direct", (size + slack,), x.dtype)
+    xp = buf[:size].reshape((n, c) + plan.padded)
+    _zero_border(xp, 2, plan.padding, x.shape[2:])
     buf[size:] = 0
-    xp[:, :, top:top + h, left:left + w] = x
+    xp[plan.interior(2)] = x
     return xp, buf.ctypes.data
 
 
@@ -307,35 +305,40 @@ def _group_offsets(groups, *per_group):
 def _direct_convolution(fn, x, w, b, plan, groups):
     n, c = x.shape[:2]
     o = w.shape[0]
-    (ph, pw), (kh, kw), (dh, dw) = plan.padded, plan.kernel, plan.dilation
-    out = np.empty((n, o) + plan.out, x.dtype)
+    (ph, pw), (kh, kw), (dh, dw), (oh, ow) = plan.padded, plan.kernel, plan.dilation, plan.out
+    out = np.empty((n, o, oh, ow), x.dtype)
+    rows = 2 * ow * x.itemsize >= 3 * _VECTOR
+    # flat: planes computed as one row of oh * pw outputs (the wide grid), then cropped
+    dest, kh_out, kw_out = (out, oh, ow) if rows else \
+        (_workspace("gemm", (n, o, oh, pw), x.dtype), 1, oh * pw)
     _, xaddr = _direct_padded(x, plan)
     w = np.ascontiguousarray(w)
     b = None if b is None else np.ascontiguousarray(b)
-    cg, og, it, p = c // groups, o // groups, x.itemsize, _prod(plan.out)
+    cg, og, it, p = c // groups, o // groups, x.itemsize, kh_out * kw_out
     for dx, dwt, db, do in _group_offsets(groups, cg * ph * pw * it, og * cg * kh * kw * it,
                                           og * it, og * p * it):
         fn(xaddr + dx, w.ctypes.data + dwt, None if b is None else b.ctypes.data + db,
-           out.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, c * ph * pw, o * p)
+           dest.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, kh_out, kw_out,
+           c * ph * pw, o * p)
+    if not rows:
+        out[...] = dest[..., :ow]
     return out
 
 
 def _direct_weight_grad(fn, x, g, weight_shape, plan, groups):
     """The weight gradient kernel reads whole vectors: g's rows are widened with zeros to a
-    multiple of the vector width (a copy only when they are not already), the padded input
-    by as many zero columns as that needs."""
+    multiple of the vector width (a copy only when they are not already)."""
     n, c = x.shape[:2]
     o = g.shape[1]
-    (oh, ow), (kh, kw), (dh, dw) = plan.out, plan.kernel, plan.dilation
-    lanes = 32 // x.itemsize
+    (ph, pw), (kh, kw), (dh, dw), (oh, ow) = plan.padded, plan.kernel, plan.dilation, plan.out
+    lanes = _VECTOR // x.itemsize
     gw_ = -(-ow // lanes) * lanes
     if gw_ != ow or not g.flags.c_contiguous:
         wide = _workspace("gwide", (n, o, oh, gw_), g.dtype)
         wide[..., ow:] = 0
         wide[..., :ow] = g
         g = wide
-    xp, xaddr = _direct_padded(x, plan, gw_ + dw * (kw - 1))
-    ph, pw = xp.shape[2:]
+    _, xaddr = _direct_padded(x, plan)
     grad = np.zeros(weight_shape, x.dtype)
     cg, og, it = c // groups, o // groups, x.itemsize
     for dx, dg, dwt in _group_offsets(groups, cg * ph * pw * it, og * oh * gw_ * it,

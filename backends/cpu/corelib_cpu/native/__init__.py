@@ -78,7 +78,7 @@ def _build() -> ctypes.CDLL:
     lib = ctypes.CDLL(str(so))
     for suffix, ptr in (("f32", ctypes.POINTER(ctypes.c_float)),
                         ("f64", ctypes.POINTER(ctypes.c_double))):
-        for name, arrays, ints in (("forward", 4, 11), ("weight", 3, 13)):
+        for name, arrays, ints in (("forward", 4, 13), ("weight", 3, 13)):
             fn = getattr(lib, f"conv2d_{name}_{suffix}")
             fn.argtypes = [ctypes.c_void_p] * arrays + [ctypes.c_long] * ints
             fn.restype = ctypes.c_int
