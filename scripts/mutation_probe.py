@@ -418,7 +418,7 @@ MUTATIONS = [
       "conv weight gradient: only the last batch chunk kept",
       ops=("conv2d", "conv1d", "conv3d"), tests=(FN + "test_conv*", CD + "*")),
     M("direct-conv-second-vector", "nn.conv", "native/conv.cpp",
-      "acc[j][1] += s * r1;", "acc[j][1] += s * r0;",
+      "acc[j][1] += ws[j] * r1;", "acc[j][1] += ws[j] * r0;",
       "direct convolution: the second vector of a row reads the first's inputs",
       ops=("conv2d",), tests=(CD + "*",)),
     M("direct-conv-weight-last-chunk", "nn.conv", "native/conv.cpp",
