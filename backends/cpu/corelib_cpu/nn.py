@@ -842,27 +842,44 @@ def one_hot(indices, num_classes):
 
 
 def _targets(target, num_classes, ignore_index):
+    """(safe, keep): target with ignored entries as class 0, and the mask of the others (None
+    when nothing is ignored); IndexError for a target out of range."""
+    if target.size:
+        lo, hi = target.min(), target.max()
+        if 0 <= lo and hi < num_classes and not lo <= ignore_index <= hi:
+            return target, None
     keep = target != ignore_index
     safe = np.where(keep, target, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= num_classes):
         bad = safe[(safe < 0) | (safe >= num_classes)].flat[0]
         raise IndexError(f"Target {bad} is out of bounds.")
-    return np.expand_dims(safe, 1), np.expand_dims(keep, 1)
+    return safe, keep
+
+
+def _class_index(safe):
+    """Index of x[n, safe[n, ...], ...] for x (N, C, *d) and safe (N, *d)."""
+    nd = safe.ndim
+    lead = [np.arange(s).reshape((-1,) + (1,) * (nd - 1 - i)) for i, s in enumerate(safe.shape)]
+    return (lead[0], safe) + tuple(lead[1:])
 
 
 def class_gather(x, target, ignore_index):
     """x[n, target[n, ...], ...] (0 where target == ignore_index); x is (N, C, *d)."""
     safe, keep = _targets(target, x.shape[1], ignore_index)
-    picked = np.take_along_axis(x, safe, axis=1) * keep
-    return picked[:, 0]
+    picked = x[_class_index(safe)]
+    return picked if keep is None else picked * keep
 
 
 def class_scatter(g, target, num_classes, ignore_index):
     """The transpose of class_gather: g placed at the target class of zeros (N, C, *d)."""
     safe, keep = _targets(target, num_classes, ignore_index)
     out = np.zeros((g.shape[0], num_classes) + g.shape[1:], dtype=g.dtype)
-    np.put_along_axis(out, safe, np.expand_dims(g, 1) * keep, axis=1)
+    out[_class_index(safe)] = g if keep is None else g * keep
     return out
+
+
+def _kept(target, ignore_index):
+    return np.count_nonzero(target != ignore_index)
 
 
 def nll_loss(x, target, ignore_index, reduction):
@@ -871,14 +888,14 @@ def nll_loss(x, target, ignore_index, reduction):
         return np.negative(picked, out=picked)
     total = -picked.sum(dtype=x.dtype)
     if reduction == "mean":
-        total = total / x.dtype.type(np.count_nonzero(target != ignore_index))
+        total = total / x.dtype.type(_kept(target, ignore_index))
     return np.asarray(total, dtype=x.dtype)
 
 
 def nll_loss_backward(g, target, num_classes, ignore_index, reduction):
     scale = -g
     if reduction == "mean":
-        scale = scale / g.dtype.type(np.count_nonzero(target != ignore_index))
+        scale = scale / g.dtype.type(_kept(target, ignore_index))
     return class_scatter(np.broadcast_to(scale, target.shape), target, num_classes,
                          ignore_index)
 
