@@ -713,15 +713,21 @@ def _ones(n, dtype):
 
 
 def _sum_keep(x, dim):
-    """x.sum(dim, keepdims=True)."""
+    """x.sum(dim, keepdims=True); trailing dims, or the batch dim with every dim after the
+    channel dim (batch norm's statistics), as BLAS matrix-vector products."""
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     nd = x.ndim
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and dims and \
-            sorted(d % nd for d in dims) == list(range(nd - len(dims), nd)):
-        inner = _prod(x.shape[nd - len(dims):])
-        if inner and x.size and (x.flags.c_contiguous or nd == 1):
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and dims and x.size and \
+            (x.flags.c_contiguous or nd == 1):
+        ordered = sorted(d % nd for d in dims)
+        if ordered == list(range(nd - len(dims), nd)):
+            inner = _prod(x.shape[nd - len(dims):])
             shape = x.shape[:nd - len(dims)] + (1,) * len(dims)
             return np.matmul(x.reshape(-1, inner), _ones(inner, x.dtype)).reshape(shape)
+        if nd > 2 and ordered == [0] + list(range(2, nd)):
+            inner = _prod(x.shape[2:])
+            rows = np.matmul(x.reshape(-1, inner), _ones(inner, x.dtype))
+            return rows.reshape(x.shape[:2]).sum(0).reshape((1, x.shape[1]) + (1,) * (nd - 2))
     return x.sum(dims, keepdims=True)
 
 
