@@ -9,6 +9,11 @@ trailing ``normalized_ndim`` dims, times weight plus bias, in one kernel returni
 rstd) (mean and 1/std per row, kept for backward); ``layer_norm_backward`` returns (dx, dw,
 db) in one pass over the rows. With ``create_graph`` the derivative is a composite of frontend
 ops (higher-order gradients work).
+
+``batch_norm(x, weight, bias, eps)``: batch norm in training in one kernel returning (y, mean,
+var), the statistics of each channel (dim 1) over every other dim (the variance biased; the
+caller updates running statistics from them); ``batch_norm_backward`` returns (dx, dw, db).
+Derivatives as layer_norm's.
 """
 from __future__ import annotations
 
@@ -45,7 +50,8 @@ def _raw(t):
 def _layer_norm_vjp(g, x, weight, bias, mean, rstd, normalized_ndim, eps, needs):
     """Gradients (x, weight, bias) of layer_norm; ``needs`` says which are wanted."""
     if STATE.grad_enabled:
-        return _composite_vjp(g, x, weight, normalized_ndim, eps, needs)
+        return _composite_vjp(g, x, weight, tuple(range(x.ndim - normalized_ndim, x.ndim)),
+                              tuple(range(x.ndim - normalized_ndim)), eps, needs)
     dev = x.device
     datas = _layer_norm_backward.kernel(dev.type)(
         _raw(g), _raw(x), _raw(mean), _raw(rstd), _raw(weight),
@@ -112,19 +118,95 @@ def layer_norm(x, weight, bias, normalized_ndim, eps):
                            x, weight, bias)
 
 
-def _composite_vjp(g, x, weight, normalized_ndim, eps, needs):
+def _composite_vjp(g, x, weight, dims, sum_dims, eps, needs):
+    """Differentiable gradients (x, weight, bias) of normalize(x over ``dims``) * weight +
+    bias, the parameters' summed over ``sum_dims`` (weight already shaped to broadcast)."""
     from .nn import _normalize_composite_backward
     from .elementwise import sqrt
     from .reduction import mean as _mean, sum as _sum
-    dims = tuple(range(x.ndim - normalized_ndim, x.ndim))
-    lead = tuple(range(x.ndim - normalized_ndim))
     gw = g if weight is None else g * weight
     dx = _normalize_composite_backward(gw, x, dims, eps) if needs[0] else None
     dw = db = None
     if needs[1] and weight is not None:
         xc = x - _mean(x, dims, keepdim=True)
         xhat = xc / sqrt(_mean(xc * xc, dims, keepdim=True) + eps)
-        dw = _sum(g * xhat, lead) if lead else g * xhat
+        dw = _sum(g * xhat, sum_dims) if sum_dims else g * xhat
     if needs[2]:
-        db = _sum(g, lead) if lead else g
+        db = _sum(g, sum_dims) if sum_dims else g
     return dx, dw, db
+
+
+# ---------------------------------------------------------------------------------------------
+# batch norm in training: statistics per channel (dim 1) over every other dim
+def _channel_dims(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _batch_norm_vjp(g, x, weight, bias, mean, var, eps, needs):
+    """Gradients (x, weight, bias) of batch_norm; ``needs`` says which are wanted."""
+    if STATE.grad_enabled:
+        from .shape import reshape
+        view = None if weight is None else reshape(weight, (-1,) + (1,) * (x.ndim - 2))
+        return _composite_vjp(g, x, view, _channel_dims(x), _channel_dims(x), eps, needs)
+    dev = x.device
+    datas = _batch_norm_backward.kernel(dev.type)(
+        _raw(g), _raw(x), _raw(mean), _raw(var), _raw(weight), eps=eps, input_grad=needs[0],
+        weight_grad=needs[1] and weight is not None, bias_grad=needs[2] and bias is not None)
+    return tuple(None if d is None else _make(d, dev, x.dtype) for d in datas)
+
+
+def _batch_norm_rule(x, weight=None, bias=None, **params):
+    """(y like x, mean and biased variance per channel)."""
+    channels = Meta(x.shape[1:2], x.dtype)
+    return Meta(x.shape, x.dtype), channels, channels
+
+
+def _batch_norm_backward_rule(g, x, mean, var, weight=None, *, input_grad, weight_grad,
+                              bias_grad, **params):
+    """(dx like x, dweight and dbias per channel; None where not asked)."""
+    channels = Meta(x.shape[1:2], x.dtype)
+    return (Meta(x.shape, x.dtype) if input_grad else None,
+            channels if weight_grad else None, channels if bias_grad else None)
+
+
+_batch_norm = Op(
+    "batch_norm", _batch_norm_vjp,
+    sig=("(Array x, Array? weight, Array? bias, *, float eps) -> (Array, Array, Array)"),
+    rule=_batch_norm_rule,
+    doc=("(x - mean) / sqrt(var + eps) * weight + bias with the statistics of each channel "
+         "(dim 1) over every other dim, and those statistics (mean, biased variance)"))
+_batch_norm_backward = Op(
+    "batch_norm_backward",
+    sig=("(Array g, Array x, Array mean, Array var, Array? weight, *, float eps, "
+         "bool input_grad, bool weight_grad, bool bias_grad) -> (Array?, Array?, Array?)"),
+    rule=_batch_norm_backward_rule,
+    doc="dx, dweight, dbias of batch_norm from the saved mean and variance")
+
+
+class BatchNorm(Function):
+    """Runs the fused kernel (output plus channel statistics, which are not differentiable);
+    backward runs the backward kernel on the saved statistics."""
+
+    @staticmethod
+    def forward(ctx, params, x, weight, bias):
+        dev = device_of((x, weight, bias), "batch_norm")
+        try:
+            y, mean, var = _batch_norm.kernel(dev.type)(_raw(x), _raw(weight), _raw(bias),
+                                                        **params)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise type(exc)(f"batch_norm(): {exc}") from exc
+        mean, var = _make(mean, dev, x.dtype), _make(var, dev, x.dtype)
+        ctx.params = dict(params, needs=tuple(ctx.needs_input_grad[1:]))
+        ctx.save_for_backward(x, weight, bias, mean, var)
+        ctx.mark_non_differentiable(mean, var)
+        return _make(y, dev, x.dtype), mean, var
+
+    @staticmethod
+    def backward(ctx, g, *_statistics_grads):
+        return (None,) + tuple(_batch_norm.vjp(g, *ctx.saved_tensors, **ctx.params))
+
+
+def batch_norm(x, weight, bias, eps):
+    """The fused op on checked arguments (weight/bias None or (C,) of floating-point x's
+    dtype): (y, mean, biased variance)."""
+    return BatchNorm.apply({"eps": float(eps)}, x, weight, bias)

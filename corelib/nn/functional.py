@@ -828,15 +828,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(reshape(out, tuple(x.shape)), weight, bias, _channel_shape(x, c))
 
 
-def _update_running(running_mean, running_var, x, dims, momentum):
+def _update_running(running_mean, running_var, m, var, momentum):
     """running = (1 - momentum) * running + momentum * batch statistic (unbiased var)."""
     with no_grad():
-        count = 1
-        for d in dims:
-            count *= x.shape[d]
-        m = mean(x, dims)
-        xc = x - reshape(m, (1, -1) + (1,) * (x.ndim - 2)) if x.ndim > 1 else x - m
-        var = _sum(xc * xc, dims) / max(count - 1, 1)
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(m * momentum)
         if running_var is not None:
@@ -869,7 +863,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {list(x.shape)}")
-        _update_running(running_mean, running_var, x, dims, momentum)
+        unbiased = count / (count - 1)
+        if all(t is None or (t.dtype is x.dtype and t.device is x.device and t.ndim == 1)
+               for t in (weight, bias)):
+            from .._ops.fused import batch_norm as fused_batch_norm   # one kernel each way
+            out, m, var = fused_batch_norm(x, weight, bias, eps)
+            _update_running(running_mean, running_var, m, var * unbiased, momentum)
+            return out
+        with no_grad():
+            m = mean(x, dims)
+            xc = x - reshape(m, shape)
+            var = _sum(xc * xc, dims) / (count - 1)
+        _update_running(running_mean, running_var, m, var, momentum)
         return _affine(_nn.normalize_dims(x, dims, eps), weight, bias, shape)
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm(): running_mean and running_var must be defined in "

@@ -357,6 +357,25 @@ def _layer_norm(g, c):
     return [y, None, None]
 
 
+def _batch_norm(g, c):
+    """The fused batch_norm in training (y, mean, var): the statistics over every dim but the
+    channel's, as ReduceMean nodes (also what the running statistics are updated from)."""
+    x, weight, bias = c.args
+    xv, eps = g.v(x, c), c.params["eps"]
+    dims = (0,) + tuple(range(2, x.ndim))
+    channel = g.ints([1, -1] + [1] * (x.ndim - 2))
+    mean = _reduce_node(g, "ReduceMean", xv, dims, True)
+    d = g.node("Sub", [xv, mean])
+    var = _reduce_node(g, "ReduceMean", g.node("Mul", [d, d]), dims, True)
+    y = g.node("Div", [d, g.node("Sqrt", [g.node("Add", [var, g.scalar(eps, c)])])])
+    if weight is not None:
+        y = g.node("Mul", [y, g.node("Reshape", [g.v(weight, c), channel])])
+    if bias is not None:
+        y = g.node("Add", [y, g.node("Reshape", [g.v(bias, c), channel])])
+    flat = g.ints([-1])
+    return [y, g.node("Reshape", [mean, flat]), g.node("Reshape", [var, flat])]
+
+
 def _embedding(g, c):
     weight, idx = c.args[:2]
     return g.node("Gather", [g.v(weight, c), g.v(idx, c)], axis=0)
@@ -759,6 +778,7 @@ OPS = {
     "adaptive_max_pool_indices": _adaptive_max_pool_indices, "pool_gather": _pool_gather,
     "avg_pool": _avg_pool, "softmax": _softmax("Softmax"),
     "log_softmax": _softmax("LogSoftmax"), "normalize": _normalize, "layer_norm": _layer_norm,
+    "batch_norm": _batch_norm,
     "embedding": _embedding,
     "rnn_sequence": _rnn_sequence, "scaled_dot_product_attention": _sdpa,
 }

@@ -559,7 +559,7 @@ OPS = [
     _info("layer_norm", F.layer_norm, _layer_norm_samples, ref=_np_layer_norm, gradgrad=True,
           atol=1e-5),
     _info("group_norm", F.group_norm, _group_norm_samples, gradgrad=True),
-    _info("batch_norm", _bn, _bn_samples, torch_ref=_torch_bn),
+    _info("batch_norm", _bn, _bn_samples, torch_ref=_torch_bn, gradgrad=True),
     _info("instance_norm", F.instance_norm, _instance_norm_samples),
     _info("embedding", F.embedding, _embedding_samples, gradgrad=True,
           ref=lambda idx, w, padding_idx=None: w[idx]),

@@ -1062,6 +1062,69 @@ def layer_norm_backward(g, x, mean, rstd, weight, normalized_ndim, input_grad, w
     dx *= r
     return dx.reshape(x.shape), dw, db
 
+# ---------------------------------------------------------------------------------------------
+# batch norm in training: statistics of each channel (dim 1) over every other dim, sums as
+# BLAS matrix-vector products (_sum_keep); float16 computes in float32
+def batch_norm(x, weight, bias, eps):
+    """(y, mean, var): y = (x - mean) / sqrt(var + eps) * weight + bias, var biased."""
+    if x.dtype == np.float16:
+        return _upcast_call(batch_norm, (x, weight, bias), eps=eps)
+    dt, c = x.dtype, x.shape[1]
+    if x.size == 0:
+        nan = np.full(c, np.nan, dt)
+        return np.empty_like(x), nan, nan.copy()
+    x = np.ascontiguousarray(x)
+    dims, inv_n = _channel_dims(x.ndim), dt.type(c / x.size)
+    mean = _sum_keep(x, dims)
+    mean *= inv_n
+    y = np.subtract(x, mean)
+    var = _sum_keep(np.square(y), dims)
+    var *= inv_n
+    scale = np.sqrt(var + dt.type(eps))
+    np.reciprocal(scale, out=scale)
+    if weight is not None:
+        scale *= weight.reshape(scale.shape)
+    y *= scale
+    if bias is not None:
+        y += bias.reshape(scale.shape)
+    return y, mean.reshape(c), var.reshape(c)
+
+
+def batch_norm_backward(g, x, mean, var, weight, eps, input_grad, weight_grad, bias_grad):
+    """(dx, dweight, dbias), each None unless asked for:
+    dx = weight * rstd * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * rstd."""
+    flags = dict(eps=eps, input_grad=input_grad, weight_grad=weight_grad, bias_grad=bias_grad)
+    if x.dtype == np.float16:
+        return _upcast_call(batch_norm_backward, (g, x, mean, var, weight), **flags)
+    dt, c = x.dtype, x.shape[1]
+    if x.size == 0:
+        return (np.empty_like(x) if input_grad else None,
+                np.zeros(c, dt) if weight_grad else None, np.zeros(c, dt) if bias_grad else None)
+    g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
+    dims, n = _channel_dims(x.ndim), x.size // c
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    rstd = np.reciprocal(np.sqrt(var + dt.type(eps))).reshape(shape)
+    xc = np.subtract(x, mean.reshape(shape))
+    sum_g = _sum_keep(g, dims)
+    sum_gxhat = _sum_keep(np.multiply(g, xc), dims)      # sum(g * xhat) = this * rstd
+    sum_gxhat *= rstd
+    db = sum_g.reshape(c) if bias_grad else None
+    dw = sum_gxhat.reshape(c) if weight_grad else None
+    if not input_grad:
+        return None, dw, db
+    a = rstd if weight is None else rstd * weight.reshape(shape)
+    # dx = a * g - a * rstd * mean(g * xhat) * xc - a * mean(g)
+    xc *= a * rstd * sum_gxhat / dt.type(n)
+    dx = np.multiply(g, a)
+    dx -= xc
+    dx -= a * sum_g / dt.type(n)
+    return dx, dw, db
+
+
+def _channel_dims(nd):
+    return (0,) + tuple(range(2, nd))
+
+
 KERNELS = {
     "nll_loss": nll_loss,
     "nll_loss_backward": nll_loss_backward,
@@ -1096,4 +1159,6 @@ KERNELS = {
     "threshold_backward": threshold_backward,
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
+    "batch_norm": batch_norm,
+    "batch_norm_backward": batch_norm_backward,
 }

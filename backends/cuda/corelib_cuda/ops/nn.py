@@ -21,7 +21,8 @@ from .. import sources
 from ._util import (ALL, BLOCK, CTYPE, FLOATS, NUMERIC, empty, f64, grid_for, i32, i64, launch,
                     layout, device_int64, xp)
 from .elementwise import KERNELS as _ELEMENTWISE, astype, contiguous_copy, copy_into
-from .reduction import row_config, split_layout
+from .norm import normalize, normalize_backward
+from .reduction import KERNELS as _REDUCTIONS, row_config, split_layout
 
 MAX_SPATIAL = 3            # NN_MAX_SPATIAL in kernels/nn_window.cuh
 INDEX_DTYPES = ("int32", "int64")
@@ -536,6 +537,48 @@ def layer_norm_backward(g, x, mean, rstd, weight, normalized_ndim, input_grad, w
     return dx, dw, db
 
 
+# ---------------------------------------------------------------------------------------------
+# batch norm in training: the normalize row kernel over the non-channel dims, reductions for
+# the statistics and the parameter gradients, elementwise kernels for the affine part
+def _channel(x):
+    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batch_norm(x, weight, bias, eps):
+    """(y, mean, var): y = (x - mean) / sqrt(var + eps) * weight + bias, var biased."""
+    dt = x.dtype.name
+    if dt not in FLOATS:
+        raise TypeError(f'"batch_norm" has no CUDA kernel for dtype {dt}')
+    dims, shape = _channel(x)
+    if x.size == 0:
+        nan = xp().full(x.shape[1], np.nan, dtype=dt)
+        return empty(x.shape, dt), nan, xp().full(x.shape[1], np.nan, dtype=dt)
+    y = normalize(x, dims, eps)
+    if weight is not None:
+        y = _mul(y, weight.reshape(shape))
+    if bias is not None:
+        y = _add(y, bias.reshape(shape))
+    return y, _REDUCTIONS["mean"](x, dims, False), _REDUCTIONS["var"](x, dims, False, 0)
+
+
+def batch_norm_backward(g, x, mean, var, weight, eps, input_grad, weight_grad, bias_grad):
+    """(dx, dweight, dbias), each None unless asked for (the statistics are recomputed by the
+    normalize kernels)."""
+    dims, shape = _channel(x)
+    if x.size == 0:
+        zeros = (lambda: xp().zeros(x.shape[1], dtype=x.dtype.name))
+        return (empty(x.shape, x.dtype.name) if input_grad else None,
+                zeros() if weight_grad else None, zeros() if bias_grad else None)
+    db = _REDUCTIONS["sum"](g, dims, False) if bias_grad else None
+    dw = _REDUCTIONS["sum"](_mul(g, normalize(x, dims, eps)), dims, False) \
+        if weight_grad else None
+    dx = None
+    if input_grad:
+        gw = g if weight is None else _mul(g, weight.reshape(shape))
+        dx = normalize_backward(gw, x, dims, eps)
+    return dx, dw, db
+
+
 KERNELS = {
     "linear": linear,
     "linear_backward_input": linear_backward_input,
@@ -558,6 +601,8 @@ KERNELS = {
     "scaled_dot_product_attention": scaled_dot_product_attention,
     "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
     "threshold_backward": threshold_backward,
+    "batch_norm": batch_norm,
+    "batch_norm_backward": batch_norm_backward,
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
 }
