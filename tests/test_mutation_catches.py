@@ -153,6 +153,18 @@ def test_conv2d_weight_gradient_over_batch_chunks(device, torch, cpu_conv_path):
     np.testing.assert_allclose(_np(wt.grad), tw.grad.numpy(), rtol=1e-10, atol=1e-9)
 
 
+def test_batch_norm_training_with_variance_below_eps(device):
+    """batch-norm-eps-dropped: channels whose batch variance (1e-6) is below eps (1e-5), in
+    training, are scaled by 1 / sqrt(var + eps), so they shrink instead of reaching unit
+    variance."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((8, 3, 4, 4)) * 1e-3
+    got = F.batch_norm(_t(x, device), None, None, training=True, eps=1e-5)
+    mean = x.mean((0, 2, 3), keepdims=True)
+    want = (x - mean) / np.sqrt(x.var((0, 2, 3), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(_np(got), want, rtol=1e-10, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # nn: pooling
 @pytest.mark.parametrize("pool", ["max_pool1d", "avg_pool1d"])
