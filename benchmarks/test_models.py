@@ -7,7 +7,8 @@ Models (one optimizer step each, except the MLP's epoch), written once against t
 - LSTM: 2 layers, input 64, hidden 128, batch 32, 50 steps, batch_first; head on the last
   step, cross-entropy, SGD.
 - CNN: Conv2d 3->16 and 16->32 (3x3, padding 1), ReLU, MaxPool2d(2) twice, Linear; batch 32
-  of 3x32x32; cross-entropy, SGD with momentum.
+  of 3x32x32; cross-entropy, SGD with momentum. The same with BatchNorm2d after each
+  convolution (convolutions without bias).
 - transformer: pre-norm encoder (2 layers, d_model 128, 4 heads, ff 512, dropout 0), batch 8,
   64 tokens, causal mask, embedding and head over 256 tokens; next-token loss, AdamW.
 - MLP: 64-256-256-10 on scikit-learn's digits, Adam, batch 64, one shuffled epoch.
@@ -81,6 +82,26 @@ def cnn_step(lib):
     return step
 
 
+def cnn_bn_step(lib):
+    """The CNN with BatchNorm2d after each convolution (convolutions without bias)."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16),
+                          nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = lib.randn(32, 3, 32, 32)
+    y = lib.randint(0, 10, (32,))
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
 def transformer_step(lib):
     nn = lib.nn
     lib.manual_seed(0)
@@ -137,10 +158,11 @@ def mlp_epoch(lib):
     return epoch
 
 
-MODELS = {"lstm": lstm_step, "cnn": cnn_step, "transformer": transformer_step,
-          "mlp": mlp_epoch}
+MODELS = {"lstm": lstm_step, "cnn": cnn_step, "cnn_bn": cnn_bn_step,
+          "transformer": transformer_step, "mlp": mlp_epoch}
 GROUPS = {"lstm": "model: LSTM 2x128, batch 32, seq 50, step",
           "cnn": "model: CNN 3x32x32, batch 32, step",
+          "cnn_bn": "model: CNN + BatchNorm2d 3x32x32, batch 32, step",
           "transformer": "model: transformer 2x128, batch 8x64, step",
           "mlp": "model: MLP 64-256-256-10 digits, epoch"}
 
