@@ -138,15 +138,18 @@ static int forward(const T* xp, const T* w, const T* b, T* out, idx N, idx C, id
 // Rows of g are GW wide, a multiple of the vector width, zero past the output width OW; the
 // input lanes past OW of a row's last vector are zeroed too (they hold the next row's values,
 // and 0 * inf would be NaN), so every product outside the output is exactly 0.
-template <typename T, int OB, int KW>
+// NV: vectors per row when known at compile time (1 or 2: the row loop unrolled, measured
+// faster for short rows; longer rows loop), else 0.
+template <typename T, int OB, int KW, int NV>
 static void weight_block(const T* xp, const T* g, T* gw, idx o0, idx N, idx C, idx PH, idx PW,
                          idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img,
                          idx g_img) {
     typedef Ops<T> S;
     typedef typename S::V V;
     const int L = S::L;
-    const idx plane = OH * GW, wo = C * KH * KW;
-    const typename S::M tail = S::first(OW % L ? OW % L : L);
+    const idx plane = OH * GW, wo = C * KH * KW, nv = NV ? NV : GW / L;
+    const bool masked = OW % L != 0;
+    const typename S::M tail = S::first(masked ? OW % L : L);
     // images in chunks whose g rows (OB planes each) stay in L1 while every (c, ky) reads them
     const idx fit = 16384 / (OB * plane * (idx)sizeof(T));
     const idx chunk = fit > 1 ? fit : 1;
@@ -161,10 +164,11 @@ static void weight_block(const T* xp, const T* g, T* gw, idx o0, idx N, idx C, i
                     for (idx y = 0; y < OH; ++y) {
                         const T* row = xp + n * x_img + (c * PH + y + ky * dh) * PW;
                         const T* grow = g + n * g_img + o0 * plane + y * GW;
-                        for (idx x = 0; x < GW; x += L) {
+                        for (idx v = 0; v < nv; ++v) {
+                            const idx x = v * L;
                             V gv[OB];
                             for (int j = 0; j < OB; ++j) gv[j] = S::load(grow + j * plane + x);
-                            const bool last = x + L > OW;
+                            const bool last = masked && v == nv - 1;
                             for (int k = 0; k < KW; ++k) {
                                 V r = S::load(row + x + k * dw);
                                 if (last) r = S::keep(r, tail);
@@ -179,15 +183,27 @@ static void weight_block(const T* xp, const T* g, T* gw, idx o0, idx N, idx C, i
     }
 }
 
+template <typename T, int KW, int NV>
+static void weight_rows(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
+                        idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img, idx g_img) {
+    idx o0 = 0;
+    for (; o0 + 3 <= O; o0 += 3)
+        weight_block<T, 3, KW, NV>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img,
+                                   g_img);
+    for (; o0 < O; ++o0)
+        weight_block<T, 1, KW, NV>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img,
+                                   g_img);
+}
+
 template <typename T, int KW>
 static void weight_blocks(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
                           idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img,
                           idx g_img) {
-    idx o0 = 0;
-    for (; o0 + 3 <= O; o0 += 3)
-        weight_block<T, 3, KW>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img, g_img);
-    for (; o0 < O; ++o0)
-        weight_block<T, 1, KW>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img, g_img);
+    switch (GW / Ops<T>::L) {
+        case 1: weight_rows<T, KW, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
+        case 2: weight_rows<T, KW, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
+        default: weight_rows<T, KW, 0>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img);
+    }
 }
 
 template <typename T>
