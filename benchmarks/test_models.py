@@ -187,7 +187,6 @@ def test_model_interleaved(benchmark, model):
     """corelib's and PyTorch's steps alternated round by round, each timed in process time,
     so a change of load hits both alike: the group's ratio is the median of the per-round
     ratios (the groups above time all corelib rounds, then all torch rounds)."""
-    import statistics
     import time
     pytest.importorskip("torch")
     if model == "mlp":
@@ -207,8 +206,14 @@ def test_model_interleaved(benchmark, model):
             ratios.append(took["corelib"] / took["torch"])
         return ratios
     benchmark.group = GROUPS[model] + ", interleaved"
-    ratios = benchmark.pedantic(rounds, rounds=1, iterations=1)
-    benchmark.extra_info["corelib/torch"] = round(statistics.median(ratios), 3)
+    _record_ratios(benchmark, "torch", benchmark.pedantic(rounds, rounds=1, iterations=1))
+
+
+def _record_ratios(benchmark, reference, ratios):
+    """Per-round ratios of an interleaved benchmark, for the summary (benchmarks/conftest.py)."""
+    import statistics
+    benchmark.extra_info["reference"] = reference
+    benchmark.extra_info["ratio"] = round(statistics.median(ratios), 3)
     benchmark.extra_info["range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
 
 
@@ -277,6 +282,44 @@ def test_einsum(benchmark, impl):
     else:
         lib = library(impl)
         benchmark(lambda: lib.einsum(EINSUM, *ops))
+
+
+LARGE = {
+    "add 10M float32": (lambda lib, a, b: a + b, ((10_000_000,), (10_000_000,)), 3),
+    "exp 10M float32": (lambda lib, a: lib.exp(a), ((10_000_000,),), 3),
+    "batched matmul 64x128x128": (lambda lib, a, b: lib.matmul(a, b),
+                                  ((64, 128, 128), (64, 128, 128)), 10),
+    f"einsum {EINSUM}, 32x64x64 each": (
+        lambda lib, *ops: lib.einsum(EINSUM, *ops, **({"optimize": True} if lib is np else {})),
+        ((32, 64, 64),) * 3, 50),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE))
+def test_large_interleaved(benchmark, name):
+    """The large-array groups with a NumPy target, corelib and NumPy alternated round by round
+    (process time of a batch of calls each): the per-round median ratio, which a change of load
+    between the sequential groups above cannot tilt."""
+    import time
+    fn, shapes, reps = LARGE[name]
+    calls = {impl: (lambda lib=(np if impl == "numpy" else corelib),
+                    ops=_arrays(impl, *shapes): fn(lib, *ops)) for impl in ("corelib", "numpy")}
+
+    def rounds(n=15):
+        ratios = []
+        for _ in range(n):
+            took = {}
+            for impl, call in calls.items():
+                t0 = time.process_time()
+                for _ in range(reps):
+                    call()
+                took[impl] = time.process_time() - t0
+            ratios.append(took["corelib"] / took["numpy"])
+        return ratios
+    for call in calls.values():
+        call()   # warm up
+    benchmark.group = f"large: {name}, interleaved"
+    _record_ratios(benchmark, "numpy", benchmark.pedantic(rounds, rounds=1, iterations=1))
 
 
 # ---------------------------------------------------------------------------------------------
