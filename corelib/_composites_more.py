@@ -488,7 +488,16 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
 
 # ---------------------------------------------------------------------------------------------
 # global settings
-_SETTINGS = {"threads": os.cpu_count() or 1, "interop": os.cpu_count() or 1,
+def _default_threads():
+    """OMP_NUM_THREADS when set to a positive integer (as PyTorch), else the CPU count."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    return n if n > 0 else os.cpu_count() or 1
+
+
+_SETTINGS = {"threads": _default_threads(), "interop": os.cpu_count() or 1,
              "matmul_precision": "highest"}
 
 

@@ -163,3 +163,29 @@ def test_without_compiled_kernels_convolution_still_runs(tmp_path, env, status):
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(status), run.stdout
     assert not list(tmp_path.glob("*.so"))
+
+
+def test_threads_split_the_work_without_changing_results():
+    """corelib.set_num_threads(n) splits the direct kernels over n OS threads (images in the
+    forward, output-channel blocks in the weight gradient): the same arithmetic per output, so
+    the results are bitwise those of one thread."""
+    from corelib_cpu import native
+    if native.library() is None:
+        pytest.skip(f"compiled kernels unavailable (the C++ compiler is not installed or "
+                    f"failed): {native.status()}")
+    x = corelib.tensor(RNG.standard_normal((16, 8, 24, 24)).astype(np.float32), device=DEVICE)
+    w = corelib.tensor(RNG.standard_normal((14, 8, 3, 3)).astype(np.float32), device=DEVICE)
+    g = corelib.tensor(RNG.standard_normal((16, 14, 24, 24)).astype(np.float32), device=DEVICE)
+    results = []
+    was = corelib.get_num_threads()
+    try:
+        for threads in (1, 3):
+            corelib.set_num_threads(threads)
+            wt = w.detach().requires_grad_()
+            out = F.conv2d(x, wt, padding=1)
+            out.backward(g)
+            results.append((out.detach().cpu().numpy(), wt.grad.cpu().numpy()))
+    finally:
+        corelib.set_num_threads(was)
+    for one, many in zip(*results):
+        np.testing.assert_array_equal(one, many)

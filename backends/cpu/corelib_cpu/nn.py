@@ -297,6 +297,15 @@ def _direct_padded(x, plan):
     return xp, buf.ctypes.data
 
 
+_FLOPS_PER_THREAD = 4e6   # below this a thread costs more to start than it saves
+
+
+def _threads(flops):
+    """OS threads for a direct kernel of ``flops``: corelib.get_num_threads() for large ones."""
+    from corelib import get_num_threads
+    return max(1, min(get_num_threads(), int(flops // _FLOPS_PER_THREAD)))
+
+
 def _group_offsets(groups, *per_group):
     """Byte offsets of group gi in arrays whose groups are ``per_group`` bytes apart."""
     return [[gi * step for step in per_group] for gi in range(groups)]
@@ -315,11 +324,12 @@ def _direct_convolution(fn, x, w, b, plan, groups):
     w = np.ascontiguousarray(w)
     b = None if b is None else np.ascontiguousarray(b)
     cg, og, it, p = c // groups, o // groups, x.itemsize, kh_out * kw_out
+    threads = _threads(2.0 * n * og * p * cg * kh * kw)
     for dx, dwt, db, do in _group_offsets(groups, cg * ph * pw * it, og * cg * kh * kw * it,
                                           og * it, og * p * it):
         fn(xaddr + dx, w.ctypes.data + dwt, None if b is None else b.ctypes.data + db,
            dest.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, kh_out, kw_out,
-           c * ph * pw, o * p)
+           c * ph * pw, o * p, threads)
     if not rows:
         out[...] = dest[..., :ow]
     return out
@@ -341,10 +351,11 @@ def _direct_weight_grad(fn, x, g, weight_shape, plan, groups):
     _, xaddr = _direct_padded(x, plan)
     grad = np.zeros(weight_shape, x.dtype)
     cg, og, it = c // groups, o // groups, x.itemsize
+    threads = _threads(2.0 * n * og * oh * gw_ * cg * kh * kw)
     for dx, dg, dwt in _group_offsets(groups, cg * ph * pw * it, og * oh * gw_ * it,
                                       og * cg * kh * kw * it):
         fn(xaddr + dx, g.ctypes.data + dg, grad.ctypes.data + dwt, n, cg, ph, pw, og, kh, kw,
-           dh, dw, oh, gw_, c * ph * pw, o * oh * gw_)
+           dh, dw, oh, gw_, c * ph * pw, o * oh * gw_, threads)
     return grad
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 _SOURCE = Path(__file__).with_name("conv.cpp")
 _FLAGS = ("-O3", "-march=native", "-std=gnu++17", "-ffp-contract=fast", "-fPIC", "-shared",
-          "-fno-exceptions", "-fno-rtti")
+          "-pthread", "-fno-exceptions", "-fno-rtti")
 _LOCK = threading.Lock()
 _state = {"lib": None, "status": None, "built": None}
 _enabled = [os.environ.get("CORELIB_CPU_NATIVE", "1") != "0"]
@@ -78,7 +78,7 @@ def _build() -> ctypes.CDLL:
     lib = ctypes.CDLL(str(so))
     for suffix, ptr in (("f32", ctypes.POINTER(ctypes.c_float)),
                         ("f64", ctypes.POINTER(ctypes.c_double))):
-        for name, arrays, ints in (("forward", 4, 13), ("weight", 3, 13)):
+        for name, arrays, ints in (("forward", 4, 14), ("weight", 3, 14)):
             fn = getattr(lib, f"conv2d_{name}_{suffix}")
             fn.argtypes = [ctypes.c_void_p] * arrays + [ctypes.c_long] * ints
             fn.restype = ctypes.c_int

@@ -15,12 +15,30 @@
 // The forward kernel also runs "flat" (OH = 1, OW = OH*PW): each output plane computed as one
 // long row on a grid as wide as the padded input (narrow images keep whole vectors busy; the
 // caller drops the extra columns).
-// Exported functions return 0, -1 for arguments without a compiled variant, -2 when out of
+// `threads`: OS threads to split the work over (images in the forward, output-channel blocks
+// in the weight gradient). Exported functions return 0, -1 for arguments without a compiled variant, -2 when out of
 // memory.
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 typedef long idx;
+
+// f(begin, end) over [0, n) split into `threads` contiguous parts, one OS thread each (the
+// calling thread takes the first); threads are made per call, so a fork never inherits a pool
+template <typename F>
+static void parallel(idx n, idx threads, F f) {
+    threads = threads < n ? threads : n;
+    if (threads <= 1) {
+        f(0, n);
+        return;
+    }
+    std::vector<std::thread> pool;
+    for (idx t = 1; t < threads; ++t) pool.emplace_back(f, n * t / threads, n * (t + 1) / threads);
+    f(0, n / threads);
+    for (auto& th : pool) th.join();
+}
 
 template <typename T> struct Simd;
 template <> struct Simd<float> {
@@ -97,7 +115,7 @@ static void forward_block(const T* xn, const T* wp, const T* b, T* on, idx o0, i
 template <typename T>
 static int forward(const T* xp, const T* w, const T* b, T* out, idx N, idx C, idx PH, idx PW,
                    idx O, idx KH, idx KW, idx dh, idx dw, idx OH, idx OW, idx x_img,
-                   idx out_img) {
+                   idx out_img, idx threads) {
     const idx K = C * KH * KW;
     idx* off = static_cast<idx*>(std::malloc(K * sizeof(idx)));
     T* wp = static_cast<T*>(std::malloc(O * K * sizeof(T)));
@@ -117,17 +135,19 @@ static int forward(const T* xp, const T* w, const T* b, T* out, idx N, idx C, id
                 for (idx j = 0; j < ob; ++j) wp[o0 * K + k * ob + j] = w[(o0 + j) * K + k];
         blocks[i][1] = o0;
     }
-    for (idx n = 0; n < N; ++n) {
-        const T* xn = xp + n * x_img;
-        T* on = out + n * out_img;
-        idx o0 = 0;
-        for (; o0 < blocks[0][1]; o0 += 6)
-            forward_block<T, 6>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
-        for (; o0 < blocks[1][1]; o0 += 2)
-            forward_block<T, 2>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
-        for (; o0 < O; ++o0)
-            forward_block<T, 1>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
-    }
+    parallel(N, threads, [&](idx n0, idx n1) {
+        for (idx n = n0; n < n1; ++n) {
+            const T* xn = xp + n * x_img;
+            T* on = out + n * out_img;
+            idx o0 = 0;
+            for (; o0 < blocks[0][1]; o0 += 6)
+                forward_block<T, 6>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
+            for (; o0 < blocks[1][1]; o0 += 2)
+                forward_block<T, 2>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
+            for (; o0 < O; ++o0)
+                forward_block<T, 1>(xn, wp + o0 * K, b, on, o0, K, off, PW, OH, OW);
+        }
+    });
     std::free(off);
     std::free(wp);
     return 0;
@@ -185,38 +205,43 @@ static void weight_block(const T* xp, const T* g, T* gw, idx o0, idx N, idx C, i
 
 template <typename T, int KW, int NV>
 static void weight_rows(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
-                        idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img, idx g_img) {
-    idx o0 = 0;
-    for (; o0 + 3 <= O; o0 += 3)
-        weight_block<T, 3, KW, NV>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img,
-                                   g_img);
-    for (; o0 < O; ++o0)
-        weight_block<T, 1, KW, NV>(xp, g, gw, o0, N, C, PH, PW, KH, dh, dw, OH, OW, GW, x_img,
-                                   g_img);
+                        idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img, idx g_img,
+                        idx threads) {
+    const idx full = O / 3, blocks = full + O % 3;   // blocks of 3 channels, then single ones
+    parallel(blocks, threads, [&](idx b0, idx b1) {
+        for (idx blk = b0; blk < b1; ++blk)
+            if (blk < full)
+                weight_block<T, 3, KW, NV>(xp, g, gw, 3 * blk, N, C, PH, PW, KH, dh, dw, OH, OW,
+                                           GW, x_img, g_img);
+            else
+                weight_block<T, 1, KW, NV>(xp, g, gw, 3 * full + blk - full, N, C, PH, PW, KH,
+                                           dh, dw, OH, OW, GW, x_img, g_img);
+    });
 }
 
 template <typename T, int KW>
 static void weight_blocks(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
                           idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img,
-                          idx g_img) {
+                          idx g_img, idx threads) {
     switch (GW / Ops<T>::L) {
-        case 1: weight_rows<T, KW, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        case 2: weight_rows<T, KW, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        default: weight_rows<T, KW, 0>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img);
+        case 1: weight_rows<T, KW, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        case 2: weight_rows<T, KW, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        default: weight_rows<T, KW, 0>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads);
     }
 }
 
 template <typename T>
 static int weight_grad(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
-                       idx KH, idx KW, idx dh, idx dw, idx OH, idx GW, idx x_img, idx g_img) {
+                       idx KH, idx KW, idx dh, idx dw, idx OH, idx GW, idx x_img, idx g_img,
+                       idx threads) {
     const idx OW = PW - dw * (KW - 1);
     if (GW % Ops<T>::L || GW < OW || GW >= OW + Ops<T>::L) return -1;
     switch (KW) {
-        case 1: weight_blocks<T, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        case 2: weight_blocks<T, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        case 3: weight_blocks<T, 3>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        case 4: weight_blocks<T, 4>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
-        case 5: weight_blocks<T, 5>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img); break;
+        case 1: weight_blocks<T, 1>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        case 2: weight_blocks<T, 2>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        case 3: weight_blocks<T, 3>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        case 4: weight_blocks<T, 4>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
+        case 5: weight_blocks<T, 5>(xp, g, gw, N, C, PH, PW, O, KH, dh, dw, OH, OW, GW, x_img, g_img, threads); break;
         default: return -1;
     }
     return 0;
@@ -226,15 +251,16 @@ static int weight_grad(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx
     extern "C" int conv2d_forward_##suffix(const T* xp, const T* w, const T* b, T* out,       \
                                            idx N, idx C, idx PH, idx PW, idx O, idx KH,       \
                                            idx KW, idx dh, idx dw, idx OH, idx OW, idx x_img, \
-                                           idx out_img) {                                     \
+                                           idx out_img, idx threads) {                        \
         return forward<T>(xp, w, b, out, N, C, PH, PW, O, KH, KW, dh, dw, OH, OW, x_img,      \
-                          out_img);                                                           \
+                          out_img, threads);                                                  \
     }                                                                                         \
     extern "C" int conv2d_weight_##suffix(const T* xp, const T* g, T* gw, idx N, idx C,       \
                                           idx PH, idx PW, idx O, idx KH, idx KW, idx dh,      \
-                                          idx dw, idx OH, idx GW, idx x_img, idx g_img) {     \
+                                          idx dw, idx OH, idx GW, idx x_img, idx g_img,       \
+                                          idx threads) {                                      \
         return weight_grad<T>(xp, g, gw, N, C, PH, PW, O, KH, KW, dh, dw, OH, GW, x_img,      \
-                              g_img);                                                         \
+                              g_img, threads);                                                \
     }
 
 EXPORT(float, f32)
