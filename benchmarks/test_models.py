@@ -64,12 +64,18 @@ def lstm_step(lib):
     return step
 
 
-def cnn_step(lib):
+def cnn_step(lib, batch_norm=False):
+    """The CNN; ``batch_norm``: BatchNorm2d after each convolution (convolutions without
+    bias)."""
     nn = lib.nn
     lib.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
+
+    def block(cin, cout):
+        if batch_norm:
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                    nn.ReLU(), nn.MaxPool2d(2)]
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+    model = nn.Sequential(*block(3, 16), *block(16, 32), nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = lib.randn(32, 3, 32, 32)
     y = lib.randint(0, 10, (32,))
@@ -83,23 +89,7 @@ def cnn_step(lib):
 
 
 def cnn_bn_step(lib):
-    """The CNN with BatchNorm2d after each convolution (convolutions without bias)."""
-    nn = lib.nn
-    lib.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16),
-                          nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32),
-                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 8 * 8, 10))
-    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = lib.randn(32, 3, 32, 32)
-    y = lib.randint(0, 10, (32,))
-
-    def step():
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
+    return cnn_step(lib, batch_norm=True)
 
 
 def transformer_step(lib):

@@ -89,22 +89,27 @@ _layer_norm_backward = Op(
     doc="dx, dweight, dbias of layer_norm from the saved mean and 1/std")
 
 
+def _run_norm(ctx, op, params, x, weight, bias):
+    """(y, statistic, statistic) of a fused normalization kernel as tensors; saves what its
+    backward kernel needs."""
+    dev = device_of((x, weight, bias), op.name)
+    try:
+        datas = op.kernel(dev.type)(_raw(x), _raw(weight), _raw(bias), **params)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise type(exc)(f"{op.name}(): {exc}") from exc
+    y, s1, s2 = (_make(d, dev, x.dtype) for d in datas)
+    ctx.params = dict(params, needs=tuple(ctx.needs_input_grad[1:]))
+    ctx.save_for_backward(x, weight, bias, s1, s2)
+    return y, s1, s2
+
+
 class LayerNorm(Function):
     """Runs the fused kernel (output plus row statistics); backward runs the backward kernel
     on the saved statistics."""
 
     @staticmethod
     def forward(ctx, params, x, weight, bias):
-        dev = device_of((x, weight, bias), "layer_norm")
-        try:
-            y, mean, rstd = _layer_norm.kernel(dev.type)(_raw(x), _raw(weight), _raw(bias),
-                                                         **params)
-        except (ValueError, TypeError, RuntimeError) as exc:
-            raise type(exc)(f"layer_norm(): {exc}") from exc
-        ctx.params = dict(params, needs=tuple(ctx.needs_input_grad[1:]))
-        ctx.save_for_backward(x, weight, bias, _make(mean, dev, x.dtype),
-                              _make(rstd, dev, x.dtype))
-        return _make(y, dev, x.dtype)
+        return _run_norm(ctx, _layer_norm, params, x, weight, bias)[0]
 
     @staticmethod
     def backward(ctx, g):
@@ -189,17 +194,9 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, params, x, weight, bias):
-        dev = device_of((x, weight, bias), "batch_norm")
-        try:
-            y, mean, var = _batch_norm.kernel(dev.type)(_raw(x), _raw(weight), _raw(bias),
-                                                        **params)
-        except (ValueError, TypeError, RuntimeError) as exc:
-            raise type(exc)(f"batch_norm(): {exc}") from exc
-        mean, var = _make(mean, dev, x.dtype), _make(var, dev, x.dtype)
-        ctx.params = dict(params, needs=tuple(ctx.needs_input_grad[1:]))
-        ctx.save_for_backward(x, weight, bias, mean, var)
+        y, mean, var = _run_norm(ctx, _batch_norm, params, x, weight, bias)
         ctx.mark_non_differentiable(mean, var)
-        return _make(y, dev, x.dtype), mean, var
+        return y, mean, var
 
     @staticmethod
     def backward(ctx, g, *_statistics_grads):
