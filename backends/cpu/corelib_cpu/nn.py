@@ -276,7 +276,8 @@ def _direct(plan, dtype, name, cg, og):
     if plan.nsp != 2 or plan.stride != (1, 1) or \
             cg * plan.kernel[0] * plan.kernel[1] > _DIRECT_DEPTH:
         return None
-    if name == "forward" and (og < 6 or plan.out[0] * plan.padded[1] * dtype.itemsize < 48):
+    if name == "forward" and (og < 6 or 2 * plan.out[0] * plan.padded[1] * dtype.itemsize <
+                              3 * _VECTOR):
         return None
     if name == "weight" and (plan.kernel[1] > 5 or plan.out[1] * dtype.itemsize < _VECTOR):
         return None
