@@ -95,6 +95,33 @@ def test_conv2d_forward_and_gradients(cpu_conv_path, geometry, dtype):
     assert_close(bt.grad.cpu().numpy(), g.astype(np.float64).sum((0, 2, 3)), dtype)
 
 
+# (N, C, L, O, kernel, padding, dilation, groups): 1-D convolutions at stride 1 run the 2-D
+# direct kernels on a unit height
+GEOMETRIES_1D = [(4, 3, 100, 16, 5, 2, 1, 1), (2, 8, 37, 12, 3, 1, 2, 2),
+                 (3, 2, 9, 6, 4, 0, 1, 1), (2, 4, 50, 3, 3, 1, 1, 1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("geometry", GEOMETRIES_1D,
+                         ids=[str(i) for i in range(len(GEOMETRIES_1D))])
+def test_conv1d_forward_and_gradients(cpu_conv_path, geometry, dtype):
+    n, c, length, o, k, padding, dilation, groups = geometry
+    x = RNG.standard_normal((n, c, length)).astype(dtype)
+    w = RNG.standard_normal((o, c // groups, k)).astype(dtype)
+    b = RNG.standard_normal(o).astype(dtype)
+    xt = corelib.tensor(x, device=DEVICE, requires_grad=True)
+    wt = corelib.tensor(w, device=DEVICE, requires_grad=True)
+    out = F.conv1d(xt, wt, corelib.tensor(b, device=DEVICE), padding=padding,
+                   dilation=dilation, groups=groups)
+    g = RNG.standard_normal(tuple(out.shape)).astype(dtype)
+    want, dx, dw = reference(x[:, :, None], w[:, :, None], b, g[:, :, None],
+                             ((0, 0), (padding, padding)), (1, dilation), groups)
+    assert_close(out.detach().cpu().numpy(), want[:, :, 0], dtype)
+    out.backward(corelib.tensor(g, device=DEVICE))
+    assert_close(xt.grad.cpu().numpy(), dx[:, :, 0], dtype)
+    assert_close(wt.grad.cpu().numpy(), dw[:, :, 0], dtype)
+
+
 def test_conv2d_non_contiguous_input_and_output_gradient(cpu_conv_path):
     x = RNG.standard_normal((2, 4, 20, 14)).astype(np.float32)
     w = RNG.standard_normal((8, 4, 3, 3)).astype(np.float32)
@@ -143,6 +170,7 @@ def test_benchmark_cnn_layers_take_the_direct_kernels():
         assert nn._direct(plan, f32, "weight", c, o) is not None
     plan = nn._plan_of((32, 32, 16, 16), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1))
     assert nn._direct(plan, f32, "forward", 32, 16) is not None     # conv2's input gradient
+    assert nn._direct_1d((4, 3, 100), (5,), (1,), ((2, 2),), (1,), f32, "forward", 3, 16)
 
 
 @pytest.mark.parametrize("env, status", [({"CORELIB_CPU_NATIVE": "0"}, "off"),

@@ -284,6 +284,17 @@ def _direct(plan, dtype, name, cg, og):
     return native.kernel(name, dtype)
 
 
+def _direct_1d(shape, kernel, stride, padding, dilation, dtype, name, cg, og):
+    """1-D convolutions at stride 1 run the 2-D direct kernels on a unit height: the 2-D
+    geometry's (stride, padding, dilation), or None when its kernels do not take it."""
+    if len(kernel) != 1 or tuple(stride) != (1,):
+        return None
+    geometry = ((1, 1), ((0, 0), tuple(padding[0])), (1, dilation[0]))
+    plan = _plan_of(tuple(shape[:2]) + (1,) + tuple(shape[2:]), (1,) + tuple(kernel),
+                    *geometry)
+    return geometry if _direct(plan, dtype, name, cg, og) is not None else None
+
+
 def _direct_padded(x, plan):
     """x (N, C, H, W) zero-padded into a workspace (N, C, PH, PW), readable past its end as far
     as the kernels' last vector loads reach; returns the array and its address."""
@@ -366,6 +377,10 @@ def convolution(x, w, b, stride, padding, dilation, groups, input_shape=None,
     n, c = x.shape[:2]
     o = w.shape[0]
     kernel = tuple(w.shape[2:])
+    as_2d = _direct_1d(x.shape, kernel, stride, padding, dilation, x.dtype, "forward",
+                       c // groups, o // groups)
+    if as_2d is not None:
+        return convolution(x[:, :, None], w[:, :, None], b, *as_2d, groups)[:, :, 0]
     plan = _plan_of(x.shape, kernel, stride, padding, dilation)
     dt = x.dtype
     out = np.empty((n, o) + plan.out, dt)
@@ -417,6 +432,12 @@ def convolution_backward_input(g, w, input_shape, stride, padding, dilation, gro
     out_size = tuple(g.shape[2:])
     kernel = tuple(w.shape[2:])
     dt = g.dtype
+    as_2d = _direct_1d(input_shape, kernel, stride, padding, dilation, dt, "forward",
+                       o // groups, c // groups)
+    if as_2d is not None:
+        shape_2d = input_shape[:2] + (1,) + input_shape[2:]
+        return convolution_backward_input(g[:, :, None], w[:, :, None], shape_2d, *as_2d,
+                                          groups)[:, :, 0]
     plan = _plan_of(input_shape, kernel, stride, padding, dilation)
     if plan.flat and plan.out == out_size and n and c and o and _prod(input_shape[2:]):
         reach = [d * (k - 1) for k, d in zip(kernel, dilation)]
@@ -463,6 +484,12 @@ def convolution_backward_weight(x, g, weight_shape, stride, padding, dilation, g
     n, c = x.shape[:2]
     o = g.shape[1]
     kernel = tuple(weight_shape[2:])
+    as_2d = _direct_1d(x.shape, kernel, stride, padding, dilation, x.dtype, "weight",
+                       c // groups, o // groups)
+    if as_2d is not None:
+        shape_2d = tuple(weight_shape[:2]) + (1,) + tuple(weight_shape[2:])
+        return convolution_backward_weight(x[:, :, None], g[:, :, None], shape_2d, *as_2d,
+                                           groups)[:, :, 0]
     plan = _plan_of(x.shape, kernel, stride, padding, dilation)
     dt = x.dtype
     og, ck = o // groups, _prod(weight_shape[1:])
