@@ -284,10 +284,13 @@ def _direct(plan, dtype, name, cg, og):
     return native.kernel(name, dtype)
 
 
+_DIRECT_DEPTH_1D = 128   # long 1-D rows of more taps than this: columns measured faster
+
+
 def _direct_1d(shape, kernel, stride, padding, dilation, dtype, name, cg, og):
-    """1-D convolutions at stride 1 run the 2-D direct kernels on a unit height: the 2-D
-    geometry's (stride, padding, dilation), or None when its kernels do not take it."""
-    if len(kernel) != 1 or tuple(stride) != (1,):
+    """1-D convolutions at stride 1 and short contractions run the 2-D direct kernels on a
+    unit height: the 2-D geometry's (stride, padding, dilation), or None."""
+    if len(kernel) != 1 or tuple(stride) != (1,) or cg * kernel[0] > _DIRECT_DEPTH_1D:
         return None
     geometry = ((1, 1), ((0, 0), tuple(padding[0])), (1, dilation[0]))
     plan = _plan_of(tuple(shape[:2]) + (1,) + tuple(shape[2:]), (1,) + tuple(kernel),

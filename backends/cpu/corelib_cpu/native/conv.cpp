@@ -207,14 +207,17 @@ template <typename T, int KW, int NV>
 static void weight_rows(const T* xp, const T* g, T* gw, idx N, idx C, idx PH, idx PW, idx O,
                         idx KH, idx dh, idx dw, idx OH, idx OW, idx GW, idx x_img, idx g_img,
                         idx threads) {
-    const idx full = O / 3, blocks = full + O % 3;   // blocks of 3 channels, then single ones
+    // blocks of OB channels, then single ones; OB * KW accumulators plus OB g vectors and one
+    // input vector fit the 16 vector registers
+    constexpr int OB = KW <= 3 ? 3 : 2;
+    const idx full = O / OB, blocks = full + O % OB;
     parallel(blocks, threads, [&](idx b0, idx b1) {
         for (idx blk = b0; blk < b1; ++blk)
             if (blk < full)
-                weight_block<T, 3, KW, NV>(xp, g, gw, 3 * blk, N, C, PH, PW, KH, dh, dw, OH, OW,
-                                           GW, x_img, g_img);
+                weight_block<T, OB, KW, NV>(xp, g, gw, OB * blk, N, C, PH, PW, KH, dh, dw, OH,
+                                            OW, GW, x_img, g_img);
             else
-                weight_block<T, 1, KW, NV>(xp, g, gw, 3 * full + blk - full, N, C, PH, PW, KH,
+                weight_block<T, 1, KW, NV>(xp, g, gw, OB * full + blk - full, N, C, PH, PW, KH,
                                            dh, dw, OH, OW, GW, x_img, g_img);
     });
 }
