@@ -295,7 +295,7 @@ def test_large_interleaved(benchmark, name):
     calls = {impl: (lambda lib=(np if impl == "numpy" else corelib),
                     ops=_arrays(impl, *shapes): fn(lib, *ops)) for impl in ("corelib", "numpy")}
 
-    def rounds(n=25):
+    def rounds(n=41):
         ratios = []
         for _ in range(n):
             took = {}

@@ -321,6 +321,14 @@ def _threads(flops):
     return max(1, min(get_num_threads(), int(flops // _FLOPS_PER_THREAD)))
 
 
+def _check(code, op):
+    """A compiled kernel's return code as an exception (0: done)."""
+    if code == -2:
+        raise MemoryError(f"{op}(): out of memory for the direct kernel's scratch")
+    if code:
+        raise RuntimeError(f"{op}(): the direct kernel rejected its arguments (code {code})")
+
+
 def _group_offsets(groups, *per_group):
     """Byte offsets of group gi in arrays whose groups are ``per_group`` bytes apart."""
     return [[gi * step for step in per_group] for gi in range(groups)]
@@ -342,9 +350,9 @@ def _direct_convolution(fn, x, w, b, plan, groups):
     threads = _threads(2.0 * n * og * p * cg * kh * kw)
     for dx, dwt, db, do in _group_offsets(groups, cg * ph * pw * it, og * cg * kh * kw * it,
                                           og * it, og * p * it):
-        fn(xaddr + dx, w.ctypes.data + dwt, None if b is None else b.ctypes.data + db,
-           dest.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, kh_out, kw_out,
-           c * ph * pw, o * p, threads)
+        _check(fn(xaddr + dx, w.ctypes.data + dwt, None if b is None else b.ctypes.data + db,
+                  dest.ctypes.data + do, n, cg, ph, pw, og, kh, kw, dh, dw, kh_out, kw_out,
+                  c * ph * pw, o * p, threads), "convolution")
     if not rows:
         out[...] = dest[..., :ow]
     return out
@@ -369,8 +377,9 @@ def _direct_weight_grad(fn, x, g, weight_shape, plan, groups):
     threads = _threads(2.0 * n * og * oh * gw_ * cg * kh * kw)
     for dx, dg, dwt in _group_offsets(groups, cg * ph * pw * it, og * oh * gw_ * it,
                                       og * cg * kh * kw * it):
-        fn(xaddr + dx, g.ctypes.data + dg, grad.ctypes.data + dwt, n, cg, ph, pw, og, kh, kw,
-           dh, dw, oh, gw_, c * ph * pw, o * oh * gw_, threads)
+        _check(fn(xaddr + dx, g.ctypes.data + dg, grad.ctypes.data + dwt, n, cg, ph, pw, og,
+                  kh, kw, dh, dw, oh, gw_, c * ph * pw, o * oh * gw_, threads),
+               "convolution_backward_weight")
     return grad
 
 

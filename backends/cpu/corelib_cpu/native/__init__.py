@@ -76,10 +76,9 @@ def _build() -> ctypes.CDLL:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     lib = ctypes.CDLL(str(so))
-    for suffix, ptr in (("f32", ctypes.POINTER(ctypes.c_float)),
-                        ("f64", ctypes.POINTER(ctypes.c_double))):
+    for suffix in _SUFFIX.values():
         for name, arrays, ints in (("forward", 4, 14), ("weight", 3, 14)):
-            fn = getattr(lib, f"conv2d_{name}_{suffix}")
+            fn = getattr(lib, f"conv2d_{name}_{suffix}")   # CDLL keeps it, with these types
             fn.argtypes = [ctypes.c_void_p] * arrays + [ctypes.c_long] * ints
             fn.restype = ctypes.c_int
     return lib

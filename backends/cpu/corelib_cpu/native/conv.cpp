@@ -16,8 +16,8 @@
 // long row on a grid as wide as the padded input (narrow images keep whole vectors busy; the
 // caller drops the extra columns).
 // `threads`: OS threads to split the work over (images in the forward, output-channel blocks
-// in the weight gradient). Exported functions return 0, -1 for arguments without a compiled variant, -2 when out of
-// memory.
+// in the weight gradient). Exported functions return 0, -1 for arguments without a compiled
+// variant, -2 when out of memory.
 #include <cstdlib>
 #include <cstring>
 #include <thread>
