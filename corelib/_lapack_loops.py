@@ -19,15 +19,19 @@ def _count(shape):
     return math.prod(int(s) for s in shape)
 
 
+def _stacked_copy(a):
+    """(m, n, min(m, n), batch shape, batch count, a copy of a as an (count, m, n) stack)."""
+    m, n = a.shape[-2:]
+    batch = a.shape[:-2]
+    nb = _count(batch)
+    return m, n, min(m, n), batch, nb, a.copy().reshape((nb, m, n))
+
+
 def lu_factor(xp, a):
     """(LU, pivots, info) as LAPACK's getrf: A = P L U with partial pivoting (first largest
     |entry| of the column), L unit lower (below the diagonal of LU), U upper, pivots 1-based
     int32 row swaps, info the 1-based index of the first zero pivot (0: none)."""
-    m, n = a.shape[-2:]
-    k = min(m, n)
-    batch = a.shape[:-2]
-    nb = _count(batch)
-    lu = a.copy().reshape((nb, m, n))
+    m, n, k, batch, nb, lu = _stacked_copy(a)
     piv = xp.zeros((nb, k), dtype=xp.int32)
     info = xp.zeros((nb,), dtype=xp.int32)
     rows = xp.arange(nb)
@@ -52,11 +56,7 @@ def geqrf(xp, a):
     """(QR, tau) as LAPACK's geqrf: R on and above the diagonal, the Householder vectors
     v_i (v_i[i] = 1 implied) below it, H_i = I - tau_i v_i v_i^T and A = H_1 ... H_k R
     (reflectors as dlarfg: beta = -sign(alpha) ||x||, tau = 0 when x[1:] is zero)."""
-    m, n = a.shape[-2:]
-    k = min(m, n)
-    batch = a.shape[:-2]
-    nb = _count(batch)
-    qr = a.copy().reshape((nb, m, n))
+    m, n, k, batch, nb, qr = _stacked_copy(a)
     tau = xp.zeros((nb, k), dtype=a.dtype)
     for j in range(k):
         alpha = qr[:, j, j].copy()
